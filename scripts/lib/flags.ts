@@ -1,0 +1,168 @@
+// Flags declared once per script: parsing, validation and the generated --help.
+import { usageError } from './errors.ts';
+
+export type FlagType = 'boolean' | 'string' | 'number' | 'list';
+
+export interface FlagSpec {
+  name: string;
+  type: FlagType;
+  description: string;
+  /** Placeholder shown in --help, e.g. REV. */
+  value?: string;
+  default?: string | number | boolean;
+  /** Allowed values for a string flag. */
+  choices?: readonly string[];
+}
+
+export interface ScriptSpec {
+  /** File name without extension, e.g. deploy. */
+  name: string;
+  summary: string;
+  /** Longer text after the usage line. */
+  description?: string;
+  flags: readonly FlagSpec[];
+  examples?: readonly string[];
+}
+
+export const COMMON_FLAGS: readonly FlagSpec[] = [
+  { name: 'env', type: 'string', value: 'NAME', default: 'local', description: 'environment: environments/NAME.yaml, or a path to a YAML file' },
+  { name: 'dry-run', type: 'boolean', description: 'print the exact plan and every mutating command; change nothing' },
+  { name: 'yes', type: 'boolean', description: 'answer yes to confirmations (required for non-interactive runs that change things)' },
+  { name: 'json', type: 'boolean', description: 'progress as JSON lines on stderr, the result as one JSON document on stdout' },
+  { name: 'verbose', type: 'boolean', description: 'show every command, its output and stack traces' },
+  { name: 'help', type: 'boolean', description: 'show this help' },
+];
+
+export type FlagValue = string | number | boolean | string[] | undefined;
+
+export interface ParsedFlags {
+  env: string;
+  dryRun: boolean;
+  yes: boolean;
+  json: boolean;
+  verbose: boolean;
+  help: boolean;
+  /** Every flag by name (without dashes), defaults applied. */
+  values: Readonly<Record<string, FlagValue>>;
+  /** Arguments that are not flags. */
+  positionals: string[];
+  string(name: string): string | undefined;
+  number(name: string): number | undefined;
+  boolean(name: string): boolean;
+  list(name: string): string[];
+}
+
+export function allFlags(spec: ScriptSpec): FlagSpec[] {
+  return [...COMMON_FLAGS.filter((c) => !spec.flags.some((f) => f.name === c.name)), ...spec.flags];
+}
+
+export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFlags {
+  const flags = allFlags(spec);
+  const byName = new Map(flags.map((f) => [f.name, f]));
+  const values: Record<string, FlagValue> = {};
+  for (const f of flags) values[f.name] = f.type === 'list' ? [] : f.type === 'boolean' ? (f.default ?? false) : f.default;
+  const positionals: string[] = [];
+  const hint = `run: npx zx scripts/${spec.name}.mts --help`;
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') { positionals.push(...argv.slice(i + 1)); break; }
+    if (!arg.startsWith('--')) {
+      if (arg.startsWith('-') && arg.length > 1) {
+        if (arg === '-h') { values.help = true; continue; }
+        throw usageError(`unknown flag ${arg}`, hint);
+      }
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    let inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    let negated = false;
+    if (!byName.has(name) && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
+      name = name.slice(3);
+      negated = true;
+    }
+    const spec_ = byName.get(name);
+    if (!spec_) {
+      const near = flags.find((f) => f.name.startsWith(name.slice(0, 3)));
+      throw usageError(`unknown flag --${name}${near ? ` (did you mean --${near.name}?)` : ''}`, hint);
+    }
+    if (spec_.type === 'boolean') {
+      if (inline !== undefined && !['true', 'false'].includes(inline)) throw usageError(`--${name} takes no value (got "${inline}")`, hint);
+      values[name] = negated ? false : inline !== 'false';
+      continue;
+    }
+    if (negated) throw usageError(`--no-${name} is not a flag`, hint);
+    if (inline === undefined) {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw usageError(`--${name} needs a value${spec_.value ? ` (${spec_.value})` : ''}`, hint);
+      inline = next;
+      i++;
+    }
+    if (spec_.choices && !spec_.choices.includes(inline)) {
+      throw usageError(`--${name} must be one of ${spec_.choices.join(', ')} (got "${inline}")`, hint);
+    }
+    if (spec_.type === 'number') {
+      const n = Number(inline);
+      if (inline.trim() === '' || !Number.isFinite(n)) throw usageError(`--${name} needs a number (got "${inline}")`, hint);
+      values[name] = n;
+    } else if (spec_.type === 'list') {
+      (values[name] as string[]).push(...inline.split(',').map((s) => s.trim()).filter(Boolean));
+    } else {
+      values[name] = inline;
+    }
+  }
+  if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, hint);
+
+  const get = (n: string) => {
+    if (!byName.has(n)) throw new Error(`flag --${n} is not declared by ${spec.name}`);
+    return values[n];
+  };
+  return {
+    env: String(values.env ?? 'local'),
+    dryRun: values['dry-run'] === true,
+    yes: values.yes === true,
+    json: values.json === true,
+    verbose: values.verbose === true,
+    help: values.help === true,
+    values,
+    positionals,
+    string: (n) => { const v = get(n); return typeof v === 'string' ? v : undefined; },
+    number: (n) => { const v = get(n); return typeof v === 'number' ? v : undefined; },
+    boolean: (n) => get(n) === true,
+    list: (n) => { const v = get(n); return Array.isArray(v) ? v : []; },
+  };
+}
+
+export function renderHelp(spec: ScriptSpec): string {
+  const flags = allFlags(spec);
+  const left = (f: FlagSpec) => `--${f.name}${f.type === 'boolean' ? '' : ` ${f.value ?? f.type.toUpperCase()}`}`;
+  const width = Math.max(...flags.map((f) => left(f).length)) + 2;
+  const line = (f: FlagSpec) => {
+    const extra = [
+      f.choices ? `one of: ${f.choices.join(', ')}` : '',
+      f.default !== undefined && f.type !== 'boolean' ? `default: ${f.default}` : '',
+      f.type === 'list' ? 'repeatable, or comma-separated' : '',
+    ].filter(Boolean).join('; ');
+    return `  ${left(f).padEnd(width)}${f.description}${extra ? ` (${extra})` : ''}`;
+  };
+  const own = flags.filter((f) => !COMMON_FLAGS.some((c) => c.name === f.name));
+  const common = flags.filter((f) => COMMON_FLAGS.some((c) => c.name === f.name));
+  const parts = [
+    `${spec.name}: ${spec.summary}`,
+    '',
+    `Usage: npx zx scripts/${spec.name}.mts [flags]`,
+  ];
+  if (spec.description) parts.push('', spec.description);
+  if (own.length) parts.push('', 'Flags:', ...own.map(line));
+  parts.push('', 'Common flags:', ...common.map(line));
+  if (spec.examples?.length) parts.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
+  parts.push('', 'Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight failed, 4 deploy failed and rolled back.');
+  return parts.join('\n');
+}
+
+/** The declared flags as data, printed by `--help --json` so docs and workflows can be checked against them. */
+export function describeFlags(spec: ScriptSpec): { script: string; flags: Array<Pick<FlagSpec, 'name' | 'type' | 'choices'>> } {
+  return { script: spec.name, flags: allFlags(spec).map((f) => ({ name: f.name, type: f.type, ...(f.choices ? { choices: f.choices } : {}) })) };
+}

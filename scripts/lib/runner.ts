@@ -1,0 +1,207 @@
+// The one way scripts call az, helm, kubectl and k6. It knows which calls change things
+// (--dry-run prints those instead of running them), keeps secrets off command lines and out of
+// output, applies a timeout to every call, and retries only failures known to be transient.
+import { $ } from 'zx';
+import type { ProcessPromise } from 'zx';
+import type { Clock } from './clock.ts';
+import { formatDuration } from './clock.ts';
+import { OpsError, ExitCode } from './errors.ts';
+import type { Logger } from './log.ts';
+import type { Redactor } from './redact.ts';
+
+export interface RunOptions {
+  /** Does this call change a cluster, Azure or local config? Defaults to classifyMutating(). */
+  mutating?: boolean;
+  /** Sent on standard input: the only way a secret may travel to a CLI. */
+  stdin?: string;
+  /** Simulated milliseconds before the call is killed; defaults to the runner's. */
+  timeoutMs?: number;
+  /** Total attempts for transient failures (default 4; 1 disables retries). */
+  attempts?: number;
+  /** Return a failed result instead of throwing. */
+  allowFailure?: boolean;
+  /** Shown in dry-run plans next to the command. */
+  note?: string;
+  /** Extra environment variables for the child. */
+  env?: Record<string, string>;
+}
+
+export interface RunResult {
+  command: string;
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  durationMs: number;
+  attempts: number;
+  /** True when --dry-run skipped a mutating call. */
+  dryRun: boolean;
+  timedOut: boolean;
+}
+
+export interface RunnerOptions {
+  dryRun: boolean;
+  redactor: Redactor;
+  logger: Logger;
+  clock: Clock;
+  defaultTimeoutMs: number;
+  cwd?: string;
+}
+
+/** stderr patterns of failures worth retrying: throttling, API server and network blips. Never real errors. */
+const TRANSIENT: readonly RegExp[] = [
+  /\(TooManyRequests\)|\bTooManyRequests\b|SubscriptionRequestsThrottled|ResourceRequestsThrottled|\b429\b.*(Too Many|throttl)/i,
+  /TLS handshake timeout/i,
+  /i\/o timeout/i,
+  /connection reset by peer/i,
+  /connect: connection refused/i,
+  /was refused - did you specify the right host or port/i,
+  /Client\.Timeout exceeded while awaiting headers/i,
+  /the server was unable to return a response in the time allotted/i,
+  /etcdserver: request timed out/i,
+  /http2: client connection lost/i,
+  /\(ServiceUnavailable\)|\b503 Service Unavailable\b/i,
+];
+
+export function isTransient(stderr: string): boolean {
+  return TRANSIENT.some((re) => re.test(stderr));
+}
+
+/** Seconds Azure asked us to wait ("Please try again after '23' seconds" / Retry-After: 23). */
+export function retryAfterSeconds(stderr: string): number | undefined {
+  const m = /try again after '?(\d+)'? seconds/i.exec(stderr) ?? /Retry-After:?\s*(\d+)/i.exec(stderr);
+  return m ? Number(m[1]) : undefined;
+}
+
+const MUTATING_VERBS: Record<string, RegExp> = {
+  kubectl: /^(apply|create|delete|patch|replace|scale|annotate|label|set|edit|drain|cordon|uncordon|taint|rollout (restart|undo|pause|resume))\b/,
+  helm: /^(install|upgrade|rollback|uninstall|delete|repo (add|update|remove)|plugin|registry login)\b/,
+  az: /(^| )(create|delete|update|set|purge|register|unregister|import|login|logout|attach-acr|detach-acr|get-credentials|start|stop|scale|upgrade|assign)( |$)/,
+  kubelogin: /^convert-kubeconfig\b/,
+};
+
+/** Decides from the command line whether a call changes anything. Read-only unless a known verb says otherwise. */
+export function classifyMutating(cmd: string, args: readonly string[]): boolean {
+  const words = args.filter((a) => !a.startsWith('-')).slice(0, 4).join(' ');
+  if (cmd === 'az' && /\bwhat-if\b/.test(words)) return false;
+  const re = MUTATING_VERBS[cmd];
+  return re ? re.test(words) : false;
+}
+
+export function formatCommand(cmd: string, args: readonly string[]): string {
+  const q = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return [cmd, ...args].map(q).join(' ');
+}
+
+export class Runner {
+  private readonly running = new Set<ProcessPromise>();
+  /** Every call made (or planned, in dry-run), redacted: what a summary or a test can report. */
+  readonly history: Array<{ command: string; mutating: boolean; exitCode: number; dryRun: boolean }> = [];
+  private aborted = false;
+
+  constructor(private readonly options: RunnerOptions) {}
+
+  get dryRun(): boolean { return this.options.dryRun; }
+
+  /** Kills every running call (SIGINT/SIGTERM handling). */
+  abort(): void {
+    this.aborted = true;
+    for (const p of this.running) void p.kill('SIGTERM').catch(() => undefined);
+  }
+
+  async run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    const { redactor, logger, clock } = this.options;
+    for (const a of [cmd, ...args]) {
+      if (redactor.contains(a)) {
+        // A programming error, never an operator's: secrets travel on stdin only.
+        throw new OpsError(`refusing to put a secret on the command line of ${cmd}`, { hint: 'pass it on standard input (RunOptions.stdin)' });
+      }
+    }
+    const command = formatCommand(cmd, args);
+    const shown = redactor.redact(command);
+    const mutating = opts.mutating ?? classifyMutating(cmd, args);
+    if (mutating && this.options.dryRun) {
+      logger.plan(shown + (opts.stdin !== undefined ? ' < (stdin)' : ''), opts.note);
+      this.history.push({ command: shown, mutating, exitCode: 0, dryRun: true });
+      return { command: shown, stdout: '', stderr: '', exitCode: 0, durationMs: 0, attempts: 0, dryRun: true, timedOut: false };
+    }
+
+    const attempts = Math.max(1, opts.attempts ?? 4);
+    const timeoutMs = opts.timeoutMs ?? this.options.defaultTimeoutMs;
+    let result: RunResult | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (this.aborted) throw new OpsError(`interrupted before: ${shown}`, { exitCode: ExitCode.interrupted });
+      logger.detail(`$ ${shown}`);
+      result = await this.once(cmd, args, shown, opts, timeoutMs, attempt);
+      logger.detail([result.stdout.trimEnd(), result.stderr.trimEnd()].filter(Boolean).join('\n') || `(exit ${result.exitCode}, no output)`);
+      if (result.exitCode === 0 || result.timedOut || !isTransient(result.stderr) || attempt === attempts) break;
+      // Exponential backoff (2 s, 4 s, 8 s, capped at 30 s) unless Azure said how long to wait.
+      const waitMs = Math.min(120_000, (retryAfterSeconds(result.stderr) ?? Math.min(30, 2 ** attempt)) * 1000);
+      logger.warn(`${cmd} failed with a transient error; retrying in ${formatDuration(waitMs)} (attempt ${attempt + 1} of ${attempts}): ${firstLine(redactor.redact(result.stderr))}`);
+      await clock.sleep(waitMs);
+    }
+    const r = result!;
+    this.history.push({ command: shown, mutating, exitCode: r.exitCode, dryRun: false });
+    if (r.exitCode !== 0 && !opts.allowFailure) {
+      const stderr = redactor.redact(r.stderr.trim());
+      if (r.timedOut) {
+        throw new OpsError(`${cmd} did not finish within ${formatDuration(timeoutMs)} and was stopped: ${shown}`, {
+          hint: 'check connectivity to the cluster or Azure (npx zx scripts/doctor.mts), or raise timeouts.commandSeconds in the environment file',
+        });
+      }
+      const transientNote = isTransient(r.stderr) && r.attempts > 1 ? ` (gave up after ${r.attempts} attempts)` : '';
+      throw new OpsError(`${shown} failed (exit ${r.exitCode})${transientNote}: ${stderr || '(no error output)'}`, {
+        hint: transientNote ? 'the service kept failing with transient errors; wait a minute and re-run' : undefined,
+      });
+    }
+    return r;
+  }
+
+  /** Runs a command and parses its stdout as JSON into T (shape-checked by the caller's parser). */
+  async json<T>(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<T> {
+    const r = await this.run(cmd, args, opts);
+    try {
+      return JSON.parse(r.stdout) as T;
+    } catch {
+      throw new OpsError(`${r.command} did not print JSON: ${firstLine(this.options.redactor.redact(r.stdout)) || '(empty output)'}`, {
+        hint: `check the ${cmd} version with npx zx scripts/doctor.mts`,
+      });
+    }
+  }
+
+  private async once(cmd: string, args: readonly string[], shown: string, opts: RunOptions, timeoutMs: number, attempt: number): Promise<RunResult> {
+    const started = this.options.clock.now();
+    let timedOut = false;
+    const p = $({
+      quiet: true,
+      nothrow: true,
+      input: opts.stdin ?? '',
+      cwd: this.options.cwd,
+      env: { ...process.env, ...opts.env },
+    })`${cmd} ${args}`;
+    this.running.add(p);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void p.kill('SIGTERM').catch(() => undefined);
+    }, this.options.clock.realMs(timeoutMs));
+    try {
+      const out = await p;
+      return {
+        command: shown,
+        stdout: out.stdout,
+        stderr: out.stderr,
+        exitCode: timedOut ? 124 : (out.exitCode ?? 1),
+        durationMs: this.options.clock.now() - started,
+        attempts: attempt,
+        dryRun: false,
+        timedOut,
+      };
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(p);
+    }
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim())?.trim() ?? '';
+}

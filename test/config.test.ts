@@ -1,0 +1,114 @@
+// The environment loader: the real files load, and each kind of malformed file stops a script
+// with exit 2 and a message naming the file and the key.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { listEnvironments, loadEnvironment } from '../scripts/lib/config.ts';
+import { OpsError } from '../scripts/lib/errors.ts';
+import { FakeWorld } from './support/harness.ts';
+import { repoRoot } from './support/tools.ts';
+
+const production = parse(readFileSync(join(repoRoot, 'environments/production.yaml'), 'utf8')) as Record<string, unknown>;
+const dir = mkdtempSync(join(tmpdir(), 'env-'));
+
+function variant(name: string, mutate: (doc: Record<string, any>) => void): string {
+  const doc = structuredClone(production) as Record<string, any>;
+  mutate(doc);
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+test('the shipped environments load and carry the plan\'s names', () => {
+  assert.equal(listEnvironments(repoRoot).includes('production'), true);
+  const prod = loadEnvironment(repoRoot, 'production');
+  assert.is(prod.azure?.resourceGroup, 'hackathon-todo-rg');
+  assert.is(prod.azure?.cluster, 'hackathon-todo-prod');
+  assert.is(prod.azure?.registry, 'hackathontodoacr');
+  assert.is(prod.release.name, 'hackathon-todo');
+  assert.is(prod.azure?.nodeSize, 'Standard_D2s_v3');
+  assert.equal(prod.azure?.nodeCount, { min: 2, max: 5 });
+  const local = loadEnvironment(repoRoot, 'local');
+  assert.is(local.platform, 'local');
+  assert.is(local.azure, undefined);
+});
+
+const cases: Array<[string, string, RegExp]> = [
+  ['unknown top-level key', variant('unknown-top', (d) => { d.clusterName = 'x'; }), /clusterName: unknown key/],
+  ['unknown nested key', variant('unknown-nested', (d) => { d.azure.nodeSku = 'x'; }), /azure\.nodeSku: unknown key/],
+  ['missing required key', variant('missing-url', (d) => { delete d.url; }), /url: is required/],
+  ['missing nested key', variant('missing-ns', (d) => { delete d.kube.namespace; }), /kube\.namespace: is required/],
+  ['wrong type: string for a number', variant('wrong-type', (d) => { d.timeouts.rolloutSeconds = '5m'; }), /timeouts\.rolloutSeconds/],
+  ['wrong type: list expected', variant('values-not-list', (d) => { d.release.valuesFiles = 'helm/values.yaml'; }), /release\.valuesFiles/],
+  ['node count min above max', variant('min-max', (d) => { d.azure.nodeCount = { min: 6, max: 5 }; }), /azure\.nodeCount\.min: min must not exceed max/],
+  ['bad platform', variant('platform', (d) => { d.platform = 'gke'; }), /platform/],
+  ['aks without azure block', variant('no-azure', (d) => { delete d.azure; }), /azure: is required when platform is aks/],
+  ['bad URL', variant('bad-url', (d) => { d.url = 'todo.example.com'; }), /url/],
+  ['registry name with dashes', variant('acr', (d) => { d.azure.registry = 'hackathon-todo-acr'; }), /azure\.registry: .*ACR name/],
+  ['Dapr older than 1.14', variant('dapr', (d) => { d.dapr.version = '1.13.0'; }), /dapr\.version/],
+  ['negative timeout', variant('neg', (d) => { d.timeouts.smokeSeconds = -1; }), /timeouts\.smokeSeconds/],
+];
+
+for (const [name, file, pattern] of cases) {
+  test(`loader rejects ${name} naming the key`, () => {
+    try {
+      loadEnvironment(repoRoot, file);
+      assert.unreachable('should have thrown');
+    } catch (e) {
+      assert.instance(e, OpsError);
+      const err = e as OpsError;
+      assert.is(err.exitCode, 2);
+      assert.match(err.message, pattern);
+      assert.match(err.message, /\.yaml/);
+      assert.ok(err.hint, 'has a hint');
+    }
+  });
+}
+
+test('unreadable YAML names the file and the line', () => {
+  const file = join(dir, 'broken.yaml');
+  writeFileSync(file, 'name: production\nazure:\n  location: [eastus\n');
+  try {
+    loadEnvironment(repoRoot, file);
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /broken\.yaml(:\d+)?: not valid YAML/);
+  }
+});
+
+test('a duplicate key is an error, not a silent override', () => {
+  const file = join(dir, 'dup.yaml');
+  writeFileSync(file, `${stringify(production)}\nurl: https://other.example.com\n`);
+  assert.throws(() => loadEnvironment(repoRoot, file), /not valid YAML/);
+});
+
+test('unknown environment name lists the known ones', () => {
+  try {
+    loadEnvironment(repoRoot, 'prod');
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /unknown environment "prod"/);
+    assert.match((e as OpsError).hint ?? '', /production/);
+  }
+});
+
+test('a script given a malformed environment exits 2 with file and key, and calls nothing', async () => {
+  const world = new FakeWorld();
+  const bad = cases[1]![1];
+  const r = await world.run('doctor', ['--env', bad]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /error: .*unknown-nested\.yaml: azure\.nodeSku: unknown key/);
+  assert.match(r.stderr, /hint: /);
+  assert.is(r.calls.length, 0);
+});
+
+test('a script given an unknown environment exits 2', async () => {
+  const r = await new FakeWorld().run('doctor', ['--env', 'staging-eu']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /unknown environment "staging-eu"/);
+});
+
+test.run();

@@ -1,0 +1,123 @@
+// doctor.mts against the fakes: each failing check prints its fix; exit codes as documented.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ChildProcess } from 'node:child_process';
+import { FakeWorld } from './support/harness.ts';
+import type { Scenario } from './support/harness.ts';
+
+const account = {
+  environmentName: 'AzureCloud', homeTenantId: 't-1', id: '11111111-2222-3333-4444-555555555555', isDefault: true, managedByTenants: [],
+  name: 'Hackathon Prod', state: 'Enabled', tenantDefaultDomain: 'contoso.onmicrosoft.com', tenantDisplayName: 'Contoso', tenantId: 't-1',
+  user: { name: 'dev@contoso.com', type: 'user' },
+};
+
+function prodWorld(extra: Partial<Scenario> = {}): FakeWorld {
+  return new FakeWorld({ kube: { context: 'hackathon-todo-prod' }, az: { account }, ...extra });
+}
+
+test('production: every check passes, exit 0, one line per check', async () => {
+  const r = await prodWorld().run('doctor', ['--env', 'production']);
+  assert.is(r.code, 0, r.output);
+  for (const name of ['az 2.61.0', 'helm 3.17.0', 'kubectl 1.30.0', 'kubelogin', 'az logged in', 'provider Microsoft.ContainerService registered', 'vCPU quota for 5 × Standard_D2s_v3 in eastus', 'kube context is hackathon-todo-prod']) {
+    assert.match(r.stdout, new RegExp(`ok +${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  }
+  assert.match(r.stdout, /warn +k6 1\.0\.0 or newer: k6 is not installed|ok +k6/);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^doctor: all \d+ required checks passed for production/);
+  assert.is(r.calls.filter((c) => c.tool === 'az' && ['create', 'set', 'register'].some((v) => c.args.includes(v))).length, 0, 'read-only');
+});
+
+test('not logged in: exit 3 with az login as the fix, providers not queried', async () => {
+  const r = await prodWorld({ az: {} }).run('doctor', ['--env', 'production']);
+  assert.is(r.code, 3);
+  assert.match(r.stdout, /FAILED az logged in: az is not logged in\n +fix: az login/);
+  assert.is(r.calls.filter((c) => c.args.includes('provider')).length, 0);
+  assert.match(r.stdout, /doctor: 1 of \d+ checks failed for production \(az logged in\)/);
+});
+
+test('wrong subscription: names both and the az account set fix', async () => {
+  const r = await prodWorld().run('doctor', ['--env', 'production'], { env: { AZURE_SUBSCRIPTION_ID: 'Other Sub' } });
+  assert.is(r.code, 3);
+  assert.match(r.stdout, /az is on "Hackathon Prod".*expects "Other Sub"/);
+  assert.match(r.stdout, /fix: az account set --subscription "Other Sub"/);
+});
+
+test('unregistered provider and too little quota: both fixes shown', async () => {
+  const r = await prodWorld({
+    az: {
+      account,
+      providers: { 'Microsoft.ContainerService': 'NotRegistered' },
+      usage: [{ currentValue: '6', limit: '10', localName: 'Standard DSv3 Family vCPUs', unit: 'Count', name: { localizedValue: 'Standard DSv3 Family vCPUs', value: 'standardDSv3Family' } }],
+    },
+  }).run('doctor', ['--env', 'production']);
+  assert.is(r.code, 3);
+  assert.match(r.stdout, /FAILED provider Microsoft\.ContainerService registered: NotRegistered\n +fix: az provider register --namespace Microsoft\.ContainerService --wait/);
+  assert.match(r.stdout, /FAILED vCPU quota .*standardDSv3Family: 4 of 10 vCPUs free, 10 needed/);
+});
+
+test('wrong kube context: exit 3 with get-credentials as the fix', async () => {
+  const r = await prodWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'production']);
+  assert.is(r.code, 3);
+  assert.match(r.stdout, /FAILED kube context is hackathon-todo-prod: current context is "minikube"\n +fix: az aks get-credentials --resource-group hackathon-todo-rg --name hackathon-todo-prod/);
+});
+
+test('missing kubelogin (local accounts disabled) and an old helm are required failures', async () => {
+  const r = await prodWorld({ helm: { version: 'v3.14.4' } }).run('doctor', ['--env', 'production'], { missing: ['kubelogin'] });
+  assert.is(r.code, 3);
+  assert.match(r.stdout, /FAILED helm 3\.17\.0 or newer: helm 3\.14\.4 is too old/);
+  assert.match(r.stdout, /FAILED kubelogin .*not installed.*\n +fix: az aks install-cli/);
+});
+
+test('local environment: no Azure calls at all; k6 missing is only a warning', async () => {
+  const r = await new FakeWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'local'], { missing: ['k6', 'az'] });
+  assert.is(r.code, 0, r.output);
+  assert.is(r.calls.filter((c) => c.tool === 'az').length, 0);
+  assert.match(r.stdout, /warn +k6 1\.0\.0 or newer: k6 is not installed/);
+});
+
+test('kubectl missing: the context check is skipped, not crashed, and the run fails with exit 3', async () => {
+  const r = await new FakeWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'local'], { missing: ['kubectl'] });
+  assert.is(r.code, 3);
+  assert.match(r.stdout, /FAILED kubectl .*not installed/);
+  assert.match(r.stdout, /kube context: skipped/);
+});
+
+test('--json: one JSON document on stdout with every check', async () => {
+  const r = await prodWorld().run('doctor', ['--env', 'production', '--json']);
+  assert.is(r.code, 0, r.output);
+  const doc = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean }>; exitCode: number };
+  assert.ok(doc.ok);
+  assert.is(doc.exitCode, 0);
+  assert.ok(doc.checks.length >= 10);
+  for (const l of r.stderr.trim().split('\n').filter(Boolean)) JSON.parse(l);
+});
+
+test('flags: unknown flag exits 2 with the help hint; --help lists every flag; --help --json lists them as data', async () => {
+  const w = new FakeWorld();
+  const bad = await w.run('doctor', ['--dryrun']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /error: unknown flag --dryrun \(did you mean --dry-run\?\)/);
+  const help = await w.run('doctor', ['--help']);
+  assert.is(help.code, 0);
+  for (const f of ['--env NAME', '--dry-run', '--yes', '--json', '--verbose', '--help', '--skip-azure']) assert.ok(help.stdout.includes(f), f);
+  const data = await w.run('doctor', ['--help', '--json']);
+  const doc = JSON.parse(data.stdout) as { script: string; flags: Array<{ name: string }> };
+  assert.is(doc.script, 'doctor');
+  assert.ok(doc.flags.some((f) => f.name === 'skip-cluster'));
+  assert.is(w.calls.length, 0);
+});
+
+test('SIGTERM during a slow call stops it and exits 130 saying what was running', async () => {
+  const w = prodWorld().on('az', ['account', 'show'], { json: account, delayMs: 3_600_000 });
+  let child: ChildProcess | undefined;
+  const p = w.run('doctor', ['--env', 'production'], { killAfterMs: 20_000, onSpawn: (c) => { child = c; } });
+  // Wait until the slow call is recorded, then interrupt the script.
+  const started = Date.now();
+  while (!w.calls.some((c) => c.args.includes('account')) && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+  child!.kill('SIGTERM');
+  const r = await p;
+  assert.is(r.code, 130, r.output);
+  assert.match(r.stderr, /error: interrupted by SIGTERM while: azure account/);
+  assert.ok(Date.now() - started < 3000, 'did not wait for the slow call');
+});
+
+test.run();

@@ -1,0 +1,172 @@
+// The CLI runner and the logger: dry-run, redaction, stdin-only secrets, retries and timeouts,
+// exercised against the fake CLIs from this process.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createClock } from '../scripts/lib/clock.ts';
+import { OpsError } from '../scripts/lib/errors.ts';
+import { Logger } from '../scripts/lib/log.ts';
+import { Redactor } from '../scripts/lib/redact.ts';
+import { Runner, classifyMutating, isTransient, retryAfterSeconds } from '../scripts/lib/runner.ts';
+import { FakeWorld } from './support/harness.ts';
+
+const SECRET = 'canary-Zq8xT3-very-secret-value';
+
+function setup(world: FakeWorld, opts: { dryRun?: boolean; json?: boolean; timeoutMs?: number } = {}) {
+  const restore = world.activate();
+  const redactor = new Redactor();
+  redactor.register(SECRET);
+  const clock = createClock(0.001);
+  const lines: string[] = [];
+  const log = new Logger({ script: 'test', json: opts.json ?? false, verbose: true, redactor, clock, interactive: false, out: (t) => lines.push(t), err: (t) => lines.push(t) });
+  const runner = new Runner({ dryRun: opts.dryRun ?? false, redactor, logger: log, clock, defaultTimeoutMs: opts.timeoutMs ?? 60_000 });
+  return { runner, lines, restore, log };
+}
+
+test('classifies mutating calls', () => {
+  assert.ok(classifyMutating('kubectl', ['apply', '-f', '-']));
+  assert.ok(classifyMutating('kubectl', ['rollout', 'restart', 'deployment/todo-backend']));
+  assert.not.ok(classifyMutating('kubectl', ['rollout', 'status', 'deployment/todo-backend']));
+  assert.not.ok(classifyMutating('kubectl', ['get', 'pods', '-o', 'json']));
+  assert.ok(classifyMutating('helm', ['upgrade', '--install', 'hackathon-todo', 'helm']));
+  assert.ok(classifyMutating('helm', ['rollback', 'hackathon-todo', '3']));
+  assert.not.ok(classifyMutating('helm', ['history', 'hackathon-todo', '-o', 'json']));
+  assert.not.ok(classifyMutating('helm', ['template', 'hackathon-todo', 'helm']));
+  assert.ok(classifyMutating('az', ['deployment', 'sub', 'create', '-l', 'eastus']));
+  assert.not.ok(classifyMutating('az', ['deployment', 'sub', 'what-if', '-l', 'eastus']));
+  assert.ok(classifyMutating('az', ['aks', 'get-credentials', '-g', 'rg', '-n', 'c']));
+  assert.not.ok(classifyMutating('az', ['account', 'show']));
+});
+
+test('transient errors are recognised, real errors are not', () => {
+  assert.ok(isTransient("ERROR: (TooManyRequests) The request is being throttled. Please try again after '23' seconds."));
+  assert.ok(isTransient('Unable to connect to the server: net/http: TLS handshake timeout'));
+  assert.ok(isTransient('The connection to the server 10.0.0.1:443 was refused - did you specify the right host or port?'));
+  assert.not.ok(isTransient('Error from server (NotFound): secrets "db" not found'));
+  assert.not.ok(isTransient('Error: UPGRADE FAILED: context deadline exceeded'));
+  assert.is(retryAfterSeconds("Please try again after '23' seconds."), 23);
+});
+
+test('dry-run: mutating calls are printed and never reach the fake; read-only calls do', async () => {
+  const world = new FakeWorld({ kube: { context: 'minikube' } });
+  const { runner, lines, restore } = setup(world, { dryRun: true });
+  try {
+    const ro = await runner.run('kubectl', ['config', 'current-context']);
+    assert.is(ro.stdout.trim(), 'minikube');
+    const mut = await runner.run('kubectl', ['apply', '-f', '-'], { stdin: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n' });
+    assert.ok(mut.dryRun);
+    const h = await runner.run('helm', ['upgrade', '--install', 'hackathon-todo', 'helm']);
+    assert.ok(h.dryRun);
+  } finally { restore(); }
+  assert.equal(world.calls.map((c) => c.args.join(' ')), ['config current-context']);
+  const text = lines.join('');
+  assert.match(text, /\[dry-run\] would run: kubectl apply -f - < \(stdin\)/);
+  assert.match(text, /\[dry-run\] would run: helm upgrade --install hackathon-todo helm/);
+});
+
+test('a secret on a command line is refused before anything runs', async () => {
+  const world = new FakeWorld();
+  const { runner, restore } = setup(world);
+  try {
+    await runner.run('kubectl', ['create', 'secret', 'generic', 'x', `--from-literal=k=${SECRET}`]);
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, OpsError);
+    assert.match((e as Error).message, /refusing to put a secret on the command line/);
+    assert.not.match((e as Error).message, /canary/);
+  } finally { restore(); }
+  assert.is(world.calls.length, 0);
+});
+
+test('secrets travel on stdin, and a CLI that echoes them back in an error is redacted', async () => {
+  const world = new FakeWorld().on('kubectl', ['apply'], { stderr: `Error from server (Invalid): Secret "db" is invalid: data[connection-string]: ${SECRET} and ${Buffer.from(SECRET).toString('base64')}`, exit: 1 });
+  const { runner, lines, restore } = setup(world, { json: true });
+  let message = '';
+  try {
+    await runner.run('kubectl', ['apply', '-f', '-'], { stdin: `stringData: {v: ${SECRET}}` });
+  } catch (e) {
+    message = (e as Error).message;
+  } finally { restore(); }
+  assert.match(message, /Secret "db" is invalid/);
+  assert.not.ok(message.includes(SECRET), 'error message is redacted');
+  assert.not.ok(message.includes(Buffer.from(SECRET).toString('base64')), 'base64 form is redacted');
+  assert.match(message, /\*\*\*/);
+  const logged = lines.join('');
+  assert.not.ok(logged.includes(SECRET), 'verbose JSON log lines are redacted');
+  const [call] = world.calls;
+  assert.ok(call!.stdin.includes(SECRET), 'the secret reached the CLI on stdin');
+  assert.not.ok(call!.args.join(' ').includes(SECRET));
+});
+
+test('retry: a 429 then success makes two calls, honouring Retry-After', async () => {
+  const world = new FakeWorld()
+    .on('az', ['account', 'show'], { stderr: "ERROR: (TooManyRequests) The request is being throttled. Please try again after '7' seconds.\nCode: TooManyRequests\nMessage: throttled", exit: 1 }, { times: 1 })
+    .on('az', ['account', 'show'], { json: { id: 'sub', name: 'Sub' } });
+  const { runner, lines, restore } = setup(world);
+  try {
+    const r = await runner.json<{ id: string }>('az', ['account', 'show', '-o', 'json']);
+    assert.is(r.id, 'sub');
+  } finally { restore(); }
+  const calls = world.calls;
+  assert.is(calls.length, 2);
+  // Retry-After of 7 s, in simulated time (0.001 scale); allow scheduling slack.
+  const gap = calls[1]!.t - calls[0]!.t;
+  assert.ok(gap >= 6000, `waited ${gap} simulated ms`);
+  assert.match(lines.join(''), /retrying in 7\.0s \(attempt 2 of 4\)/);
+});
+
+test('retry: a non-transient error makes one call', async () => {
+  const world = new FakeWorld().on('kubectl', ['get', 'secret'], { stderr: 'Error from server (Forbidden): secrets "x" is forbidden', exit: 1 });
+  const { runner, restore } = setup(world);
+  try {
+    await runner.run('kubectl', ['get', 'secret', 'x']);
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /Forbidden/);
+  } finally { restore(); }
+  assert.is(world.calls.length, 1);
+});
+
+test('retry: gives up after the attempts with a hint', async () => {
+  const world = new FakeWorld().on('kubectl', ['get', 'pods'], { stderr: 'Unable to connect to the server: net/http: TLS handshake timeout', exit: 1 });
+  const { runner, restore } = setup(world);
+  try {
+    await runner.run('kubectl', ['get', 'pods'], { attempts: 3 });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, OpsError);
+    assert.match((e as Error).message, /gave up after 3 attempts/);
+    assert.match((e as OpsError).hint ?? '', /transient/);
+  } finally { restore(); }
+  assert.is(world.calls.length, 3);
+});
+
+test('timeout: a call slower than its timeout is killed and reported', async () => {
+  // The fake takes an hour of simulated time (3.6 real s); the timeout is 10 simulated seconds,
+  // which a scaled clock floors at one real second.
+  const world = new FakeWorld().on('helm', ['history'], { stdout: '[]', delayMs: 3_600_000 });
+  const { runner, restore } = setup(world);
+  const started = Date.now();
+  try {
+    await runner.run('helm', ['history', 'hackathon-todo', '-o', 'json'], { timeoutMs: 10_000 });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, OpsError);
+    assert.match((e as Error).message, /did not finish within 10\.0s and was stopped/);
+  } finally { restore(); }
+  assert.ok(Date.now() - started < 3000, `killed after ${Date.now() - started} ms, before the fake finished`);
+});
+
+test('logger: --json progress is JSON lines, redacted', async () => {
+  const world = new FakeWorld();
+  const { log, lines, restore } = setup(world, { json: true });
+  restore();
+  await log.step(`apply ${SECRET}`, async () => undefined);
+  log.info(`value is ${SECRET}`);
+  for (const l of lines.join('').trim().split('\n')) {
+    const doc = JSON.parse(l) as Record<string, unknown>;
+    assert.type(doc.event, 'string');
+  }
+  assert.not.ok(lines.join('').includes(SECRET));
+});
+
+test.run();
