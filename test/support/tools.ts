@@ -91,11 +91,18 @@ export function checkovPath(): string {
   });
 }
 
-/** Path of Debian's Chromium, which the README lists as a prerequisite for the report test. */
+/**
+ * Path of a headless-capable Chromium: $CHROMIUM_PATH when set (GitHub's runners use their Google
+ * Chrome), else Debian's Chromium, which the README lists as a prerequisite for the report test.
+ */
 export function chromiumPath(): string {
-  for (const p of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (existsSync(p)) return p;
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  for (const p of candidates) if (p && existsSync(p)) return p;
   throw new Error('Chromium is missing: install it as the README says (apt-get install -y chromium)');
 }
+
+/** checkov arguments every suite passes: no calls to the vendor's API (there is no network here). */
+export const CHECKOV_OFFLINE = ['--skip-download'] as const;
 
 /** Installs every tool up front, so suites running in parallel do not race to do it. */
 export function ensureAllTools(): void {
