@@ -1,0 +1,233 @@
+// The alerts the plan set up by hand in the portal, as code: node CPU and memory, failed and
+// crash-looping pods, nodes not ready, all sent to one action group.
+
+@description('Azure region of the log alert (it must match the workspace).')
+param location string
+
+@description('Tags for every resource in this module.')
+param tags object
+
+@description('Resource id of the AKS cluster the metric alerts watch.')
+@minLength(1)
+param clusterId string
+
+@description('Resource id of the Log Analytics workspace the crash-loop alert queries.')
+@minLength(1)
+param workspaceId string
+
+@description('Address the action group e-mails.')
+@minLength(3)
+param alertEmail string
+
+@description('Action group name.')
+@minLength(1)
+@maxLength(260)
+param actionGroupName string
+
+@description('Create the alert rules (the action group is always created).')
+param enableAlerts bool
+
+// AKS platform metrics: free, and present without Container Insights or Prometheus.
+var aksMetricNamespace = 'Microsoft.ContainerService/managedClusters'
+
+var metricAlerts = [
+  {
+    name: 'node-cpu-high'
+    description: 'A node\'s CPU use averaged above 80% for 10 minutes.'
+    severity: 2
+    metricName: 'node_cpu_usage_percentage'
+    operator: 'GreaterThan'
+    threshold: 80
+    timeAggregation: 'Average'
+    // The plan's "for 10 minutes": the average over a 10-minute window, re-evaluated every 5.
+    windowSize: 'PT10M'
+    evaluationFrequency: 'PT5M'
+    // Split by node so one hot node alerts even when the cluster average is low.
+    dimensions: [
+      {
+        name: 'node'
+        operator: 'Include'
+        values: [
+          '*'
+        ]
+      }
+    ]
+  }
+  {
+    name: 'node-memory-high'
+    description: 'A node\'s working-set memory averaged above 85% for 10 minutes.'
+    severity: 2
+    metricName: 'node_memory_working_set_percentage'
+    operator: 'GreaterThan'
+    threshold: 85
+    timeAggregation: 'Average'
+    windowSize: 'PT10M'
+    evaluationFrequency: 'PT5M'
+    dimensions: [
+      {
+        name: 'node'
+        operator: 'Include'
+        values: [
+          '*'
+        ]
+      }
+    ]
+  }
+  {
+    name: 'pods-failed'
+    description: 'At least one pod is in the Failed phase.'
+    severity: 1
+    metricName: 'kube_pod_status_phase'
+    operator: 'GreaterThan'
+    threshold: 0
+    timeAggregation: 'Average'
+    windowSize: 'PT5M'
+    evaluationFrequency: 'PT1M'
+    dimensions: [
+      {
+        name: 'phase'
+        operator: 'Include'
+        values: [
+          'Failed'
+        ]
+      }
+      {
+        name: 'namespace'
+        operator: 'Include'
+        values: [
+          '*'
+        ]
+      }
+    ]
+  }
+  {
+    name: 'nodes-not-ready'
+    description: 'At least one node reports NotReady or Unknown.'
+    severity: 1
+    metricName: 'kube_node_status_condition'
+    operator: 'GreaterThan'
+    threshold: 0
+    timeAggregation: 'Total'
+    windowSize: 'PT5M'
+    evaluationFrequency: 'PT1M'
+    // status2 carries the Ready condition's value (Azure Monitor baseline alert for AKS).
+    dimensions: [
+      {
+        name: 'status2'
+        operator: 'Include'
+        values: [
+          'NotReady'
+          'Unknown'
+        ]
+      }
+    ]
+  }
+]
+
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
+  name: actionGroupName
+  location: 'global'
+  tags: tags
+  properties: {
+    // Shown as the sender of SMS and e-mail; at most 12 characters.
+    groupShortName: 'todo-alerts'
+    enabled: true
+    emailReceivers: [
+      {
+        name: 'operator-email'
+        emailAddress: alertEmail
+        useCommonAlertSchema: true
+      }
+    ]
+  }
+}
+
+resource aksMetricAlerts 'Microsoft.Insights/metricAlerts@2018-03-01' = [
+  for alert in metricAlerts: if (enableAlerts) {
+    name: '${last(split(clusterId, '/'))}-${alert.name}'
+    location: 'global'
+    tags: tags
+    properties: {
+      description: alert.description
+      severity: alert.severity
+      enabled: true
+      scopes: [
+        clusterId
+      ]
+      evaluationFrequency: alert.evaluationFrequency
+      windowSize: alert.windowSize
+      autoMitigate: true
+      criteria: {
+        'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+        allOf: [
+          {
+            criterionType: 'StaticThresholdCriterion'
+            name: alert.name
+            metricNamespace: aksMetricNamespace
+            metricName: alert.metricName
+            operator: alert.operator
+            threshold: alert.threshold
+            timeAggregation: alert.timeAggregation
+            dimensions: alert.dimensions
+          }
+        ]
+      }
+      actions: [
+        {
+          actionGroupId: actionGroup.id
+        }
+      ]
+    }
+  }
+]
+
+// Crash-looping containers stay in the Running or Pending phase, so no platform metric shows them;
+// Container Insights records the waiting reason in KubePodInventory.
+resource crashLoopAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (enableAlerts) {
+  name: '${last(split(clusterId, '/'))}-pods-crash-looping'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'Pods crash-looping'
+    description: 'A container has been in CrashLoopBackOff in the last 10 minutes.'
+    severity: 1
+    enabled: true
+    scopes: [
+      workspaceId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT10M'
+    criteria: {
+      allOf: [
+        {
+          query: 'KubePodInventory | where ContainerStatusReason == "CrashLoopBackOff" | summarize Containers = dcount(ContainerName) by Namespace, PodName = Name'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'Namespace'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+@description('Resource id of the action group.')
+output actionGroupId string = actionGroup.id

@@ -1,0 +1,47 @@
+// Production: the plan's names, region and sizes. Deployed by scripts/setup.mts --env production.
+// Values that differ per fork come from the environment, so nothing personal is committed:
+//   GITHUB_REPOSITORY     owner/name of the repository whose workflows deploy (set by GitHub Actions)
+//   ALERT_EMAIL           where budget and monitoring alerts go
+//   AZURE_KEY_VAULT_NAME  optional; empty deploys no Key Vault
+using './main.bicep'
+
+param environmentName = 'production'
+param location = 'eastus'
+
+// The plan's exact names (the defaults would derive hackathon-todo-production-*).
+param resourceGroupName = 'hackathon-todo-rg'
+param clusterName = 'hackathon-todo-prod'
+param registryName = 'hackathontodoacr'
+param logAnalyticsWorkspaceName = 'hackathon-todo-prod-logs'
+param keyVaultName = readEnvironmentVariable('AZURE_KEY_VAULT_NAME', '')
+
+// A minor version; the patch channel applies its patch releases inside the maintenance window.
+param kubernetesVersion = '1.34'
+param aksTier = 'Standard'
+param nodeVmSize = 'Standard_D2s_v3'
+param nodeMinCount = 2
+param nodeMaxCount = 5
+// East US has three zones; spreading nodes over them is the plan's answer to a zone outage.
+param availabilityZones = [
+  '1'
+  '2'
+  '3'
+]
+// Entra ID only: kubectl needs kubelogin (az aks install-cli installs it).
+param disableLocalAccounts = true
+
+param logRetentionDays = 30
+param logDailyCapGb = 1
+
+param githubRepository = readEnvironmentVariable('GITHUB_REPOSITORY')
+param githubEnvironment = 'production'
+
+param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
+// The plan's billing alerts: $50, $100, $150 a month.
+param budgetAmounts = [
+  50
+  100
+  150
+]
+// Fixed for the life of the budgets: Azure refuses to change a budget's start date on redeploy.
+param budgetStartDate = '2026-12-01'

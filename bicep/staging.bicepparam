@@ -1,0 +1,30 @@
+// Staging: the same shape as production, smaller and cheaper. Names derive from baseName and
+// environmentName (hackathon-todo-staging-rg, hackathon-todo-staging, hackathontodostagingacr).
+// Reads GITHUB_REPOSITORY, ALERT_EMAIL and (optionally) AZURE_KEY_VAULT_NAME like production.
+using './main.bicep'
+
+param environmentName = 'staging'
+param location = 'eastus'
+param keyVaultName = readEnvironmentVariable('AZURE_KEY_VAULT_NAME', '')
+
+param kubernetesVersion = '1.34'
+// No uptime SLA needed for staging: the Free tier saves the Standard tier's hourly fee.
+param aksTier = 'Free'
+param nodeVmSize = 'Standard_D2s_v3'
+param nodeMinCount = 1
+param nodeMaxCount = 3
+param availabilityZones = []
+param disableLocalAccounts = true
+
+param logRetentionDays = 30
+param logDailyCapGb = 1
+
+param githubRepository = readEnvironmentVariable('GITHUB_REPOSITORY')
+param githubEnvironment = 'staging'
+
+param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
+param budgetAmounts = [
+  25
+  50
+]
+param budgetStartDate = '2026-12-01'

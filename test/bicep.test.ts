@@ -1,0 +1,601 @@
+// bicep/: every template parses with the real tree-sitter-bicep grammar, and the values issue 3 asks
+// for are asserted on the parse trees (never by matching text). Each policy check is a function that
+// returns its violations, so the mutation tests at the end can show that each one fails when it should.
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  arrayItems,
+  bicepDir,
+  callsOf,
+  descendants,
+  listBicepFiles,
+  literalValue,
+  modules,
+  objectEntries,
+  outputs,
+  params,
+  parseBicep,
+  parseBicepFile,
+  parseBicepParam,
+  parseBicepParamFile,
+  propertyAt,
+  resolve,
+  resources,
+  stringValue,
+  syntaxProblems,
+  targetScope,
+  variables,
+} from './support/bicep.ts';
+import type { BicepFile, BicepParamFile, Literal, Node, ParamDecl } from './support/bicep.ts';
+import { repoRoot } from './support/tools.ts';
+
+const mainPath = join(bicepDir, 'main.bicep');
+const modulePath = (name: string) => join(bicepDir, 'modules', `${name}.bicep`);
+const rel = (p: string) => relative(repoRoot, p);
+
+const ROLE = {
+  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
+  acrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
+  aksRbacWriter: 'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb',
+  aksClusterUser: '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
+} as const;
+
+/**
+ * The API version each resource type is pinned to (looked up against azure-rest-api-specs and the
+ * Bicep type index). One table, so two files cannot drift to different versions of one type.
+ */
+const PINNED_API_VERSIONS: Record<string, string> = {
+  'Microsoft.Resources/resourceGroups': '2025-04-01',
+  'Microsoft.ContainerService/managedClusters': '2025-10-01',
+  'Microsoft.ContainerService/managedClusters/maintenanceConfigurations': '2025-10-01',
+  'Microsoft.ContainerRegistry/registries': '2025-04-01',
+  'Microsoft.OperationalInsights/workspaces': '2025-02-01',
+  'Microsoft.Insights/dataCollectionRules': '2024-03-11',
+  'Microsoft.Insights/dataCollectionRuleAssociations': '2024-03-11',
+  'Microsoft.KeyVault/vaults': '2025-05-01',
+  'Microsoft.ManagedIdentity/userAssignedIdentities': '2024-11-30',
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials': '2024-11-30',
+  'Microsoft.Authorization/roleAssignments': '2022-04-01',
+  'Microsoft.Consumption/budgets': '2024-08-01',
+  'Microsoft.Insights/actionGroups': '2023-01-01',
+  'Microsoft.Insights/metricAlerts': '2018-03-01',
+  'Microsoft.Insights/scheduledQueryRules': '2023-12-01',
+};
+/** Types whose newest GA version is older than the floor below (every later version is a preview). */
+const OLD_BUT_LATEST_GA = new Set(['Microsoft.Insights/metricAlerts']);
+const API_VERSION_FLOOR = '2022-04-01';
+
+const SECRET_NAME = /(password|passwd|pwd|secret|token|apikey|accesskey|connectionstring|credential|privatekey|sas)/i;
+/** Names that identify a secret or its holder without being one (keyVaultName, vaultReaderNamespace, ...). */
+const SECRET_IDENTIFIER = /(name|names|namespace|serviceaccount|id|ids|principalid|clientid|uri|url)$/i;
+
+function looksSecret(name: string): boolean {
+  return SECRET_NAME.test(name) && !SECRET_IDENTIFIER.test(name);
+}
+
+const hasDecorator = (d: { decorators: Array<{ name: string }> }, name: string) => d.decorators.some((x) => x.name === name);
+
+function decoratorArg(p: ParamDecl, name: string): Literal | undefined {
+  return literalValue(p.decorators.find((d) => d.name === name)?.args[0]);
+}
+
+async function loadAll(): Promise<BicepFile[]> {
+  return Promise.all(listBicepFiles('.bicep').map((f) => parseBicepFile(f)));
+}
+
+// ----------------------------------------------------------------------------------------------
+// Policy checks: each returns human-readable violations ([] when the file complies).
+// ----------------------------------------------------------------------------------------------
+
+function checkParses(f: BicepFile): string[] {
+  return syntaxProblems(f).map((p) => `${rel(f.path)}:${p.line}:${p.column} ${p.kind} near ${JSON.stringify(p.text)}`);
+}
+
+function checkApiVersions(f: BicepFile): string[] {
+  const out: string[] = [];
+  for (const r of resources(f)) {
+    const where = `${rel(f.path)} resource ${r.symbol} (${r.type}@${r.apiVersion})`;
+    if (/preview/i.test(r.apiVersion)) out.push(`${where}: preview API version`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(r.apiVersion)) out.push(`${where}: API version not pinned to a GA date`);
+    const pinned = PINNED_API_VERSIONS[r.type];
+    if (pinned === undefined) out.push(`${where}: type missing from PINNED_API_VERSIONS`);
+    else if (pinned !== r.apiVersion) out.push(`${where}: expected ${pinned}`);
+    if (r.apiVersion < API_VERSION_FLOOR && !OLD_BUT_LATEST_GA.has(r.type)) out.push(`${where}: older than ${API_VERSION_FLOOR}`);
+  }
+  return out;
+}
+
+function checkNoLiteralLocation(f: BicepFile): string[] {
+  const out: string[] = [];
+  for (const r of resources(f)) {
+    const loc = propertyAt(r.body, ['location']);
+    if (!loc) continue;
+    const value = literalValue(loc);
+    // 'global' is not a region: action groups and metric alerts live there by definition.
+    if (typeof value === 'string' && value.toLowerCase() !== 'global') out.push(`${rel(f.path)} resource ${r.symbol}: literal location '${value}'`);
+  }
+  for (const p of params(f)) {
+    if (/location/i.test(p.name) && typeof literalValue(p.defaultValue) === 'string') out.push(`${rel(f.path)} param ${p.name}: literal default`);
+  }
+  for (const m of modules(f)) {
+    const loc = propertyAt(m.body, ['params', 'location']);
+    if (loc && typeof literalValue(loc) === 'string') out.push(`${rel(f.path)} module ${m.symbol}: literal location`);
+  }
+  return out;
+}
+
+function checkDescriptions(f: BicepFile): string[] {
+  const out: string[] = [];
+  for (const p of params(f)) if (!hasDecorator(p, 'description')) out.push(`${rel(f.path)} param ${p.name}: no @description`);
+  for (const o of outputs(f)) if (!hasDecorator(o, 'description')) out.push(`${rel(f.path)} output ${o.name}: no @description`);
+  return out;
+}
+
+function checkSecureParams(f: BicepFile): string[] {
+  const out: string[] = [];
+  for (const p of params(f)) {
+    if (looksSecret(p.name) && !hasDecorator(p, 'secure')) out.push(`${rel(f.path)} param ${p.name}: looks secret but has no @secure()`);
+    if (hasDecorator(p, 'secure') && p.defaultValue && literalValue(p.defaultValue) !== '' && literalValue(p.defaultValue) !== undefined) {
+      out.push(`${rel(f.path)} param ${p.name}: @secure() param with a literal default`);
+    }
+  }
+  return out;
+}
+
+function checkOutputsHoldNoSecret(f: BicepFile): string[] {
+  const out: string[] = [];
+  const secureParams = new Set(params(f).filter((p) => hasDecorator(p, 'secure')).map((p) => p.name));
+  for (const o of outputs(f)) {
+    const where = `${rel(f.path)} output ${o.name}`;
+    if (looksSecret(o.name)) out.push(`${where}: name looks like a secret`);
+    if (hasDecorator(o, 'secure')) out.push(`${where}: @secure() output`);
+    if (!o.value) continue;
+    for (const call of descendants(o.value, ['call_expression'])) {
+      const fn = call.childForFieldName('function');
+      const name = fn?.type === 'member_expression' ? fn.childForFieldName('property')?.text : fn?.text;
+      if (name && /^list/i.test(name)) out.push(`${where}: calls ${name}() (returns keys or credentials)`);
+    }
+    for (const id of descendants(o.value, ['identifier'])) {
+      if (secureParams.has(id.text)) out.push(`${where}: returns the @secure() param ${id.text}`);
+    }
+  }
+  return out;
+}
+
+function checkRoleAssignmentNames(f: BicepFile): string[] {
+  const out: string[] = [];
+  for (const r of resources(f).filter((x) => x.type === 'Microsoft.Authorization/roleAssignments' && !x.existing)) {
+    const name = propertyAt(r.body, ['name']);
+    const isGuid = name?.type === 'call_expression' && name.childForFieldName('function')?.text === 'guid';
+    const args = isGuid ? (name.childForFieldName('arguments')?.namedChildren ?? []) : [];
+    // guid(scope, principal, role): all three, so neither a second principal nor a second role collides.
+    if (!isGuid || args.length < 3) out.push(`${rel(f.path)} resource ${r.symbol}: name is not guid(scope, principal, role)`);
+  }
+  return out;
+}
+
+/** Follows a module param back through main.bicep's module call to a value main.bicep gives it. */
+function resolveThroughMain(main: BicepFile, moduleFile: BicepFile, moduleSymbol: string, n: Node | undefined): Node | undefined {
+  const local = resolve(moduleFile, n);
+  if (!n || n.type !== 'identifier') return local;
+  const declared = params(moduleFile).find((p) => p.name === n.text);
+  if (!declared) return local;
+  const call = modules(main).find((m) => m.symbol === moduleSymbol);
+  const passed = propertyAt(call?.body, ['params', n.text]);
+  return passed ? resolve(main, passed) : local;
+}
+
+/** The value a template param ends up with for one .bicepparam file: the file's literal, else the default. */
+function effectiveParam(main: BicepFile, paramFile: BicepParamFile | null, name: string): Literal | undefined {
+  const set = paramFile?.assignments.find((a) => a.name === name);
+  if (set) return literalValue(set.value);
+  return literalValue(params(main).find((p) => p.name === name)?.defaultValue);
+}
+
+function checkAks(main: BicepFile, aks: BicepFile, paramFile: BicepParamFile | null): string[] {
+  const out: string[] = [];
+  const expect = (what: string, actual: unknown, wanted: unknown) => {
+    if (JSON.stringify(actual) !== JSON.stringify(wanted)) out.push(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(wanted)}`);
+  };
+  const cluster = resources(aks).find((r) => r.type === 'Microsoft.ContainerService/managedClusters' && !r.existing);
+  if (!cluster?.body) return ['aks.bicep declares no managed cluster'];
+  const at = (...path: Array<string | number>) => propertyAt(cluster.body, path);
+  const viaMain = (n: Node | undefined): Literal | undefined => {
+    // A module param named in main.bicep resolves to main's param, which a .bicepparam may set.
+    if (n?.type === 'identifier') {
+      const passed = propertyAt(modules(main).find((m) => m.symbol === 'aks')?.body, ['params', n.text]);
+      if (passed?.type === 'identifier' && params(main).some((p) => p.name === passed.text)) return effectiveParam(main, paramFile, passed.text);
+    }
+    return literalValue(resolveThroughMain(main, aks, 'aks', n));
+  };
+
+  const pool = at('properties', 'agentPoolProfiles', 0);
+  expect('agent pool enableAutoScaling', literalValue(propertyAt(pool, ['enableAutoScaling'])), true);
+  expect('agent pool minCount', viaMain(propertyAt(pool, ['minCount'])), 2);
+  expect('agent pool maxCount', viaMain(propertyAt(pool, ['maxCount'])), 5);
+  expect('agent pool vmSize', viaMain(propertyAt(pool, ['vmSize'])), 'Standard_D2s_v3');
+  const zones = propertyAt(pool, ['availabilityZones']);
+  if (!zones || !descendants(zones, ['identifier']).some((i) => i.text === 'availabilityZones')) out.push('availability zones do not come from a parameter');
+  if (objectEntries(at('properties', 'autoScalerProfile')).length < 3) out.push('autoScalerProfile is missing or nearly empty');
+  expect('networkPlugin', literalValue(at('properties', 'networkProfile', 'networkPlugin')), 'azure');
+  expect('networkPluginMode', literalValue(at('properties', 'networkProfile', 'networkPluginMode')), 'overlay');
+  const policy = literalValue(at('properties', 'networkProfile', 'networkPolicy'));
+  if (!['azure', 'calico', 'cilium'].includes(String(policy))) out.push(`networkPolicy: ${JSON.stringify(policy)} is no policy engine`);
+  expect('loadBalancerSku', literalValue(at('properties', 'networkProfile', 'loadBalancerSku')), 'standard');
+  expect('sku.tier', viaMain(at('sku', 'tier')), 'Standard');
+  expect('identity.type', literalValue(at('identity', 'type')), 'UserAssigned');
+  expect('oidcIssuerProfile.enabled', literalValue(at('properties', 'oidcIssuerProfile', 'enabled')), true);
+  expect('workloadIdentity.enabled', literalValue(at('properties', 'securityProfile', 'workloadIdentity', 'enabled')), true);
+  expect('aadProfile.managed', literalValue(at('properties', 'aadProfile', 'managed')), true);
+  expect('aadProfile.enableAzureRBAC', literalValue(at('properties', 'aadProfile', 'enableAzureRBAC')), true);
+  expect('enableRBAC', literalValue(at('properties', 'enableRBAC')), true);
+  expect('apiServerAccessProfile.enablePrivateCluster', literalValue(at('properties', 'apiServerAccessProfile', 'enablePrivateCluster')), false);
+  expect('omsagent enabled', literalValue(at('properties', 'addonProfiles', 'omsagent', 'enabled')), true);
+
+  // Parameters, not pins: Kubernetes version, local accounts, authorized ranges, upgrade channel.
+  for (const [path, paramName] of [
+    [['properties', 'kubernetesVersion'], 'kubernetesVersion'],
+    [['properties', 'disableLocalAccounts'], 'disableLocalAccounts'],
+    [['properties', 'apiServerAccessProfile', 'authorizedIPRanges'], 'apiServerAuthorizedIpRanges'],
+    [['properties', 'autoUpgradeProfile', 'upgradeChannel'], 'upgradeChannel'],
+  ] as const) {
+    const n = at(...path);
+    const passed = n?.type === 'identifier' ? propertyAt(modules(main).find((m) => m.symbol === 'aks')?.body, ['params', n.text]) : undefined;
+    if (passed?.type !== 'identifier' || passed.text !== paramName) out.push(`${path.join('.')} is not main.bicep's ${paramName} parameter`);
+  }
+  const k8s = params(main).find((p) => p.name === 'kubernetesVersion');
+  if (!k8s || k8s.defaultValue) out.push('kubernetesVersion must be a main.bicep parameter without a pinned default');
+  if (paramFile) {
+    const v = effectiveParam(main, paramFile, 'kubernetesVersion');
+    if (typeof v !== 'string' || !/^1\.\d{2}$/.test(v)) out.push(`kubernetesVersion in ${rel(paramFile.file.path)} is ${JSON.stringify(v)}, not a minor version like 1.34`);
+  }
+
+  const maintenance = resources(aks).filter((r) => r.type === 'Microsoft.ContainerService/managedClusters/maintenanceConfigurations');
+  const names = maintenance.map((r) => literalValue(propertyAt(r.body, ['name'])));
+  if (!names.includes('aksManagedAutoUpgradeSchedule')) out.push('no aksManagedAutoUpgradeSchedule maintenance configuration');
+  const dcra = resources(aks).find((r) => r.type === 'Microsoft.Insights/dataCollectionRuleAssociations');
+  if (propertyAt(dcra?.body, ['scope'])?.text !== cluster.symbol) out.push('no data collection rule association scoped to the cluster');
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Parsing and file-wide policies
+// ----------------------------------------------------------------------------------------------
+
+test('every .bicep file parses with tree-sitter-bicep with no ERROR or MISSING nodes', async () => {
+  const files = await loadAll();
+  const names = files.map((f) => rel(f.path));
+  for (const m of ['main', 'modules/aks', 'modules/acr', 'modules/monitoring', 'modules/identity', 'modules/keyvault', 'modules/budget', 'modules/alerts']) {
+    assert.ok(names.includes(`bicep/${m}.bicep`), `bicep/${m}.bicep exists`);
+  }
+  assert.equal(files.flatMap(checkParses), []);
+  assert.ok(files.every((f) => resources(f).length + modules(f).length > 0), 'each file declares something (the parse is not empty)');
+});
+
+test('main.bicep targets the subscription, creates the resource group and calls one module per concern', async () => {
+  const main = await parseBicepFile(mainPath);
+  assert.is(targetScope(main), 'subscription');
+  assert.ok(resources(main).some((r) => r.type === 'Microsoft.Resources/resourceGroups' && !r.existing), 'resource group resource');
+  const paths = modules(main).map((m) => m.path).sort();
+  for (const m of ['aks', 'acr', 'monitoring', 'identity', 'keyvault', 'budget', 'alerts']) assert.ok(paths.includes(`modules/${m}.bicep`), `module ${m}`);
+  assert.ok(modules(main).find((m) => m.path === 'modules/keyvault.bicep')?.conditional, 'Key Vault module is conditional');
+});
+
+test('every resource uses a pinned, non-preview, recent API version', async () => {
+  assert.equal((await loadAll()).flatMap(checkApiVersions), []);
+});
+
+test('no resource, module call or location param uses a literal region', async () => {
+  assert.equal((await loadAll()).flatMap(checkNoLiteralLocation), []);
+});
+
+test('every param and output has @description', async () => {
+  assert.equal((await loadAll()).flatMap(checkDescriptions), []);
+});
+
+test('every secret-looking param is @secure() and no output returns a secret', async () => {
+  const files = await loadAll();
+  assert.equal(files.flatMap(checkSecureParams), []);
+  assert.equal(files.flatMap(checkOutputsHoldNoSecret), []);
+});
+
+test('every role assignment is named guid(scope, principal, role)', async () => {
+  const files = await loadAll();
+  const count = files.flatMap((f) => resources(f)).filter((r) => r.type === 'Microsoft.Authorization/roleAssignments').length;
+  assert.ok(count >= 5, `expected the role assignments, found ${count}`);
+  assert.equal(files.flatMap(checkRoleAssignmentNames), []);
+});
+
+test('main.bicep params are constrained: @allowed, @minValue/@maxValue or @minLength on every string and int', async () => {
+  const main = await parseBicepFile(mainPath);
+  const loose = params(main)
+    .filter((p) => p.type === 'string' || p.type === 'int')
+    .filter((p) => !['allowed', 'minValue', 'maxValue', 'minLength', 'maxLength'].some((d) => hasDecorator(p, d)))
+    .map((p) => p.name);
+  assert.equal(loose, []);
+});
+
+// ----------------------------------------------------------------------------------------------
+// The values issue 3 lists
+// ----------------------------------------------------------------------------------------------
+
+test('AKS: autoscaler 2-5 on Standard_D2s_v3, Azure CNI overlay + policy engine, Standard tier, Entra ID + Azure RBAC, workload identity', async () => {
+  const main = await parseBicepFile(mainPath);
+  const aks = await parseBicepFile(modulePath('aks'));
+  assert.equal(checkAks(main, aks, null), [], 'with main.bicep defaults');
+  assert.equal(checkAks(main, aks, await parseBicepParamFile(join(bicepDir, 'production.bicepparam'))), [], 'with production.bicepparam');
+});
+
+test('ACR: admin user off, and the kubelet identity gets AcrPull (7f951dda-...) on the registry', async () => {
+  const acr = await parseBicepFile(modulePath('acr'));
+  const registry = resources(acr).find((r) => r.type === 'Microsoft.ContainerRegistry/registries' && !r.existing);
+  assert.is(literalValue(propertyAt(registry?.body, ['properties', 'adminUserEnabled'])), false);
+  assert.is(literalValue(propertyAt(registry?.body, ['properties', 'anonymousPullEnabled'])), false);
+
+  const ra = await parseBicepFile(modulePath('role-assignments'));
+  const acrPull = assignmentsWithRole(ra, ROLE.acrPull);
+  assert.is(acrPull.length, 1, 'one AcrPull assignment');
+  assert.is(propertyAt(acrPull[0], ['properties', 'principalId'])?.text, 'kubeletObjectId');
+  assert.is(propertyAt(acrPull[0], ['scope'])?.text, 'registry');
+});
+
+/** Role assignment bodies whose roleDefinitionId resolves to the given built-in role id. */
+function assignmentsWithRole(f: BicepFile, roleId: string): Node[] {
+  const roleVars = variables(f).find((v) => v.name === 'roleIds')?.value;
+  return resources(f)
+    .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments' && r.body)
+    .map((r) => r.body as Node)
+    .filter((body) => {
+      const def = propertyAt(body, ['properties', 'roleDefinitionId']);
+      if (!def) return false;
+      const call = callsOf(def, 'subscriptionResourceId')[0] ?? def;
+      const last = call.childForFieldName('arguments')?.namedChildren.at(-1);
+      if (!last) return false;
+      const literal = stringValue(last);
+      if (literal) return literal === roleId;
+      // roleIds.<name> → the roleIds object's entry
+      const key = last.type === 'member_expression' ? last.childForFieldName('property')?.text : undefined;
+      return key !== undefined && literalValue(propertyAt(roleVars, [key])) === roleId;
+    });
+}
+
+test('GitHub OIDC identity: federated credentials for main and the environment; AKS RBAC Writer, Cluster User and AcrPush', async () => {
+  const identity = await parseBicepFile(modulePath('identity'));
+  const fics = resources(identity).filter((r) => r.type === 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials');
+  const subjects = fics.map((r) => stringValue(propertyAt(r.body, ['properties', 'subject'])));
+  assert.ok(subjects.includes('repo:${githubRepository}:ref:refs/heads/main'), `main branch subject in ${JSON.stringify(subjects)}`);
+  assert.ok(subjects.includes('repo:${githubRepository}:environment:${githubEnvironment}'), 'environment subject');
+  for (const r of fics) {
+    assert.is(resolve(identity, propertyAt(r.body, ['properties', 'issuer'])) && literalValue(resolve(identity, propertyAt(r.body, ['properties', 'issuer']))), 'https://token.actions.githubusercontent.com');
+  }
+  assert.ok(params(identity).every((p) => !looksSecret(p.name)), 'no client secret parameter');
+  const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
+  assert.is(literalValue(prod.assignments.find((a) => a.name === 'githubEnvironment')?.value), 'production');
+
+  const ra = await parseBicepFile(modulePath('role-assignments'));
+  for (const [role, scope] of [[ROLE.aksRbacWriter, 'cluster'], [ROLE.aksClusterUser, 'cluster'], [ROLE.acrPush, 'registry']] as const) {
+    const found = assignmentsWithRole(ra, role);
+    assert.is(found.length, 1, `one assignment of ${role}`);
+    assert.is(propertyAt(found[0], ['properties', 'principalId'])?.text, 'githubPrincipalId');
+    assert.is(propertyAt(found[0], ['scope'])?.text, scope);
+  }
+});
+
+test('Key Vault: RBAC authorisation, soft delete, purge protection; Key Vault Secrets User for the vault-reader identity', async () => {
+  const kv = await parseBicepFile(modulePath('keyvault'));
+  const vault = resources(kv).find((r) => r.type === 'Microsoft.KeyVault/vaults' && !r.existing);
+  for (const key of ['enableRbacAuthorization', 'enableSoftDelete', 'enablePurgeProtection']) {
+    assert.is(literalValue(propertyAt(vault?.body, ['properties', key])), true, key);
+  }
+  const ra = await parseBicepFile(modulePath('role-assignments'));
+  const readers = assignmentsWithRole(ra, ROLE.keyVaultSecretsUser).map((b) => propertyAt(b, ['properties', 'principalId'])?.text);
+  assert.ok(readers.includes('vaultReaderPrincipalId'), `Secrets User principals: ${JSON.stringify(readers)}`);
+  const main = await parseBicepFile(mainPath);
+  assert.is(literalValue(params(main).find((p) => p.name === 'keyVaultName')?.defaultValue), '', 'no vault unless a name is given');
+});
+
+test('Log Analytics: retention and daily cap are bounded parameters; Container Insights has a data collection rule', async () => {
+  const mon = await parseBicepFile(modulePath('monitoring'));
+  const ws = resources(mon).find((r) => r.type === 'Microsoft.OperationalInsights/workspaces');
+  assert.is(propertyAt(ws?.body, ['properties', 'retentionInDays'])?.text, 'retentionInDays');
+  assert.is(propertyAt(ws?.body, ['properties', 'workspaceCapping', 'dailyQuotaGb'])?.text, 'dailyCapGb');
+  const main = await parseBicepFile(mainPath);
+  const retention = params(main).find((p) => p.name === 'logRetentionDays');
+  assert.ok(retention, 'logRetentionDays');
+  // PerGB2018 workspaces accept 30-730 days; 7 (the plan's figure) is refused by Azure.
+  assert.is(decoratorArg(retention, 'minValue'), 30);
+  assert.ok(Number(decoratorArg(retention, 'maxValue')) <= 730);
+  assert.ok(params(main).some((p) => p.name === 'logDailyCapGb' && hasDecorator(p, 'maxValue')), 'daily cap param');
+  const dcr = resources(mon).find((r) => r.type === 'Microsoft.Insights/dataCollectionRules');
+  const streams = arrayItems(propertyAt(dcr?.body, ['properties', 'dataFlows', 0, 'streams'])).map(literalValue);
+  assert.ok(streams.includes('Microsoft-ContainerInsights-Group-Default'), 'Container Insights stream flows to the workspace');
+});
+
+test('budgets at $50/$100/$150 e-mail the alert address from a fixed start date', async () => {
+  const main = await parseBicepFile(mainPath);
+  assert.equal(literalValue(params(main).find((p) => p.name === 'budgetAmounts')?.defaultValue), [50, 100, 150]);
+  const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
+  assert.equal(effectiveParam(main, prod, 'budgetAmounts'), [50, 100, 150]);
+  const start = effectiveParam(main, prod, 'budgetStartDate');
+  assert.ok(typeof start === 'string' && /^\d{4}-\d{2}-01$/.test(start), `budgetStartDate ${JSON.stringify(start)} is a literal first of a month`);
+  assert.is(params(main).find((p) => p.name === 'budgetStartDate')?.defaultValue, null, 'no moving default such as utcNow()');
+
+  const budget = await parseBicepFile(modulePath('budget'));
+  assert.is(targetScope(budget), 'subscription');
+  const b = resources(budget).find((r) => r.type === 'Microsoft.Consumption/budgets');
+  assert.ok(b?.loop, 'one budget per amount');
+  assert.is(propertyAt(b?.body, ['properties', 'amount'])?.text, 'amount');
+  assert.is(propertyAt(b?.body, ['properties', 'timePeriod', 'startDate'])?.text, 'startDate');
+  const notifications = objectEntries(propertyAt(b?.body, ['properties', 'notifications']));
+  assert.ok(notifications.length >= 1);
+  for (const [, n] of notifications) assert.is(arrayItems(propertyAt(n, ['contactEmails']))[0]?.text, 'contactEmail');
+});
+
+test('metric alerts: node CPU > 80% and memory > 85% over 10 minutes, failed pods, nodes not ready; crash-loop log alert; one action group', async () => {
+  const alerts = await parseBicepFile(modulePath('alerts'));
+  const defs = literalValue(variables(alerts).find((v) => v.name === 'metricAlerts')?.value);
+  assert.ok(Array.isArray(defs), 'metricAlerts is a literal list');
+  const byMetric = new Map((defs as Array<Record<string, Literal>>).map((d) => [d.metricName, d]));
+  assert.is(byMetric.get('node_cpu_usage_percentage')?.threshold, 80);
+  assert.is(byMetric.get('node_cpu_usage_percentage')?.windowSize, 'PT10M');
+  assert.is(byMetric.get('node_memory_working_set_percentage')?.threshold, 85);
+  assert.is(byMetric.get('node_memory_working_set_percentage')?.windowSize, 'PT10M');
+  assert.equal(byMetric.get('kube_pod_status_phase')?.dimensions, [
+    { name: 'phase', operator: 'Include', values: ['Failed'] },
+    { name: 'namespace', operator: 'Include', values: ['*'] },
+  ]);
+  assert.ok(JSON.stringify(byMetric.get('kube_node_status_condition')?.dimensions).includes('NotReady'));
+
+  const rule = resources(alerts).find((r) => r.type === 'Microsoft.Insights/metricAlerts');
+  assert.ok(rule?.loop, 'one metric alert per definition');
+  assert.is(propertyAt(rule?.body, ['properties', 'actions', 0, 'actionGroupId'])?.text, 'actionGroup.id');
+  const log = resources(alerts).find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
+  assert.ok(stringValue(propertyAt(log?.body, ['properties', 'criteria', 'allOf', 0, 'query']))?.includes('CrashLoopBackOff'));
+  assert.is(resources(alerts).filter((r) => r.type === 'Microsoft.Insights/actionGroups').length, 1);
+});
+
+test('main.bicep outputs exactly what setup.mts reads, described, with an empty keyVaultUri when there is no vault', async () => {
+  const main = await parseBicepFile(mainPath);
+  const names = outputs(main).map((o) => o.name);
+  for (const n of ['resourceGroupName', 'clusterName', 'registryName', 'registryLoginServer', 'githubIdentityClientId', 'keyVaultUri', 'logAnalyticsWorkspaceName']) {
+    assert.ok(names.includes(n), `output ${n}`);
+  }
+  const kv = outputs(main).find((o) => o.name === 'keyVaultUri');
+  assert.is(kv?.value?.type, 'ternary_expression');
+  assert.is(literalValue(kv?.value?.childForFieldName('alternative')), '');
+});
+
+// ----------------------------------------------------------------------------------------------
+// .bicepparam files, checked against the parsed template
+// ----------------------------------------------------------------------------------------------
+
+function checkParamFile(main: BicepFile, pf: BicepParamFile): string[] {
+  const out: string[] = [];
+  const where = rel(pf.file.path);
+  const declared = new Map(params(main).map((p) => [p.name, p]));
+  out.push(...syntaxProblems(pf.file).map((p) => `${where}:${p.line} ${p.kind}`));
+  if (pf.using !== './main.bicep') out.push(`${where}: using ${JSON.stringify(pf.using)}, expected './main.bicep'`);
+  for (const a of pf.assignments) {
+    const decl = declared.get(a.name);
+    if (!decl) {
+      out.push(`${where}: sets ${a.name}, which main.bicep does not declare`);
+      continue;
+    }
+    const fromOutside = a.value.type === 'call_expression' && ['readEnvironmentVariable', 'az.getSecret'].includes(a.value.childForFieldName('function')?.text ?? '');
+    if ((hasDecorator(decl, 'secure') || looksSecret(a.name)) && !fromOutside) out.push(`${where}: secret ${a.name} is set literally`);
+    const v = literalValue(a.value);
+    const allowed = decoratorArg(decl, 'allowed');
+    if (v !== undefined && Array.isArray(allowed) && !allowed.includes(v)) out.push(`${where}: ${a.name} = ${JSON.stringify(v)} is not in @allowed`);
+    const min = decoratorArg(decl, 'minValue');
+    const max = decoratorArg(decl, 'maxValue');
+    if (typeof v === 'number' && ((typeof min === 'number' && v < min) || (typeof max === 'number' && v > max))) out.push(`${where}: ${a.name} = ${v} is out of range`);
+    const len = typeof v === 'string' || Array.isArray(v) ? v.length : undefined;
+    const minLen = decoratorArg(decl, 'minLength');
+    const maxLen = decoratorArg(decl, 'maxLength');
+    if (len !== undefined && ((typeof minLen === 'number' && len < minLen) || (typeof maxLen === 'number' && len > maxLen))) out.push(`${where}: ${a.name} has length ${len}, outside its bounds`);
+  }
+  const set = new Set(pf.assignments.map((a) => a.name));
+  for (const p of params(main)) if (!p.defaultValue && !set.has(p.name)) out.push(`${where}: required param ${p.name} is not set`);
+  return out;
+}
+
+test('each .bicepparam sets only declared params, sets every required one, and no secret literally', async () => {
+  const main = await parseBicepFile(mainPath);
+  const files = listBicepFiles('.bicepparam').map((f) => rel(f));
+  assert.equal(files, ['bicep/production.bicepparam', 'bicep/staging.bicepparam']);
+  for (const f of listBicepFiles('.bicepparam')) assert.equal(checkParamFile(main, await parseBicepParamFile(f)), [], rel(f));
+});
+
+test('production.bicepparam sets the plan\'s names, region and sizes', async () => {
+  const main = await parseBicepFile(mainPath);
+  const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
+  const expected: Record<string, Literal> = {
+    environmentName: 'production',
+    location: 'eastus',
+    resourceGroupName: 'hackathon-todo-rg',
+    clusterName: 'hackathon-todo-prod',
+    registryName: 'hackathontodoacr',
+    nodeVmSize: 'Standard_D2s_v3',
+    nodeMinCount: 2,
+    nodeMaxCount: 5,
+    aksTier: 'Standard',
+    disableLocalAccounts: true,
+  };
+  for (const [k, v] of Object.entries(expected)) assert.equal(effectiveParam(main, prod, k), v, k);
+});
+
+test('docs/azure-setup.md has a row for every main.bicep parameter', async () => {
+  const main = await parseBicepFile(mainPath);
+  const doc = readFileSync(join(repoRoot, 'docs', 'azure-setup.md'), 'utf8');
+  const rows = new Set([...doc.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]));
+  assert.equal(params(main).map((p) => p.name).filter((n) => !rows.has(n)), []);
+});
+
+// ----------------------------------------------------------------------------------------------
+// Mutations: each check above catches the fault it exists for.
+// ----------------------------------------------------------------------------------------------
+
+async function mutated(path: string, from: string | RegExp, to: string): Promise<BicepFile> {
+  const source = readFileSync(path, 'utf8');
+  const changed = source.replace(from, to);
+  assert.not.equal(changed, source, `mutation ${String(from)} applies to ${rel(path)}`);
+  return parseBicep(changed, path);
+}
+
+test('mutation: maxCount 6 (default or param file) and a kubenet network plugin fail the AKS check', async () => {
+  const aks = await parseBicepFile(modulePath('aks'));
+  const main6 = await mutated(mainPath, 'param nodeMaxCount int = 5', 'param nodeMaxCount int = 6');
+  assert.ok(checkAks(main6, aks, null).some((v) => v.startsWith('agent pool maxCount')));
+  const main = await parseBicepFile(mainPath);
+  const prodSource = readFileSync(join(bicepDir, 'production.bicepparam'), 'utf8').replace('param nodeMaxCount = 5', 'param nodeMaxCount = 6');
+  assert.ok(checkAks(main, aks, await parseBicepParam(prodSource, 'production.bicepparam')).some((v) => v.startsWith('agent pool maxCount')));
+  const kubenet = await mutated(modulePath('aks'), "networkPlugin: 'azure'", "networkPlugin: 'kubenet'");
+  assert.ok(checkAks(main, kubenet, null).some((v) => v.startsWith('networkPlugin')));
+  const pinned = await mutated(modulePath('aks'), 'kubernetesVersion: kubernetesVersion', "kubernetesVersion: '1.28'");
+  assert.ok(checkAks(main, pinned, null).some((v) => v.includes('kubernetesVersion')));
+});
+
+test('mutation: a -preview API version and an unlisted older version are caught', async () => {
+  const preview = await mutated(modulePath('aks'), "managedClusters@2025-10-01' = {", "managedClusters@2025-10-02-preview' = {");
+  assert.ok(checkApiVersions(preview).some((v) => v.includes('preview API version')));
+  const old = await mutated(modulePath('acr'), 'registries@2025-04-01', 'registries@2019-05-01');
+  assert.ok(checkApiVersions(old).some((v) => v.includes('older than')));
+});
+
+test('mutation: a missing @description, a literal location and a non-guid role assignment name are caught', async () => {
+  const noDesc = await mutated(modulePath('acr'), "@description('Registry SKU.')\n", '');
+  assert.equal(checkDescriptions(noDesc), ['bicep/modules/acr.bicep param sku: no @description']);
+  const literal = await mutated(modulePath('acr'), /location: location/, "location: 'eastus'");
+  assert.equal(checkNoLiteralLocation(literal).length, 1);
+  const noGuid = await mutated(modulePath('role-assignments'), 'name: guid(registry.id, kubeletObjectId, roleIds.acrPull)', "name: 'kubelet-acr-pull'");
+  assert.equal(checkRoleAssignmentNames(noGuid).length, 1);
+});
+
+test('mutation: a secret param without @secure(), an output of listKeys() and a literal secret in a param file are caught', async () => {
+  const main = await parseBicepFile(mainPath);
+  const withSecret = await mutated(mainPath, 'param tags object = {}', "@description('OpenAI key')\nparam openAiApiKey string\n\n@description('Tags.')\nparam tags object = {}");
+  assert.equal(checkSecureParams(withSecret), ['bicep/main.bicep param openAiApiKey: looks secret but has no @secure()']);
+  const leaky = await mutated(modulePath('acr'), "@description('Registry name.')", "@description('Keys.')\noutput keys object = registry.listCredentials()\n\n@description('Registry name.')");
+  assert.ok(checkOutputsHoldNoSecret(leaky).some((v) => v.includes('listCredentials')));
+  const prodSource = readFileSync(join(bicepDir, 'production.bicepparam'), 'utf8');
+  const secureMain = await mutated(mainPath, 'param tags object = {}', "@secure()\n@description('OpenAI key')\nparam openAiApiKey string = ''\n\n@description('Tags.')\nparam tags object = {}");
+  const literalSecret = await parseBicepParam(`${prodSource}\nparam openAiApiKey = 'sk-live-123'\n`, 'bicep/production.bicepparam');
+  assert.ok(checkParamFile(secureMain, literalSecret).includes('bicep/production.bicepparam: secret openAiApiKey is set literally'));
+  const fromEnv = await parseBicepParam(`${prodSource}\nparam openAiApiKey = readEnvironmentVariable('OPENAI_API_KEY')\n`, 'bicep/production.bicepparam');
+  assert.equal(checkParamFile(secureMain, fromEnv), []);
+  const unknown = await parseBicepParam(`${prodSource}\nparam nodeCount = 3\n`, 'bicep/production.bicepparam');
+  assert.ok(checkParamFile(main, unknown).includes('bicep/production.bicepparam: sets nodeCount, which main.bicep does not declare'));
+  const missing = await parseBicepParam(prodSource.replace(/^param kubernetesVersion = .*$/m, ''), 'bicep/production.bicepparam');
+  assert.ok(checkParamFile(main, missing).includes('bicep/production.bicepparam: required param kubernetesVersion is not set'));
+});
+
+test('mutation: a syntax error is reported with its position', async () => {
+  const broken = await mutated(modulePath('acr'), 'adminUserEnabled: false', 'adminUserEnabled: = false');
+  const problems = checkParses(broken);
+  assert.ok(problems.length > 0 && problems.every((p) => p.startsWith('bicep/modules/acr.bicep:')), JSON.stringify(problems));
+});
+
+test.run();
