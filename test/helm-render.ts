@@ -1,0 +1,45 @@
+// Shared by the chart suites: render helm/ with a real helm binary and parse the output.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { helmPath, repoRoot } from './support/tools.ts';
+
+export const chartDir = join(repoRoot, 'helm');
+export const valuesFile = join(chartDir, 'values.yaml');
+export const productionValuesFile = join(chartDir, 'values-production.yaml');
+export const RELEASE = 'hackathon-todo';
+/** A commit-SHA-shaped tag, as the deploy passes it. */
+export const SHA = '3f9c2ab71d04';
+export const tagArgs = ['--set-string', `backend.image.tag=${SHA}`, '--set-string', `frontend.image.tag=${SHA}`];
+
+export interface HelmResult { code: number; stdout: string; stderr: string }
+
+export function helm(major: 3 | 4, args: string[]): HelmResult {
+  const r = spawnSync(helmPath(major), args, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, HELM_CACHE_HOME: join(repoRoot, '.cache', 'helm') } });
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/** `helm template` (namespace default, as environments/production.yaml deploys) -> objects; throws on failure. */
+export function render(major: 3 | 4, files: string[], extra: string[] = tagArgs): { text: string; objects: K8sObject[] } {
+  const args = ['template', RELEASE, chartDir, '--namespace', 'default', ...files.flatMap((f) => ['-f', f]), ...extra];
+  const r = helm(major, args);
+  if (r.code !== 0) throw new Error(`helm ${major} ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  const objects = parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+  return { text: r.stdout, objects };
+}
+
+export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`no ${kind}/${name} in the render (have: ${objects.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')})`);
+  return o;
+}
