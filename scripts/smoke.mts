@@ -1,0 +1,76 @@
+#!/usr/bin/env -S npx zx
+// smoke: HTTP checks against the app's public URL (frontend, API health with the database, chat,
+// optionally auth). Read-only, and makes no az/helm/kubectl call: usable against any URL.
+import { runMain } from './lib/main.ts';
+import type { ScriptSpec } from './lib/flags.ts';
+import { ExitCode } from './lib/errors.ts';
+import {
+  DEFAULT_AUTH_PATH, DEFAULT_CHAT_MESSAGE, DEFAULT_CHAT_PATH, DEFAULT_CHECK_TIMEOUT_MS, SMOKE_AUTH_TOKEN_VAR,
+  planSmokeChecks, runSmokeChecks, smokeOptionsFromEnv, summariseSmoke,
+} from './lib/smoke.ts';
+
+export const spec: ScriptSpec = {
+  name: 'smoke',
+  summary: 'check over HTTP that the deployed app answers: frontend, API health (with the database), chat',
+  description: [
+    'Each check is retried until the deadline (a freshly rolled pod may need seconds); every attempt has its own timeout.',
+    `The chat and auth checks send "Authorization: Bearer <token>" when ${SMOKE_AUTH_TOKEN_VAR} is set (the value is never printed).`,
+    'Exit 0 when every check passes, 1 when any fails. --dry-run prints the requests it would make and makes none.',
+  ].join('\n'),
+  flags: [
+    { name: 'url', type: 'string', value: 'URL', description: "the app's base URL (default: the environment's url)" },
+    { name: 'chat-path', type: 'string', value: 'PATH', default: DEFAULT_CHAT_PATH, description: 'where the chat check POSTs {"message": ...}' },
+    { name: 'chat-message', type: 'string', value: 'TEXT', default: DEFAULT_CHAT_MESSAGE, description: 'the test message the chat check sends' },
+    { name: 'no-chat', type: 'boolean', description: 'skip the chat check' },
+    { name: 'auth-check', type: 'boolean', description: 'also check that the auth route answers 200 JSON' },
+    { name: 'auth-path', type: 'string', value: 'PATH', default: DEFAULT_AUTH_PATH, description: 'the route the auth check GETs' },
+    { name: 'deadline', type: 'number', value: 'SECONDS', description: "how long checks are retried in all (default: the environment's timeouts.smokeSeconds)" },
+    { name: 'check-timeout', type: 'number', value: 'SECONDS', default: DEFAULT_CHECK_TIMEOUT_MS / 1000, description: 'how long one attempt may take' },
+  ],
+  examples: [
+    'npx zx scripts/smoke.mts --env production',
+    'npx zx scripts/smoke.mts --url https://todo.example.com --deadline 30',
+    `${SMOKE_AUTH_TOKEN_VAR}=… npx zx scripts/smoke.mts --env production --auth-check --json`,
+  ],
+};
+
+await runMain(spec, async ({ env, flags, clock, redactor, log }) => {
+  const deadline = flags.number('deadline');
+  const checkTimeout = flags.number('check-timeout');
+  const options = smokeOptionsFromEnv(env, { clock, redactor, log }, {
+    ...(flags.string('url') !== undefined ? { url: flags.string('url') } : {}),
+    ...(deadline !== undefined ? { deadlineMs: deadline * 1000 } : {}),
+    ...(checkTimeout !== undefined ? { checkTimeoutMs: checkTimeout * 1000 } : {}),
+    ...(flags.string('chat-path') !== undefined ? { chatPath: flags.string('chat-path') } : {}),
+    ...(flags.string('chat-message') !== undefined ? { chatMessage: flags.string('chat-message') } : {}),
+    chat: !flags.boolean('no-chat'),
+    authCheck: flags.boolean('auth-check'),
+    ...(flags.string('auth-path') !== undefined ? { authPath: flags.string('auth-path') } : {}),
+  });
+
+  if (flags.dryRun) {
+    const planned = planSmokeChecks(options);
+    for (const p of planned) {
+      const extra = [p.body !== undefined ? `body ${p.body}` : '', p.authorization ? `Authorization: ${p.authorization}` : ''].filter(Boolean).join(', ');
+      log.plan(`${p.method} ${p.url}${extra ? ` (${extra})` : ''}`, `${p.name}: expects ${p.expect}`);
+    }
+    return {
+      summary: `smoke: dry run, ${planned.length} checks planned against ${options.baseUrl} (deadline ${options.deadlineMs / 1000}s); no request was made`,
+      result: { url: options.baseUrl, planned },
+    };
+  }
+
+  const report = await runSmokeChecks(options);
+  const failed = report.checks.filter((c) => !c.ok);
+  return {
+    summary: summariseSmoke(report),
+    exitCode: report.ok ? ExitCode.ok : ExitCode.failed,
+    result: { url: report.url, checks: report.checks },
+    markdown: [
+      '| check | result | status | attempts | latency |',
+      '|---|---|---|---|---|',
+      ...report.checks.map((c) => `| ${c.name} | ${c.ok ? 'ok' : 'FAILED'}: ${c.detail.replace(/\|/g, '\\|')} | ${c.status ?? '-'} | ${c.attempts} | ${c.latencyMs}ms |`),
+      ...(failed.length ? ['', `Failed: ${failed.map((c) => c.name).join(', ')}`] : []),
+    ].join('\n'),
+  };
+});
