@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { checkCall, extractCalls, findAllCalls, markdownFiles, workflowFiles } from './support/doc-commands.ts';
 import { checkovPath, repoRoot } from './support/tools.ts';
 
@@ -35,17 +36,31 @@ test('workflows: least privilege, OIDC only, pinned actions, deploys never overl
   for (const f of workflowFiles()) {
     const text = readFileSync(f, 'utf8');
     const name = relative(repoRoot, f);
-    assert.match(text, /^permissions:\n  contents: read$/m, `${name} defaults to read-only`);
+    const wf = parse(text) as any;
+    assert.equal(wf.permissions, { contents: 'read' }, `${name} defaults to read-only`);
+    for (const [id, job] of Object.entries<any>(wf.jobs)) {
+      // id-token: write only on jobs that log in to Azure (or call a workflow that does).
+      if (job.permissions?.['id-token'] === 'write') {
+        const logsIn = (job.steps ?? []).some((s: any) => String(s.uses ?? '').startsWith('azure/login@')) || String(job.uses ?? '').includes('build-images');
+        assert.ok(logsIn, `${name}: job ${id} asks for id-token without logging in to Azure`);
+      }
+      for (const step of job.steps ?? []) {
+        if (String(step.uses ?? '').startsWith('azure/login@')) {
+          assert.equal(Object.keys(step.with).sort(), ['client-id', 'subscription-id', 'tenant-id'], `${name}: OIDC login only`);
+        }
+      }
+    }
     for (const m of text.matchAll(/uses: ([^\s@]+)@(\S+)/g)) {
       if (m[1]!.startsWith('./')) continue;
       assert.match(m[2]!, /^(v\d+\.\d+(\.\d+)?|[0-9a-f]{40})$/, `${name}: ${m[1]} pinned to a version or commit, not ${m[2]}`);
     }
     assert.not.match(text, /client-secret|creds:|AZURE_CREDENTIALS/, `${name}: no client secret`);
   }
-  const deploy = readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8');
-  assert.match(deploy, /concurrency:\n  group: deploy-production\n  cancel-in-progress: false/);
-  assert.match(deploy, /environment:\n      name: production/);
-  assert.match(deploy, /npx zx scripts\/deploy\.mts --env production --tag "\$IMAGE_TAG" --yes/);
+  const deploy = parse(readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8')) as any;
+  assert.equal(deploy.concurrency, { group: 'deploy-production', 'cancel-in-progress': false });
+  assert.is(deploy.jobs.deploy.environment.name, 'production');
+  assert.ok(deploy.jobs.deploy.steps.some((s: any) => s.run === 'npx zx scripts/deploy.mts --env production --tag "$IMAGE_TAG" --yes'));
+  assert.equal(deploy.jobs['notify-failure'].permissions, { issues: 'write' });
 });
 
 test('every `npx zx scripts/…` call in docs and workflows names a script and flags it accepts', () => {
