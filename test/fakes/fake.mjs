@@ -68,7 +68,7 @@ class Exit {
 
 const scenario = JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8'));
 const stdin = tool === 'kubectl' || tool === 'helm' || tool === 'az' ? readStdin() : '';
-const ENV_KEYS = ['KUBECONFIG', 'HELM_NAMESPACE', 'AZURE_CONFIG_DIR', 'AZURE_SUBSCRIPTION_ID', 'GITHUB_ACTIONS', 'CI'];
+const ENV_KEYS = ['KUBECONFIG', 'HELM_NAMESPACE', 'AZURE_CONFIG_DIR', 'AZURE_SUBSCRIPTION_ID', 'GITHUB_ACTIONS', 'CI', 'AZURE_KEY_VAULT_NAME'];
 const env = Object.fromEntries(ENV_KEYS.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
 
 appendFileSync(join(dir, 'calls.jsonl'), `${JSON.stringify({ tool, args: argv, stdin, env, t: Math.round(simNow()) })}\n`);
@@ -91,7 +91,8 @@ function finish(respond) {
   const delay = Number(respond.delayMs || 0) * scale;
   if (delay > 0) sleepSync(delay);
   for (const f of respond.files || []) {
-    const path = f.path.replace(/\$\{e:([A-Z_]+)\}/g, (_, name) => kvFlag('-e', name) ?? '');
+    const path = f.path.replace(/\$\{e:([A-Z_]+)\}/g, (_, name) => kvFlag('-e', name) ?? '')
+      .replace(/\$\{out:(\w+)\}/g, (_, kind) => outPath(kind) ?? '');
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, typeof f.content === 'string' ? f.content : JSON.stringify(f.content, null, 2));
   }
@@ -99,6 +100,14 @@ function finish(respond) {
   out(respond.stdout);
   err(respond.stderr);
   process.exit(respond.exit ?? 0);
+}
+/** The path of k6's `--out KIND=PATH` (e.g. `--out json=points.json`). */
+function outPath(kind) {
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i] === '--out' || argv[i] === '-o' ? argv[i + 1] : argv[i].startsWith('--out=') ? argv[i].slice(6) : undefined;
+    if (v && v.startsWith(`${kind}=`)) return v.slice(kind.length + 1);
+  }
+  return undefined;
 }
 /** Value of `-e NAME=VALUE` style flags (k6). */
 function kvFlag(flag, name) {
@@ -152,7 +161,7 @@ function pickRule(state) {
     if (r.times !== undefined && used >= r.times) continue;
     let since = 0;
     if (r.phase) {
-      const ev = lastEvent(state, ['upgrade', 'install', 'rollback', 'uninstall']);
+      const ev = r.phase === 'k6-run' ? lastEvent(state, ['k6-run']) : lastEvent(state, ['upgrade', 'install', 'rollback', 'uninstall']);
       if (!ev || ev.name !== r.phase) continue;
       since = ev.at;
     }
@@ -169,7 +178,11 @@ function pickRule(state) {
   return undefined;
 }
 
-const ruled = withState((state) => pickRule(state));
+const ruled = withState((state) => {
+  // `k6 run` starts the clock of rules with phase 'k6-run' (a load test's HPA timeline).
+  if (tool === 'k6' && argv[0] === 'run') state.events = [...(state.events || []), { name: 'k6-run', at: simNow() }];
+  return pickRule(state);
+});
 if (ruled) finish(ruled);
 
 // ---------- built-in behaviour ----------
@@ -403,6 +416,12 @@ function kubectl() {
       }
       const o = names.length === 1 ? found[0] : { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: found };
       if ((flagValue('-o', '--output') || '').startsWith('json')) return out(toolJson(o));
+      // go-template of the form {{range $k, $v := .FIELD}}{{$k}}{{"\n"}}{{end}}: the keys of a map, sorted as Go ranges them (no values).
+      const goRange = /^go-template=\{\{range \$\w+, \$\w+ := \.(\w+)\}\}\{\{\$\w+\}\}(?:\{\{"(.*?)"\}\}|([^{]*))\{\{end\}\}$/s.exec(flagValue('-o', '--output') || '');
+      if (goRange && names.length === 1) {
+        const sep = goRange[2] !== undefined ? JSON.parse(`"${goRange[2]}"`) : goRange[3];
+        return out(Object.keys(found[0][goRange[1]] || {}).sort().map((k) => `${k}${sep}`).join(''));
+      }
       if ((flagValue('-o', '--output') || '') === 'name') return out(names.map((n) => `${kind.toLowerCase()}/${n}`).join('\n') + '\n');
       return out(`NAME\n${names.join('\n')}\n`);
     }
