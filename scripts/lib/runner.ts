@@ -24,6 +24,11 @@ export interface RunOptions {
   note?: string;
   /** Extra environment variables for the child. */
   env?: Record<string, string>;
+  /**
+   * The call's stdout may hold secret values the redactor does not know yet (e.g. a Secret read
+   * from the cluster): --verbose then shows the command but not its output.
+   */
+  outputHoldsSecrets?: boolean;
 }
 
 export interface RunResult {
@@ -132,7 +137,9 @@ export class Runner {
       if (this.aborted) throw new OpsError(`interrupted before: ${shown}`, { exitCode: ExitCode.interrupted });
       logger.detail(`$ ${shown}`);
       result = await this.once(cmd, args, shown, opts, timeoutMs, attempt);
-      logger.detail([result.stdout.trimEnd(), result.stderr.trimEnd()].filter(Boolean).join('\n') || `(exit ${result.exitCode}, no output)`);
+      logger.detail(opts.outputHoldsSecrets
+        ? `(exit ${result.exitCode}; output not shown: it may hold secret values)`
+        : [result.stdout.trimEnd(), result.stderr.trimEnd()].filter(Boolean).join('\n') || `(exit ${result.exitCode}, no output)`);
       if (result.exitCode === 0 || result.timedOut || !isTransient(result.stderr) || attempt === attempts) break;
       // Exponential backoff (2 s, 4 s, 8 s, capped at 30 s) unless Azure said how long to wait.
       const waitMs = Math.min(120_000, (retryAfterSeconds(result.stderr) ?? Math.min(30, 2 ** attempt)) * 1000);

@@ -7,10 +7,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { ScriptContext } from './main.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
-import { Logger } from './log.ts';
 import type { Redactor } from './redact.ts';
 import { assertKubeContext } from './preflight.ts';
-import { Runner } from './runner.ts';
+import type { Runner } from './runner.ts';
 import { SECRET_CATALOG, secretNames } from './secret-catalog.ts';
 import type { SecretEntry } from './secret-catalog.ts';
 import { parseDotenv } from './dotenv.ts';
@@ -274,20 +273,10 @@ interface ClusterSecret {
   annotations: Record<string, string>;
 }
 
-/**
- * A runner that never echoes output, for the calls whose output holds secret values: the shared
- * runner prints every call's stdout with --verbose, and an old value in the cluster is not known
- * to the redactor until it has been read.
- */
-function quietRunner(ctx: ScriptContext): Runner {
-  const logger = new Logger({ script: ctx.spec.name, json: ctx.log.json, verbose: false, redactor: ctx.redactor, clock: ctx.clock, interactive: false });
-  return new Runner({ dryRun: ctx.runner.dryRun, redactor: ctx.redactor, logger, clock: ctx.clock, defaultTimeoutMs: ctx.env.timeouts.commandSeconds * 1000, cwd: ctx.root });
-}
-
-async function readClusterSecret(ctx: ScriptContext, reader: Runner, namespace: string, name: string): Promise<ClusterSecret | undefined> {
+async function readClusterSecret(ctx: ScriptContext, namespace: string, name: string): Promise<ClusterSecret | undefined> {
   const args = ['get', 'secret', name, '-n', namespace, '-o', 'json', '--ignore-not-found'];
-  ctx.log.detail(`$ kubectl ${args.join(' ')}   (output not shown: it holds secret values)`);
-  const r = await reader.run('kubectl', args, { mutating: false });
+  // The old values are not registered with the redactor until they have been read: --verbose must not echo them.
+  const r = await ctx.runner.run('kubectl', args, { mutating: false, outputHoldsSecrets: true });
   if (!r.stdout.trim()) return undefined;
   let doc: ClusterSecretJson;
   try {
@@ -348,10 +337,9 @@ export async function planSecrets(ctx: ScriptContext, options: { envFile: string
   const namespace = ctx.env.kube.namespace;
   await ctx.log.step(`kube context is ${ctx.env.kube.context}`, () => assertKubeContext(ctx.runner, ctx.env));
   const values = await ctx.log.step('read and validate the secret sources', () => loadSecretValues(ctx, options.envFile, deps));
-  const reader = quietRunner(ctx);
   const cluster = new Map<string, ClusterSecret | undefined>();
   await ctx.log.step(`read the current Secrets in ${namespace}`, async () => {
-    for (const name of secretNames()) cluster.set(name, await readClusterSecret(ctx, reader, namespace, name));
+    for (const name of secretNames()) cluster.set(name, await readClusterSecret(ctx, namespace, name));
   });
   const keys = compareWithCluster(values, cluster);
   const manifests = buildSecretManifests(values, namespace, ctx.env.release.name);
