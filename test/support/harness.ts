@@ -18,7 +18,7 @@ export interface Respond {
   exit?: number;
   /** Simulated milliseconds. */
   delayMs?: number;
-  /** Files the fake writes; `${e:NAME}` in a path is the value of a `-e NAME=VALUE` argument. */
+  /** Files the fake writes; `${e:NAME}` in a path is the value of a `-e NAME=VALUE` argument, `${out:KIND}` that of k6's `--out KIND=PATH`. */
   files?: Array<{ path: string; content: unknown }>;
 }
 
@@ -29,8 +29,8 @@ export interface Rule {
   respond?: Respond;
   /** Answers that change over simulated time: the entry with the largest `at` (seconds) not in the future. */
   timeline?: Array<{ at: number; respond: Respond }>;
-  /** Only after this was the latest Helm event; timeline seconds count from it. */
-  phase?: 'install' | 'upgrade' | 'rollback' | 'uninstall';
+  /** Only after this was the latest Helm event (or, for 'k6-run', once `k6 run` has started); timeline seconds count from it. */
+  phase?: 'install' | 'upgrade' | 'rollback' | 'uninstall' | 'k6-run';
   /** Use at most this many times. */
   times?: number;
   stdinIncludes?: string;

@@ -1,0 +1,158 @@
+// Runs k6 and, while it runs and for a while after, samples the HPAs, the release's pods and the
+// nodes every few seconds. The three kubectl reads of one sample run side by side; a read that
+// fails is recorded in the sample and the watch goes on (a load test must not stop because one
+// API call timed out).
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { Runner, RunResult } from '../runner.ts';
+import { parseHpaList, parseNodeList, parsePodList } from './cluster.ts';
+import type { HpaSnapshot, NodeSnapshot, PodSnapshot } from './cluster.ts';
+import type { K6Plan } from './k6.ts';
+
+export type Phase = 'before' | 'load' | 'after';
+
+export interface Sample {
+  /** Seconds since k6 was started (negative for the baseline taken before it). */
+  t: number;
+  /** Wall-clock time of the sample (the scripts' clock). */
+  at: string;
+  phase: Phase;
+  hpas: HpaSnapshot[] | null;
+  pods: PodSnapshot | null;
+  nodes: NodeSnapshot | null;
+  /** Reads that failed in this sample, one line each. */
+  errors: string[];
+}
+
+export interface WatchTarget {
+  namespace: string;
+  release: string;
+}
+
+export interface ObserveOptions extends WatchTarget {
+  intervalSeconds: number;
+  observeAfterSeconds: number;
+  /** Simulated ms before k6 is stopped. */
+  k6TimeoutMs: number;
+}
+
+export interface K6Run {
+  exitCode: number;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  /** Seconds since k6 was started (0) at which it ended. */
+  endedT: number;
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface Observation {
+  samples: Sample[];
+  k6: K6Run;
+}
+
+/** The three read-only kubectl calls of one sample. */
+export function sampleCommands(target: WatchTarget): Array<{ what: 'hpas' | 'pods' | 'nodes'; args: string[] }> {
+  const selector = `app.kubernetes.io/instance=${target.release}`;
+  return [
+    { what: 'hpas', args: ['get', 'hpa', '-l', selector, '-n', target.namespace, '-o', 'json'] },
+    { what: 'pods', args: ['get', 'pods', '-l', selector, '-n', target.namespace, '-o', 'json'] },
+    { what: 'nodes', args: ['get', 'nodes', '-o', 'json'] },
+  ];
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim())?.trim() ?? '';
+}
+
+export async function takeSample(runner: Runner, clock: Clock, target: WatchTarget, t0: number, phase: Phase, timeoutMs: number): Promise<Sample> {
+  const at = clock.now();
+  const sample: Sample = { t: Number(((at - t0) / 1000).toFixed(1)), at: new Date(at).toISOString(), phase, hpas: null, pods: null, nodes: null, errors: [] };
+  await Promise.all(sampleCommands(target).map(async ({ what, args }) => {
+    let r: RunResult;
+    try {
+      r = await runner.run('kubectl', args, { allowFailure: true, attempts: 1, mutating: false, timeoutMs });
+    } catch (e) {
+      sample.errors.push(`kubectl get ${args[1]}: ${(e as Error).message}`);
+      return;
+    }
+    if (r.exitCode !== 0) {
+      sample.errors.push(`kubectl get ${args[1]}: ${r.timedOut ? 'timed out' : `exit ${r.exitCode}: ${firstLine(r.stderr)}`}`);
+      return;
+    }
+    try {
+      const doc: unknown = JSON.parse(r.stdout);
+      if (what === 'hpas') sample.hpas = parseHpaList(doc);
+      else if (what === 'pods') sample.pods = parsePodList(doc);
+      else sample.nodes = parseNodeList(doc);
+    } catch (e) {
+      sample.errors.push(`kubectl get ${args[1]}: unreadable output: ${(e as Error).message}`);
+    }
+  }));
+  return sample;
+}
+
+/**
+ * Takes a baseline sample, starts k6, samples every `intervalSeconds` until it ends, then keeps
+ * sampling for `observeAfterSeconds` to see the scale-in begin. k6's exit 99 (thresholds crossed)
+ * and every other exit are returned, never thrown: the verdict decides what they mean.
+ */
+export async function observeLoad(deps: { runner: Runner; clock: Clock; log: Logger }, k6: K6Plan, opts: ObserveOptions): Promise<Observation> {
+  const { runner, clock, log } = deps;
+  const intervalMs = opts.intervalSeconds * 1000;
+  // Each read gets at most one interval (and at least 10 s): a slow API server makes gaps, not a pile-up.
+  const readTimeoutMs = Math.max(10_000, intervalMs);
+  const samples: Sample[] = [];
+  const baselineT0 = clock.now();
+  const baseline = await takeSample(runner, clock, opts, baselineT0, 'before', readTimeoutMs);
+
+  const t0 = clock.now();
+  baseline.t = Number(((baselineT0 - t0) / 1000).toFixed(1));
+  samples.push(baseline);
+  let done = false;
+  let endedAtMs = 0;
+  const k6Promise = runner
+    .run('k6', k6.args, { allowFailure: true, attempts: 1, mutating: false, timeoutMs: opts.k6TimeoutMs })
+    .finally(() => { done = true; endedAtMs = clock.now(); });
+
+  const sampler = (async () => {
+    let next = t0;
+    while (!done) {
+      samples.push(await takeSample(runner, clock, opts, t0, 'load', readTimeoutMs));
+      next += intervalMs;
+      const wait = next - clock.now();
+      // Wake at the next tick or as soon as k6 ends, whichever is first.
+      if (wait > 0 && !done) await Promise.race([clock.sleep(wait), k6Promise.then(() => undefined, () => undefined)]);
+      else if (wait <= 0) next = clock.now();
+    }
+  })();
+
+  const [r] = await Promise.all([k6Promise, sampler]);
+  const endedT = Number(((endedAtMs - t0) / 1000).toFixed(1));
+  log.info(`k6 finished after ${Math.round(endedT)} s (exit ${r.exitCode}${r.timedOut ? ', stopped: took too long' : ''}); watching the scale-in for ${opts.observeAfterSeconds} s`);
+
+  const until = endedAtMs + opts.observeAfterSeconds * 1000;
+  let next = endedAtMs;
+  // At least one sample after k6, the last one at or past the end of the observation window.
+  for (;;) {
+    const startedAt = clock.now();
+    samples.push(await takeSample(runner, clock, opts, t0, 'after', readTimeoutMs));
+    if (startedAt >= until) break;
+    next = Math.min(next + intervalMs, until);
+    const wait = next - clock.now();
+    if (wait > 0) await clock.sleep(wait);
+  }
+  return {
+    samples,
+    k6: {
+      exitCode: r.exitCode,
+      timedOut: r.timedOut,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      endedT,
+      startedAt: new Date(t0).toISOString(),
+      endedAt: new Date(endedAtMs).toISOString(),
+    },
+  };
+}
