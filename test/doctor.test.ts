@@ -106,6 +106,16 @@ test('flags: unknown flag exits 2 with the help hint; --help lists every flag; -
   assert.is(w.calls.length, 0);
 });
 
+test('runs as the README says: npx zx scripts/doctor.mts (Node loads tsx through .npmrc)', async () => {
+  const w = new FakeWorld({ kube: { context: 'minikube' } });
+  const help = await w.run('doctor', ['--help'], { viaNpxZx: true });
+  assert.is(help.code, 0, help.output);
+  assert.match(help.stdout, /Usage: npx zx scripts\/doctor\.mts/);
+  const r = await w.run('doctor', ['--env', 'local'], { viaNpxZx: true });
+  assert.is(r.code, 0, r.output);
+  assert.match(r.stdout, /ok +kube context is minikube/);
+});
+
 test('SIGTERM during a slow call stops it and exits 130 saying what was running', async () => {
   const w = prodWorld().on('az', ['account', 'show'], { json: account, delayMs: 3_600_000 });
   let child: ChildProcess | undefined;

@@ -1,7 +1,7 @@
 // The frame of every entry script: flags, environment, runner, logger, the one-line summary,
 // `error:`/`hint:` on failure, documented exit codes, and SIGINT/SIGTERM handling.
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { question } from 'zx';
 import { createClock } from './clock.ts';
 import type { Clock } from './clock.ts';
@@ -45,13 +45,22 @@ export interface MainOptions {
   argv?: readonly string[];
 }
 
+/**
+ * The script's own arguments. `node scripts/x.mts …` puts them after argv[1]; `npx zx scripts/x.mts …`
+ * puts zx's CLI at argv[1] and the script path at argv[2]. Take whatever follows the script's file.
+ */
+export function scriptArguments(spec: ScriptSpec, argv: readonly string[] = process.argv): string[] {
+  const at = argv.findIndex((a, i) => i >= 1 && basename(a) === `${spec.name}.mts`);
+  return argv.slice(at >= 1 ? at + 1 : 2);
+}
+
 function exitWith(code: number): never {
   process.exit(code);
 }
 
 /** Parses flags, builds the context, runs body, prints the summary, and exits with the documented code. */
 export async function runMain(spec: ScriptSpec, body: (ctx: ScriptContext) => Promise<Outcome>, options: MainOptions = {}): Promise<never> {
-  const argv = options.argv ?? process.argv.slice(2);
+  const argv = options.argv ?? scriptArguments(spec);
   const redactor = new Redactor();
   let flags: ParsedFlags;
   try {

@@ -95,6 +95,8 @@ export interface RunOptions {
   /** Real milliseconds before the test gives up on the script. */
   killAfterMs?: number;
   cwd?: string;
+  /** Start it the way the README does, `npx zx scripts/<name>.mts` (slower: npm's own start-up). */
+  viaNpxZx?: boolean;
   /** Called with the child process once spawned (e.g. to send it a signal). */
   onSpawn?: (child: ChildProcess) => void;
 }
@@ -229,7 +231,10 @@ export class FakeWorld {
     };
     const scriptPath = join(repoRoot, 'scripts', `${script}.mts`);
     return new Promise((done, fail) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', scriptPath, ...args], { cwd: opts.cwd ?? repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const [cmd, argv] = opts.viaNpxZx
+        ? [join(dirname(process.execPath), 'npx'), ['zx', `scripts/${script}.mts`, ...args]]
+        : [process.execPath, ['--import', 'tsx', scriptPath, ...args]];
+      const child = spawn(cmd, argv, { cwd: opts.cwd ?? repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -1,0 +1,378 @@
+// The two flows that change the release: deploy (preflight -> secrets? -> pending recovery ->
+// helm upgrade -> rollout watch -> smoke -> automatic rollback on failure) and rollback
+// (history -> target -> helm rollback -> the same watch and smoke). The entry scripts only parse
+// flags and call these.
+import type { ScriptContext, Outcome } from './main.ts';
+import { formatDuration } from './clock.ts';
+import { ExitCode, OpsError, usageError } from './errors.ts';
+import { assertChecks, checkAzureLogin, checkKubeContext, checkTool, toolsFor, TOOLS } from './preflight.ts';
+import type { CheckResult } from './preflight.ts';
+import { formatCommand } from './runner.ts';
+import { SECRET_CATALOG, secretNames } from './secret-catalog.ts';
+import { findMissingSecrets, syncSecrets } from './secrets.ts';
+import { planSmokeChecks, smokeOptionsFromEnv } from './smoke.ts';
+import type { HelmRevision, HelmVersion, UpgradeArgs } from './helm.ts';
+import {
+  currentRevision, formatHistoryTable, GOOD_STATUSES, helmErrorSummary, isLockError, parseHelmVersion, parseUpgradeRevision,
+  pickRollbackRevision, planPendingRecovery, readHistory, readStatus, rollbackArgs, templateArgs, upgradeArgs,
+} from './helm.ts';
+import { pollCommands } from './rollout.ts';
+import type { ManifestSummary, RollbackOutcome, VerifyResult } from './deploy.ts';
+import {
+  checkDapr, checkImagesInRegistry, checkedStep, createNamespaceArgs, formatManifestTable, historyLine, imageRefs, imageString,
+  imagesFromConfig, namespaceExists, planDeploy, resolveTag, rollBackTo, summariseManifests, validateTag, verifyRelease,
+} from './deploy.ts';
+
+export interface DeployInputs {
+  tag?: string;
+  withSecrets: boolean;
+  envFile?: string;
+  skipSmoke: boolean;
+  /** --timeout: overrides timeouts.rolloutSeconds for the rollout watches. */
+  rolloutTimeoutMs?: number;
+}
+
+/**
+ * Registers the app's secrets found in the process environment (CI exports them), so a pod log
+ * line echoing one is masked. Host names and the user name are left out: the runner refuses any
+ * command line containing a registered value, and those may legitimately appear in one.
+ */
+const NOT_MASKED = new Set(['REDPANDA_BOOTSTRAP_SERVERS', 'REDPANDA_SASL_USERNAME']);
+function registerKnownSecrets(ctx: ScriptContext): void {
+  for (const e of SECRET_CATALOG) {
+    const v = process.env[e.envVar];
+    if (v && v.length >= 8 && !NOT_MASKED.has(e.envVar)) ctx.redactor.register(v);
+  }
+  ctx.redactor.register(process.env.SMOKE_AUTH_TOKEN);
+}
+
+function stepTable(ctx: ScriptContext): string {
+  return ctx.log.steps.map((s) => `  ${s.status === 'ok' ? 'ok     ' : s.status === 'failed' ? 'FAILED ' : 'skipped'} ${s.title.padEnd(44)} ${formatDuration(s.durationMs)}`).join('\n');
+}
+
+function stepDurations(ctx: ScriptContext): Array<{ step: string; status: string; seconds: number }> {
+  return ctx.log.steps.map((s) => ({ step: s.title, status: s.status, seconds: Math.round(s.durationMs / 100) / 10 }));
+}
+
+/** Tools, Azure login (Azure environments) and the context guard; exit 3 on a failure. */
+async function preflightChecks(ctx: ScriptContext): Promise<{ checks: CheckResult[]; helm?: HelmVersion }> {
+  const { env, runner } = ctx;
+  // Independent version reads: in parallel, one round trip.
+  const checks: CheckResult[] = await Promise.all(toolsFor(env).map(({ tool, required }) => checkTool(runner, tool, required)));
+  const helmCheck = checks.find((c) => c.name.startsWith('helm '));
+  const helm = helmCheck?.ok ? parseHelmVersion(helmCheck.detail) : undefined;
+  assertChecks(checks);
+  if (env.platform === 'aks') {
+    const az = await checkAzureLogin(runner, env);
+    checks.push(...az);
+    assertChecks(az);
+  }
+  return { checks, ...(helm ? { helm } : {}) };
+}
+
+async function contextGuard(ctx: ScriptContext, verb: string): Promise<void> {
+  const c = await checkKubeContext(ctx.runner, ctx.env);
+  if (!c.ok) {
+    throw new OpsError(`refusing to ${verb}: ${c.detail}, but ${ctx.env.file} names "${ctx.env.kube.context}"; nothing was changed`, { hint: c.fix, exitCode: ExitCode.preflight });
+  }
+}
+
+// ---------------------------------------------------------------- dry-run
+
+async function dryRunPlan(ctx: ScriptContext, inputs: DeployInputs, upgrade: UpgradeArgs, tagSource: string, rolloutTimeoutMs: number): Promise<Outcome> {
+  const { env, runner, log, clock, redactor } = ctx;
+  const tools = toolsFor(env).map(({ tool }) => [tool, ...TOOLS[tool].versionArgs]);
+  const smokeOpts = smokeOptionsFromEnv(env, { clock, redactor, log });
+  const smokeRequests = planSmokeChecks(smokeOpts).map((c) => `${c.method} ${c.url}   # ${c.expect}`);
+  const steps = planDeploy({
+    env, upgrade, tools, withSecrets: inputs.withSecrets, secretNames: secretNames(), rolloutTimeoutMs, smokeRequests,
+    skipSmoke: inputs.skipSmoke, pollCommands: pollCommands(env.release.name, env.kube.namespace), ...(inputs.envFile ? { envFile: inputs.envFile } : {}),
+  });
+
+  const config = {
+    environment: env.name,
+    file: env.file,
+    platform: env.platform,
+    kubeContext: env.kube.context,
+    namespace: env.kube.namespace,
+    release: env.release.name,
+    chart: env.release.chart,
+    valuesFiles: env.release.valuesFiles,
+    registry: env.azure?.registry ?? null,
+    url: env.url,
+    timeouts: { ...env.timeouts, rolloutWatchSeconds: Math.round(rolloutTimeoutMs / 1000) },
+  };
+  const images = { backend: imageString(upgrade.images.backend), frontend: imageString(upgrade.images.frontend) };
+  log.info([
+    `Plan for ${env.name} (${env.file}), nothing will be changed:`,
+    `  release ${config.release} from chart ${config.chart} in namespace ${config.namespace}, kube context ${config.kubeContext}`,
+    `  values files: ${config.valuesFiles.join(', ')}`,
+    `  URL: ${config.url}`,
+    `  timeouts: helm ${env.timeouts.helmSeconds}s, rollout watch ${Math.round(rolloutTimeoutMs / 1000)}s, smoke ${env.timeouts.smokeSeconds}s`,
+    `  images (tag from ${tagSource}):`,
+    `    backend  ${images.backend}`,
+    `    frontend ${images.frontend}`,
+  ].join('\n'));
+
+  // The one cluster-free read worth doing: is the kube context the right one? (Reads local kubeconfig only.)
+  const c = await checkKubeContext(runner, env);
+  if (!c.ok) log.warn(`a real deploy would stop here: ${c.detail}; expected "${env.kube.context}". fix: ${c.fix}`);
+
+  log.info(`Commands, in order (read = read-only, CHANGE = changes the cluster):\n${steps.map((s, i) => `  ${String(i + 1).padStart(2)}. [${s.mutating ? 'CHANGE' : 'read'}] ${s.command}${s.when ? `   # ${s.when}` : ''}`).join('\n')}`);
+
+  let manifests: ManifestSummary[] = [];
+  const rendered = await log.step('render the chart (helm template)', async () => {
+    const r = await runner.run('helm', templateArgs(upgrade), { mutating: false, attempts: 1, allowFailure: true });
+    if (r.exitCode === 127) return { ok: false, why: 'helm is not installed: install Helm 3.17+ or 4.x to see the rendered manifests' };
+    if (r.exitCode !== 0) {
+      throw usageError(`helm template failed, so the deploy would fail too: ${helmErrorSummary(r.stderr)}`, `fix the chart or values (${env.release.valuesFiles.join(', ')}), then re-run with --dry-run`);
+    }
+    manifests = summariseManifests(r.stdout);
+    return { ok: true, why: '' };
+  });
+  if (rendered.ok) log.info(`Rendered manifests (${manifests.length} objects):\n${formatManifestTable(manifests).split('\n').map((l) => `  ${l}`).join('\n')}`);
+  else log.warn(rendered.why);
+
+  return {
+    summary: `dry-run: would deploy ${config.release} (${images.backend}, ${images.frontend}) to ${env.name}; ${steps.filter((s) => s.mutating).length} changing commands planned, none run`,
+    result: { plan: { config, images, tagSource, commands: steps, manifests, kubeContext: { ok: c.ok, detail: c.detail } } },
+  };
+}
+
+// ---------------------------------------------------------------- deploy
+
+export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): Promise<Outcome> {
+  const { env, runner, log, clock, flags } = ctx;
+  registerKnownSecrets(ctx);
+  const ns = env.kube.namespace;
+  const rel = env.release.name;
+  const rolloutTimeoutMs = inputs.rolloutTimeoutMs ?? env.timeouts.rolloutSeconds * 1000;
+  if (inputs.envFile && !inputs.withSecrets) throw usageError('--env-file is only read with --with-secrets', 'add --with-secrets to load the Secrets from that file before the deploy');
+
+  // 2. The tag first: a wrong tag is a usage error whether or not there is a cluster.
+  const { tag, source: tagSource } = await resolveTag(runner, inputs.tag);
+  validateTag(tag, env);
+  const images = imageRefs(env, tag);
+  const upgrade: UpgradeArgs = { release: rel, chart: env.release.chart, namespace: ns, valuesFiles: env.release.valuesFiles, images, timeoutSeconds: env.timeouts.helmSeconds };
+
+  // 7. --dry-run: no cluster, no Azure login; print the plan and the rendered manifests.
+  if (flags.dryRun) return dryRunPlan(ctx, inputs, upgrade, tagSource, rolloutTimeoutMs);
+
+  // 1. Preflight: reads only.
+  ctx.setState('preflight');
+  const pre = await log.step('preflight: tools, Azure login, kube context', async () => {
+    const p = await preflightChecks(ctx);
+    await contextGuard(ctx, 'deploy');
+    return p;
+  });
+  const nsExists = await log.step(`cluster: namespace ${ns}, Dapr, Secrets`, async () => {
+    const [exists, dapr] = await Promise.all([namespaceExists(runner, ns), checkDapr(runner, env.name)]);
+    for (const c of dapr) log.info(`${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail}`);
+    assertChecks(dapr);
+    const missing = exists ? await findMissingSecrets(runner, ns) : SECRET_CATALOG.map((e) => `${e.secret}/${e.key}`);
+    if (missing.length && !inputs.withSecrets) {
+      throw new OpsError(`required Secrets are missing in ${ns}: ${missing.join(', ')}; nothing was changed`, {
+        hint: `load them first: npx zx scripts/secrets.mts --env ${flags.env}   (or re-run this deploy with --with-secrets [--env-file .env])`,
+        exitCode: ExitCode.preflight,
+      });
+    }
+    if (missing.length) log.info(`Secrets missing (${missing.join(', ')}): --with-secrets will create them`);
+    return exists;
+  });
+
+  // 2. The images must exist before anything changes.
+  if (env.platform === 'aks') {
+    await log.step(`images ${tag} in registry ${env.azure?.registry ?? ''}`, async () => {
+      const found = await checkImagesInRegistry(runner, env, [images.backend, images.frontend]);
+      for (const f of found) log.info(`ok     ${f}`);
+    });
+  } else {
+    log.skip('images in registry', `platform ${env.platform}: images are built into the local cluster`);
+  }
+
+  // 3. The release's state: a pending lock is recovered after the confirmation below.
+  const before = await log.step('release state (helm history)', () => readHistory(runner, rel, ns));
+  const beforeCurrent = currentRevision(before);
+  const recovery = planPendingRecovery(before, { release: rel, namespace: ns, nowMs: clock.now(), liveWindowMs: env.timeouts.helmSeconds * 1000 });
+  if (recovery.action === 'stop') {
+    throw new OpsError(`release ${rel} is locked: ${recovery.reason}; nothing was changed`, { hint: recovery.command, exitCode: ExitCode.failed });
+  }
+  if (recovery.action !== 'none') log.warn(`release ${rel}: ${recovery.reason}; the deploy will ${recovery.action === 'rollback' ? `roll back to revision ${recovery.to.revision}` : 'uninstall it'} first`);
+  const previousImages = imagesFromConfig((await readStatus(runner, rel, ns).catch(() => undefined))?.config ?? {});
+  log.info(beforeCurrent ? `current: revision ${beforeCurrent.revision} (${beforeCurrent.status}), ${[previousImages.backend, previousImages.frontend].filter(Boolean).join(', ') || 'images unknown'}` : `release ${rel} does not exist yet: first install`);
+
+  await ctx.confirm(`Deploy ${rel} (${imageString(images.backend)}, ${imageString(images.frontend)}) to ${env.name} (context ${env.kube.context}, namespace ${ns})?`);
+
+  // Changes start here.
+  if (!nsExists) await log.step(`create namespace ${ns}`, () => runner.run('kubectl', createNamespaceArgs(ns)));
+  let secretsResult: { changed: string[]; restarted: string[] } | undefined;
+  if (inputs.withSecrets) {
+    // Pods roll with this upgrade when the tag changes; with the same tag nothing would roll, so
+    // the consumers of changed values are restarted by the sync itself.
+    const sameTag = previousImages.backend === imageString(images.backend) && previousImages.frontend === imageString(images.frontend);
+    secretsResult = await log.step('secrets: sync from the sources', () => syncSecrets(ctx, { envFile: inputs.envFile ?? '.env', restart: sameTag }));
+    const missing = await findMissingSecrets(runner, ns);
+    if (missing.length) throw new OpsError(`Secrets still missing after the sync: ${missing.join(', ')}`, { hint: `add them to ${inputs.envFile ?? '.env'}${env.azure?.keyVault ? ` or Key Vault ${env.azure.keyVault}` : ''} (see .env.example)`, exitCode: ExitCode.preflight });
+  }
+  if (recovery.action === 'rollback') {
+    await log.step(`recover: roll back the ${recovery.pending.status} revision ${recovery.pending.revision} to ${recovery.to.revision}`, async () => {
+      const r = await runner.run('helm', rollbackArgs(rel, ns, recovery.to.revision, env.timeouts.helmSeconds), { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
+      if (r.exitCode !== 0) throw new OpsError(`could not clear the pending lock: ${helmErrorSummary(r.stderr)}`, { hint: `helm rollback ${rel} ${recovery.to.revision} -n ${ns}` });
+    });
+  } else if (recovery.action === 'uninstall') {
+    await log.step(`recover: uninstall the stuck first install (revision ${recovery.pending.revision})`, async () => {
+      const r = await runner.run('helm', ['uninstall', rel, '-n', ns], { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
+      if (r.exitCode !== 0) throw new OpsError(`could not uninstall the stuck first install: ${helmErrorSummary(r.stderr)}`, { hint: `helm uninstall ${rel} -n ${ns}` });
+    });
+  }
+
+  // 4. helm upgrade --install: no --wait, no --atomic (see lib/helm.ts); the watcher decides.
+  ctx.setState('helm upgrade');
+  const up = await checkedStep(log, `helm upgrade --install ${rel}`, async () => {
+    const r = await runner.run('helm', upgradeArgs(upgrade), { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
+    return { ok: r.exitCode === 0, value: r, failure: helmErrorSummary(r.stderr) };
+  });
+  if (!up.ok && isLockError(up.value.stderr)) {
+    throw new OpsError(`helm upgrade refused: another operation on ${rel} started meanwhile; nothing was changed by this deploy`, { hint: `helm history ${rel} -n ${ns}; wait for it to finish, then re-run` });
+  }
+  const afterUpgrade = await readHistory(runner, rel, ns);
+  const newRev = currentRevision(afterUpgrade);
+  const recorded = newRev !== undefined && (!beforeCurrent || newRev.revision > beforeCurrent.revision);
+  if (!up.ok && !recorded) {
+    throw new OpsError(`helm upgrade failed before changing anything: ${up.failure ?? ''}`, { hint: `helm template ${rel} ${env.release.chart} ${env.release.valuesFiles.map((f) => `-f ${f}`).join(' ')} shows the rendering; npx zx scripts/deploy.mts --env ${flags.env} --dry-run` });
+  }
+  const revision = (up.ok ? parseUpgradeRevision(up.value.stdout) : undefined) ?? newRev?.revision ?? 0;
+
+  // 5 and 6: watch, then smoke.
+  let verify: VerifyResult | undefined;
+  let failure: string;
+  if (up.ok) {
+    ctx.setState('rollout watch');
+    verify = await verifyRelease(ctx, { rolloutTimeoutMs, skipSmoke: inputs.skipSmoke });
+    if (verify.ok) {
+      const summaryText = [
+        `Deployed ${rel} revision ${revision} to ${env.name}`,
+        `  images: ${imageString(images.backend)}, ${imageString(images.frontend)}`,
+        `  URL: ${env.url}${verify.smoke ? ` (smoke ${verify.smoke.checks.filter((c) => c.ok).length}/${verify.smoke.checks.length} green)` : ' (smoke skipped)'}`,
+        `  helm: ${pre.helm?.version ?? 'unknown'}`,
+        'steps:',
+        stepTable(ctx),
+      ].join('\n');
+      log.info(summaryText);
+      return {
+        summary: `deployed ${rel} revision ${revision} to ${env.name}: ${imageString(images.backend)}, ${imageString(images.frontend)}; ${env.url}`,
+        result: {
+          release: rel, namespace: ns, revision, images: { backend: imageString(images.backend), frontend: imageString(images.frontend) }, url: env.url,
+          helmVersion: pre.helm?.version ?? null, tagSource, rollout: verify.rollout, smoke: verify.smoke ?? null, secrets: secretsResult ?? null,
+          durations: stepDurations(ctx), rolledBack: false,
+        },
+      };
+    }
+    failure = verify.failure ?? 'the new revision failed';
+  } else {
+    failure = `helm upgrade failed: ${up.failure ?? ''}`;
+  }
+
+  // The deploy failed after Helm recorded revision `revision`: roll back to the newest good one before it.
+  ctx.setState('automatic rollback');
+  const history = await readHistory(runner, rel, ns);
+  const target = pickRollbackRevision(history, revision);
+  const base = {
+    release: rel, namespace: ns, revision, images: { backend: imageString(images.backend), frontend: imageString(images.frontend) }, url: env.url,
+    helmVersion: pre.helm?.version ?? null, tagSource, failure, rollout: verify?.rollout ?? null, smoke: verify?.smoke ?? null,
+  };
+  if (!target) {
+    const firstInstall = !beforeCurrent || before.every((h) => !GOOD_STATUSES.has(h.status));
+    const why = firstInstall
+      ? `this was the first install of ${rel}, so there is no earlier revision to roll back to. It is left in place (revision ${revision}) so its pods and events can be inspected; nothing served users before. The next deploy upgrades over it, or remove it with: helm uninstall ${rel} -n ${ns}`
+      : `no earlier revision of ${rel} ever deployed successfully (history: ${historyLine(history)}); nothing to roll back to`;
+    log.info(`steps:\n${stepTable(ctx)}`);
+    throw new OpsError(`deploy of ${rel} revision ${revision} failed: ${failure}. ${why}`, {
+      hint: firstInstall ? `inspect: kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}; then fix and re-deploy, or: helm uninstall ${rel} -n ${ns}` : `helm history ${rel} -n ${ns}`,
+      exitCode: ExitCode.failed,
+    });
+  }
+  log.warn(`deploy failed (${failure}); rolling back to revision ${target.revision} (${target.status}, ${target.description}), the newest good revision before ${revision}`);
+  const rb: RollbackOutcome = await rollBackTo(ctx, target, { rolloutTimeoutMs, skipSmoke: inputs.skipSmoke });
+  const running = [rb.images.backend, rb.images.frontend].filter(Boolean).join(', ') || 'unknown images';
+  const result = { ...base, rolledBack: rb.ok, rollback: { to: target.revision, revision: rb.revision ?? null, images: rb.images, ok: rb.ok, failure: rb.failure ?? null, smoke: rb.verify?.smoke ?? null }, durations: stepDurations(ctx) };
+  if (rb.ok) {
+    const text = `deploy of ${rel} revision ${revision} failed (${failure}); rolled back to revision ${target.revision} (now revision ${rb.revision ?? '?'}), which runs ${running}${rb.verify?.smoke ? ' and passes smoke' : ''}`;
+    log.info(`steps:\n${stepTable(ctx)}`);
+    return { summary: text, exitCode: ExitCode.rolledBack, result };
+  }
+  const text = `deploy of ${rel} revision ${revision} failed (${failure}) AND the rollback to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`;
+  log.info(`steps:\n${stepTable(ctx)}`);
+  return {
+    summary: text,
+    exitCode: ExitCode.failed,
+    result,
+    markdown: `Manual action needed: \`helm history ${rel} -n ${ns}\`, \`kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}\`, see docs/runbooks.md#roll-back`,
+  };
+}
+
+// ---------------------------------------------------------------- rollback
+
+export interface RollbackInputs {
+  to?: number;
+  force: boolean;
+  skipSmoke: boolean;
+  rolloutTimeoutMs?: number;
+}
+
+export async function rollbackRelease(ctx: ScriptContext, inputs: RollbackInputs): Promise<Outcome> {
+  const { env, runner, log } = ctx;
+  registerKnownSecrets(ctx);
+  const ns = env.kube.namespace;
+  const rel = env.release.name;
+  const rolloutTimeoutMs = inputs.rolloutTimeoutMs ?? env.timeouts.rolloutSeconds * 1000;
+  if (inputs.to !== undefined && (!Number.isInteger(inputs.to) || inputs.to < 1)) throw usageError(`--to must be a revision number (got ${inputs.to})`, `see the revisions: helm history ${rel} -n ${ns}`);
+
+  await log.step('preflight: tools, kube context', async () => {
+    const checks = await Promise.all(toolsFor(env).filter((t) => t.tool !== 'az').map(({ tool, required }) => checkTool(runner, tool, required)));
+    assertChecks(checks);
+    await contextGuard(ctx, 'roll back');
+  });
+  const history = await log.step('release history (helm history)', () => readHistory(runner, rel, ns));
+  const current = currentRevision(history);
+  if (!current) throw new OpsError(`release ${rel} does not exist in namespace ${ns}: nothing to roll back`, { hint: `helm list -n ${ns} -a`, exitCode: ExitCode.failed });
+
+  let target: HelmRevision | undefined;
+  if (inputs.to !== undefined) {
+    target = history.find((h) => h.revision === inputs.to);
+    if (!target) throw usageError(`revision ${inputs.to} is not in the history of ${rel} (revisions: ${history.map((h) => h.revision).join(', ')})`, 'pick one from the table above');
+    if (target.revision === current.revision) throw usageError(`revision ${target.revision} is the current revision already`, 'pick an earlier one, or omit --to for the newest good revision before it');
+    if (!GOOD_STATUSES.has(target.status) && !inputs.force) {
+      throw usageError(`revision ${target.revision} is ${target.status} (${target.description}): rolling back to it would most likely fail the same way`, `pick a deployed or superseded revision, or pass --force if you know why it failed and want it anyway`);
+    }
+  } else {
+    target = pickRollbackRevision(history, current.revision);
+    if (!target) throw new OpsError(`no revision before ${current.revision} ever deployed successfully (history: ${historyLine(history)}): nothing good to roll back to`, { hint: `pick one explicitly with --to REV --force, or redeploy a known-good tag: npx zx scripts/deploy.mts --env ${ctx.flags.env} --tag <sha>`, exitCode: ExitCode.failed });
+  }
+  const marks: Record<number, string> = { [current.revision]: '(current)' };
+  marks[target.revision] = '(target)';
+  log.info(`History of ${rel} in ${ns}:\n${formatHistoryTable(history, marks).split('\n').map((l) => `  ${l}`).join('\n')}`);
+  log.info(`rolling back ${rel} from revision ${current.revision} (${current.status}) to revision ${target.revision} (${target.status}, ${target.description})`);
+  log.info(`command: ${formatCommand('helm', rollbackArgs(rel, ns, target.revision, env.timeouts.helmSeconds))}`);
+
+  await ctx.confirm(`Roll back ${rel} in ${env.name} from revision ${current.revision} to revision ${target.revision}?`);
+  ctx.setState(`rollback to revision ${target.revision}`);
+  const rb = await rollBackTo(ctx, target, { rolloutTimeoutMs, skipSmoke: inputs.skipSmoke, label: '' });
+  const result = {
+    release: rel, namespace: ns, from: current.revision, to: target.revision, revision: rb.revision ?? null, images: rb.images, url: env.url,
+    history, rollout: rb.verify?.rollout ?? null, smoke: rb.verify?.smoke ?? null, failure: rb.failure ?? null, durations: stepDurations(ctx),
+  };
+  if (runner.dryRun) {
+    return { summary: `dry-run: would roll back ${rel} from revision ${current.revision} to ${target.revision}, then watch the rollout and run smoke`, result };
+  }
+  const running = [rb.images.backend, rb.images.frontend].filter(Boolean).join(', ') || 'unknown images';
+  log.info(`steps:\n${stepTable(ctx)}`);
+  if (!rb.ok) {
+    return {
+      summary: `rollback of ${rel} to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`,
+      exitCode: ExitCode.failed,
+      result,
+    };
+  }
+  return { summary: `rolled back ${rel} to revision ${target.revision} (now revision ${rb.revision ?? '?'}), running ${running}; ${rb.verify?.smoke ? 'smoke green' : 'smoke skipped'}; ${env.url}`, result };
+}

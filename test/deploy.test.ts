@@ -1,0 +1,360 @@
+// deploy.mts against the fakes (Helm 3 and 4) and the fixture app server for smoke: success,
+// fail-fast on broken pods with automatic rollback to the newest good revision, first installs,
+// pending locks, preflight refusals, and a dry-run that needs no cluster.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAppServer } from './fixtures/app-server.ts';
+import type { AppServer } from './fixtures/app-server.ts';
+import { FakeWorld, line } from './support/harness.ts';
+import type { Call, RunResult } from './support/harness.ts';
+import { classifyMutating } from '../scripts/lib/runner.ts';
+import {
+  addWatch, HEALTHY_NEW, NS, OLD_TAG, productionEnvFile, productionWorld, REL, ROLLED_BACK, seedHistory, TAG,
+} from './support/release.ts';
+import type { ReleaseState } from './support/release.ts';
+
+let app: AppServer;
+let envFile: string;
+
+test.before(async () => {
+  app = await startAppServer();
+  envFile = productionEnvFile(app.url);
+});
+test.after(async () => { await app.close(); });
+test.before.each(() => { app.setMode('healthy'); });
+
+const SCALE = 0.01;
+const deploy = (w: FakeWorld, extra: string[] = [], env: Record<string, string> = {}): Promise<RunResult> =>
+  w.run('deploy', ['--env', envFile, '--tag', TAG, '--yes', ...extra], { timeScale: SCALE, env, killAfterMs: 90_000 });
+
+const mutating = (calls: Call[]) => calls.filter((c) => classifyMutating(c.tool, c.args));
+const helmCalls = (calls: Call[], verb: string) => calls.filter((c) => c.tool === 'helm' && c.args[0] === verb);
+const index = (calls: Call[], pred: (c: Call) => boolean) => calls.findIndex(pred);
+const podReadsBetween = (calls: Call[], from: number, to: number) => calls.slice(from, to).filter((c) => c.tool === 'kubectl' && c.args[0] === 'get' && c.args[1] === 'pods' && c.args.includes('-l') && !c.args.includes('dapr-system')).length;
+
+const CRASH: ReleaseState = { ...HEALTHY_NEW, backend: { waiting: 'CrashLoopBackOff' } };
+/** After the rollback the crash-looping pods of the failed revision are still terminating. */
+const RESTORED: ReleaseState = { ...ROLLED_BACK, oldPods: { hash: HEALTHY_NEW.hash, revision: 8, backend: { waiting: 'CrashLoopBackOff' } } };
+
+function existing(o: Parameters<typeof productionWorld>[0] = {}, statuses: Parameters<typeof seedHistory>[1] = ['superseded', 'deployed']): FakeWorld {
+  return seedHistory(productionWorld(o), statuses);
+}
+
+for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
+  test(`success (Helm ${helmVersion}): preflight, images, upgrade with the tag, watch, smoke; exit 0 and the summary`, async () => {
+    const w = addWatch(existing({ helmVersion }), 'upgrade', [{ at: 0, state: HEALTHY_NEW }]);
+    const r = await deploy(w);
+    assert.is(r.code, 0, r.output);
+    const calls = r.calls;
+    const upgrade = helmCalls(calls, 'upgrade');
+    assert.is(upgrade.length, 1);
+    assert.equal(upgrade[0]!.args, [
+      'upgrade', '--install', REL, 'helm', '-n', NS, '-f', 'helm/values.yaml', '-f', 'helm/values-production.yaml',
+      '--set', 'backend.image.repository=hackathontodoacr.azurecr.io/todo-backend', '--set-string', `backend.image.tag=${TAG}`,
+      '--set', 'frontend.image.repository=hackathontodoacr.azurecr.io/todo-frontend', '--set-string', `frontend.image.tag=${TAG}`,
+      '--timeout', '600s',
+    ]);
+    // Order: context guard, Dapr, Secrets and both image checks all happen before the first change.
+    const up = index(calls, (c) => c.tool === 'helm' && c.args[0] === 'upgrade');
+    for (const [what, pred] of [
+      ['context', (c: Call) => c.args.join(' ') === 'config current-context'],
+      ['dapr crd', (c: Call) => c.args.includes('components.dapr.io')],
+      ['secrets', (c: Call) => c.args[1] === 'secret'],
+      ['acr backend', (c: Call) => c.tool === 'az' && c.args.includes('todo-backend')],
+      ['acr frontend', (c: Call) => c.tool === 'az' && c.args.includes('todo-frontend')],
+      ['history', (c: Call) => c.tool === 'helm' && c.args[0] === 'history'],
+    ] as const) {
+      const i = index(calls, pred);
+      assert.ok(i >= 0 && i < up, `${what} before the upgrade (${i} < ${up})`);
+    }
+    assert.equal(mutating(calls).map(line), [line(upgrade[0]!)], 'the upgrade is the only change');
+    assert.is(helmCalls(calls, 'rollback').length, 0);
+    assert.ok(podReadsBetween(calls, up, calls.length) >= 1);
+    assert.equal(app.requests.slice(-3).map((q) => `${q.method} ${q.path}`), ['GET /', 'GET /api/health', 'POST /api/chat']);
+    assert.match(r.stdout, new RegExp(`deployed ${REL} revision 3 to production: hackathontodoacr\\.azurecr\\.io/todo-backend:${TAG}, hackathontodoacr\\.azurecr\\.io/todo-frontend:${TAG}; ${app.url.replace(/[.:/]/g, '\\$&')}`));
+    assert.match(r.stdout, /steps:\n(.*\n)*.*helm upgrade --install hackathon-todo +\d/);
+    assert.match(r.stdout, new RegExp(`helm: ${helmVersion.slice(1).replace(/\./g, '\\.')}`));
+  });
+}
+
+test('success --json: one JSON document with release, revision, images, per-step durations and URL; progress on stderr', async () => {
+  const w = addWatch(existing({ helmVersion: 'v4.1.4' }), 'upgrade', [{ at: 0, state: HEALTHY_NEW }]);
+  const r = await deploy(w, ['--json']);
+  assert.is(r.code, 0, r.output);
+  const doc = JSON.parse(r.stdout) as Record<string, any>;
+  assert.is(doc.ok, true);
+  assert.is(doc.release, REL);
+  assert.is(doc.revision, 3);
+  assert.is(doc.images.backend, `hackathontodoacr.azurecr.io/todo-backend:${TAG}`);
+  assert.is(doc.url, app.url);
+  assert.is(doc.helmVersion, '4.1.4');
+  assert.is(doc.rolledBack, false);
+  assert.ok(doc.durations.some((d: { step: string; seconds: number }) => d.step.startsWith('helm upgrade') && typeof d.seconds === 'number'));
+  assert.ok(doc.smoke.ok);
+  for (const l of r.stderr.trim().split('\n').filter(Boolean)) JSON.parse(l);
+});
+
+for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
+  test(`crash loop in the app container (Helm ${helmVersion}): fails on the first poll, shows pod/container/reason/logs, rolls back to revision 2, smoke green, exit 4`, async () => {
+    const w = existing({ helmVersion });
+    addWatch(w, 'upgrade', [{ at: 0, state: CRASH }]);
+    addWatch(w, 'rollback', [{ at: 0, state: RESTORED }]);
+    w.on('kubectl', ['logs', 'todo-backend-new5d8f7c9-x7k2p', '-c', 'backend'], { stdout: 'INFO starting uvicorn\nERROR could not connect: password authentication failed\n' });
+    const r = await deploy(w);
+    assert.is(r.code, 4, r.output);
+    const calls = r.calls;
+    const up = index(calls, (c) => c.tool === 'helm' && c.args[0] === 'upgrade');
+    const rb = index(calls, (c) => c.tool === 'helm' && c.args[0] === 'rollback');
+    assert.ok(up >= 0 && rb > up);
+    assert.equal(calls[rb]!.args.slice(0, 3), ['rollback', REL, '2'], 'explicit revision, the newest good one');
+    assert.is(podReadsBetween(calls, up, rb), 1, 'one poll was enough to see the crash loop');
+    assert.match(r.output, /pod todo-backend-new5d8f7c9-x7k2p: container backend is CrashLoopBackOff/);
+    assert.match(r.output, /\| ERROR could not connect: password authentication failed/);
+    assert.ok(calls.some((c) => c.tool === 'kubectl' && c.args[0] === 'logs' && c.args.includes('--tail=20')));
+    // After the rollback: watched again (the lingering crash-looping pods do not count) and smoked.
+    assert.ok(podReadsBetween(calls, rb, calls.length) >= 1);
+    assert.equal(app.requests.slice(-3).map((q) => q.path), ['/', '/api/health', '/api/chat']);
+    assert.match(r.stdout, new RegExp(`deploy of ${REL} revision 3 failed \\(rollout: pod todo-backend-new5d8f7c9-x7k2p: container backend is CrashLoopBackOff.*\\); rolled back to revision 2 \\(now revision 4\\), which runs hackathontodoacr\\.azurecr\\.io/todo-backend:${OLD_TAG}, hackathontodoacr\\.azurecr\\.io/todo-frontend:${OLD_TAG} and passes smoke`));
+    const history = w.state().helm!.releases[REL]!.history;
+    assert.equal(history.map((h) => `${h.revision}:${h.status}`), ['1:superseded', '2:superseded', '3:superseded', '4:deployed']);
+  });
+}
+
+test('crash loop in the daprd sidecar: named as the Dapr sidecar, with its logs (a secret in them masked); rolled back, exit 4', async () => {
+  const w = existing();
+  addWatch(w, 'upgrade', [{ at: 0, state: { ...HEALTHY_NEW, frontend: { daprWaiting: 'CrashLoopBackOff' } } }]);
+  addWatch(w, 'rollback', [{ at: 0, state: ROLLED_BACK }]);
+  const key = 'sk-canaryDeployLog0123456789abcdef';
+  w.on('kubectl', ['logs', '-c', 'daprd'], { stdout: `level=info msg="openai key ${key}"\nlevel=fatal msg="error loading components: pubsub.kafka: saslMechanism"\n` });
+  const r = await deploy(w, [], { OPENAI_API_KEY: key });
+  assert.is(r.code, 4, r.output);
+  assert.not.ok(r.output.includes(key), 'a secret from the environment echoed in pod logs is masked');
+  assert.match(r.output, /\| level=info msg="openai key \*\*\*"/);
+  assert.match(r.output, /pod todo-frontend-new5d8f7c9-x7k2p: the Dapr sidecar container daprd is CrashLoopBackOff/);
+  assert.match(r.output, /\| level=fatal msg="error loading components/);
+  assert.equal(helmCalls(r.calls, 'rollback')[0]!.args.slice(0, 3), ['rollback', REL, '2']);
+});
+
+test('image pull error: ImagePullBackOff fails it at once (no logs to read), rolled back, exit 4', async () => {
+  const w = existing();
+  addWatch(w, 'upgrade', [{ at: 0, state: { ...HEALTHY_NEW, backend: { waiting: 'ImagePullBackOff' }, frontend: { waiting: 'ErrImagePull' } } }]);
+  addWatch(w, 'rollback', [{ at: 0, state: ROLLED_BACK }]);
+  w.on('kubectl', ['logs'], { stderr: 'Error from server (BadRequest): container "backend" in pod "todo-backend-new5d8f7c9-x7k2p" is waiting to start: trying and failing to pull image', exit: 1 });
+  const r = await deploy(w);
+  assert.is(r.code, 4, r.output);
+  assert.match(r.output, /container backend is ImagePullBackOff/);
+  assert.match(r.output, /container frontend is ErrImagePull/);
+  assert.match(r.output, /\(no logs: Error from server \(BadRequest\)/);
+  const calls = r.calls;
+  assert.is(podReadsBetween(calls, index(calls, (c) => c.args[0] === 'upgrade'), index(calls, (c) => c.args[0] === 'rollback')), 1);
+});
+
+test('smoke failure after a good rollout: rolled back to revision 2, smoke green again, exit 4 naming the failed check', async () => {
+  const w = existing();
+  addWatch(w, 'upgrade', [{ at: 0, state: HEALTHY_NEW }]);
+  addWatch(w, 'rollback', [{ at: 0, state: ROLLED_BACK }]);
+  app.setMode('unhealthy');
+  const running = deploy(w);
+  // The fixture app plays the new revision: unhealthy until the rollback is issued.
+  const started = Date.now();
+  while (!w.calls.some((c) => c.tool === 'helm' && c.args[0] === 'rollback') && Date.now() - started < 60_000) await new Promise((d) => setTimeout(d, 10));
+  app.setMode('healthy');
+  const r = await running;
+  assert.is(r.code, 4, r.output);
+  assert.match(r.output, /FAILED health: GET .*\/api\/health → 503/);
+  assert.match(r.stdout, /deploy of hackathon-todo revision 3 failed \(smoke: smoke: 2\/3 checks passed .*\(failed: health\)\); rolled back to revision 2/);
+  assert.equal(helmCalls(r.calls, 'rollback')[0]!.args.slice(0, 3), ['rollback', REL, '2']);
+});
+
+test('previous revision also failed: the rollback skips it and goes to the newest deployed one (not current-1)', async () => {
+  const w = existing({}, ['superseded', 'deployed', 'failed']);
+  addWatch(w, 'upgrade', [{ at: 0, state: CRASH }]);
+  addWatch(w, 'rollback', [{ at: 0, state: ROLLED_BACK }]);
+  const r = await deploy(w);
+  assert.is(r.code, 4, r.output);
+  const rb = helmCalls(r.calls, 'rollback');
+  assert.is(rb.length, 1);
+  assert.equal(rb[0]!.args.slice(0, 3), ['rollback', REL, '2'], 'revision 3 failed, revision 4 is the new one: 2 is the target');
+  assert.match(r.output, /rolling back to revision 2 \(superseded/);
+});
+
+test('helm upgrade itself fails on an existing release: the failed revision is rolled back too, exit 4', async () => {
+  const w = existing({ upgrades: [{ status: 'failed', error: 'admission webhook "validate.nginx.ingress.kubernetes.io" denied the request' }] });
+  addWatch(w, 'rollback', [{ at: 0, state: ROLLED_BACK }]);
+  const r = await deploy(w);
+  assert.is(r.code, 4, r.output);
+  assert.match(r.stdout, /helm upgrade failed: Error: UPGRADE FAILED: admission webhook/);
+  assert.equal(helmCalls(r.calls, 'rollback')[0]!.args.slice(0, 3), ['rollback', REL, '2']);
+});
+
+test('first install fails: nothing to roll back to; left in place for inspection with the uninstall command stated; exit 1', async () => {
+  const w = productionWorld();
+  addWatch(w, 'install', [{ at: 0, state: { ...HEALTHY_NEW, revision: 1, backend: { waiting: 'CrashLoopBackOff' } } }]);
+  const r = await deploy(w);
+  assert.is(r.code, 1, r.output);
+  assert.match(r.stderr, /error: deploy of hackathon-todo revision 1 failed: rollout: .*CrashLoopBackOff.*this was the first install of hackathon-todo, so there is no earlier revision to roll back to\. It is left in place/);
+  assert.match(r.stderr, /helm uninstall hackathon-todo -n default/);
+  assert.is(helmCalls(r.calls, 'rollback').length, 0);
+  assert.is(helmCalls(r.calls, 'uninstall').length, 0);
+  assert.equal(w.state().helm!.releases[REL]!.history.map((h) => h.status), ['deployed']);
+});
+
+test('pending-upgrade lock (stale): rolled back to the last good revision first, then the upgrade succeeds', async () => {
+  const w = existing({}, ['superseded', 'deployed', 'pending-upgrade']);
+  addWatch(w, 'upgrade', [{ at: 0, state: HEALTHY_NEW }]);
+  const r = await deploy(w);
+  assert.is(r.code, 0, r.output);
+  assert.match(r.output, /revision 3 is stuck in pending-upgrade; revision 2 \(deployed\) is the newest good one/);
+  const changes = mutating(r.calls).map((c) => c.args.slice(0, 3).join(' '));
+  assert.equal(changes, [`rollback ${REL} 2`, `upgrade --install ${REL}`]);
+  assert.match(r.stdout, /deployed hackathon-todo revision 5 to production/);
+});
+
+test('pending-install lock of a first install (stale): uninstalled, then installed afresh as revision 1', async () => {
+  const w = seedHistory(productionWorld(), ['pending-install']);
+  addWatch(w, 'install', [{ at: 0, state: { ...HEALTHY_NEW, revision: 1 } }]);
+  const r = await deploy(w);
+  assert.is(r.code, 0, r.output);
+  assert.match(r.output, /the first install \(revision 1\) is stuck in pending-install and never served traffic/);
+  assert.equal(mutating(r.calls).map((c) => c.args.slice(0, 2).join(' ')), [`uninstall ${REL}`, 'upgrade --install']);
+  assert.match(r.stdout, /deployed hackathon-todo revision 1 to production/);
+});
+
+test('pending lock younger than the Helm timeout: stops with the command to check, changes nothing, exit 1', async () => {
+  const w = productionWorld();
+  w.seedRelease(REL, [{ status: 'deployed' }, { status: 'pending-upgrade', updated: new Date().toISOString().replace('Z', '000000Z') }]);
+  const r = await deploy(w);
+  assert.is(r.code, 1, r.output);
+  assert.match(r.stderr, /error: release hackathon-todo is locked: revision 2 is pending-upgrade since .* another deploy may still be running; nothing was changed/);
+  assert.match(r.stderr, /hint: helm history hackathon-todo -n default/);
+  assert.equal(mutating(r.calls), []);
+});
+
+test('missing secrets: exit 3 listing them, with the secrets.mts fix; nothing changed', async () => {
+  const r = await deploy(existing({ secrets: false }));
+  assert.is(r.code, 3, r.output);
+  assert.match(r.stderr, /error: required Secrets are missing in default: database-credentials\/connection-string, openai-credentials\/api-key, .*redpanda-credentials\/password; nothing was changed/);
+  assert.match(r.stderr, /hint: load them first: npx zx scripts\/secrets\.mts --env .*--with-secrets/);
+  assert.equal(mutating(r.calls), []);
+});
+
+test('--with-secrets --env-file: Secrets applied on stdin before the upgrade, values never on a command line or in the output', async () => {
+  const values = {
+    DATABASE_URL: 'postgresql://todo:canaryPw9Zx@ep-cool.neon.tech/todo?sslmode=require',
+    OPENAI_API_KEY: 'sk-canaryKey0123456789abcdefXYZ',
+    BETTER_AUTH_SECRET: 'canary-auth-secret-0123456789-abcdefghij',
+    REDPANDA_BOOTSTRAP_SERVERS: 'seed-1.redpanda.example:9092',
+    REDPANDA_SASL_USERNAME: 'todo-canary-user',
+    REDPANDA_SASL_PASSWORD: 'canary-sasl-password-77',
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'aks-todo-ops-dotenv-'));
+  const dotenv = join(dir, '.env');
+  writeFileSync(dotenv, Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const w = addWatch(existing({ secrets: false }), 'upgrade', [{ at: 0, state: HEALTHY_NEW }]);
+  const r = await deploy(w, ['--with-secrets', '--env-file', dotenv, '--verbose']);
+  assert.is(r.code, 0, r.output);
+  const calls = r.calls;
+  const apply = index(calls, (c) => c.tool === 'kubectl' && c.args[0] === 'apply');
+  const up = index(calls, (c) => c.tool === 'helm' && c.args[0] === 'upgrade');
+  assert.ok(apply >= 0 && apply < up, 'Secrets applied before the upgrade');
+  assert.ok(calls[apply]!.stdin.includes(Buffer.from(values.OPENAI_API_KEY).toString('base64')));
+  for (const v of Object.values(values)) {
+    assert.not.ok(r.output.includes(v), 'a secret value in the output');
+    assert.not.ok(calls.some((c) => c.args.some((a) => a.includes(v))), 'a secret value on a command line');
+  }
+});
+
+test('--env-file without --with-secrets is a usage error (exit 2), nothing called', async () => {
+  // (Node 20 itself checks that a file named by --env-file exists, even after the script name.)
+  const dotenv = join(mkdtempSync(join(tmpdir(), 'aks-todo-ops-dotenv-')), '.env');
+  writeFileSync(dotenv, 'DATABASE_URL=\n');
+  const w = existing();
+  const r = await deploy(w, ['--env-file', dotenv]);
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, /--env-file is only read with --with-secrets/);
+  assert.equal(r.calls, []);
+});
+
+test('wrong kube context: exit 3, refuses before reading the cluster or changing anything', async () => {
+  const r = await deploy(existing({ context: 'minikube' }));
+  assert.is(r.code, 3, r.output);
+  assert.match(r.stderr, /error: refusing to deploy: current context is "minikube", but .* names "hackathon-todo-prod"; nothing was changed/);
+  assert.match(r.stderr, /hint: az aks get-credentials --resource-group hackathon-todo-rg --name hackathon-todo-prod/);
+  assert.equal(mutating(r.calls), []);
+  assert.not.ok(r.calls.some((c) => c.tool === 'helm' && c.args[0] !== 'version'));
+});
+
+test('latest in production: exit 2 before any call reaches a tool', async () => {
+  const w = existing();
+  const r = await w.run('deploy', ['--env', envFile, '--tag', 'latest', '--yes'], { timeScale: SCALE });
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, /error: the tag "latest" is refused for production/);
+  assert.match(r.stderr, /hint: deploy the commit SHA .*--tag \$\(git rev-parse HEAD\)/);
+  assert.equal(r.calls, []);
+});
+
+test('image not in the registry: exit 3 before any change, naming the missing image', async () => {
+  const r = await deploy(existing({ tags: [OLD_TAG] }));
+  assert.is(r.code, 3, r.output);
+  assert.match(r.stderr, new RegExp(`images missing, nothing was changed: hackathontodoacr\\.azurecr\\.io/todo-backend:${TAG} is not in hackathontodoacr`));
+  assert.equal(mutating(r.calls), []);
+});
+
+test('Dapr missing: exit 3 with the install-dapr hint', async () => {
+  const r = await deploy(existing({ dapr: false }));
+  assert.is(r.code, 3, r.output);
+  assert.match(r.stdout, /FAILED Dapr CRDs installed: the CRD components\.dapr\.io does not exist/);
+  assert.match(r.stderr, /hint: npx zx scripts\/install-dapr\.mts --env /);
+  assert.equal(mutating(r.calls), []);
+});
+
+for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
+  test(`dry-run with no cluster and no Azure login (Helm ${helmVersion}): config, images, commands in order, rendered manifests; only read-only calls; exit 0`, async () => {
+    const w = new FakeWorld({ kube: { context: null }, helm: { version: helmVersion } });
+    const r = await w.run('deploy', ['--env', 'production', '--dry-run'], { timeScale: SCALE, env: { SMOKE_AUTH_TOKEN: 'canary-smoke-token-4242' } });
+    assert.is(r.code, 0, r.output);
+    assert.equal(mutating(r.calls), [], 'no mutating call reached a fake');
+    assert.equal([...new Set(r.calls.map((c) => `${c.tool} ${c.args[0]}`))].sort(), ['helm template', 'kubectl config']);
+    assert.not.ok(r.calls.some((c) => c.tool === 'az'));
+    const sha = /images \(tag from git rev-parse HEAD\):\n +backend +hackathontodoacr\.azurecr\.io\/todo-backend:([0-9a-f]{40})/.exec(r.stdout);
+    assert.ok(sha, r.stdout);
+    assert.match(r.stdout, /release hackathon-todo from chart helm in namespace default, kube context hackathon-todo-prod/);
+    assert.match(r.output, /a real deploy would stop here: no current kube context is set/);
+    const order = ['az account show', 'kubectl config current-context', 'kubectl get crd components.dapr.io', 'az acr repository show-tags', 'helm history', 'helm upgrade --install hackathon-todo helm -n default -f helm/values.yaml -f helm/values-production.yaml', 'kubectl get pods -l app.kubernetes.io/instance=hackathon-todo', 'GET https://todo.example.com/api/health', 'helm rollback hackathon-todo'];
+    let at = 0;
+    for (const o of order) {
+      const i = r.stdout.indexOf(o, at);
+      assert.ok(i > 0, `"${o}" after position ${at}`);
+      at = i;
+    }
+    assert.match(r.stdout, new RegExp(`\\[CHANGE\\] helm upgrade --install .*--set-string backend\\.image\\.tag=${sha[1]}`));
+    assert.match(r.stdout, /Deployment +todo-backend +HPA 2-5 +hackathontodoacr\.azurecr\.io\/todo-backend:[0-9a-f]{40}/);
+    assert.match(r.stdout, /Deployment +todo-frontend +HPA 2-5 /);
+    assert.match(r.stdout, /dry-run: would deploy hackathon-todo .* to production; \d+ changing commands planned, none run/);
+    assert.not.ok(r.output.includes('canary-smoke-token-4242'));
+  });
+}
+
+test('dry-run --json: the plan as one document', async () => {
+  const w = new FakeWorld({ kube: { context: 'hackathon-todo-prod' } });
+  const r = await w.run('deploy', ['--env', 'production', '--dry-run', '--json', '--tag', TAG], { timeScale: SCALE });
+  assert.is(r.code, 0, r.output);
+  const doc = JSON.parse(r.stdout) as { plan: { images: Record<string, string>; commands: Array<{ command: string; mutating: boolean }>; manifests: Array<{ kind: string; name: string }> } };
+  assert.is(doc.plan.images.frontend, `hackathontodoacr.azurecr.io/todo-frontend:${TAG}`);
+  assert.ok(doc.plan.commands.some((c) => c.mutating && c.command.startsWith('helm upgrade --install')));
+  assert.ok(doc.plan.manifests.some((m) => m.kind === 'Ingress' && m.name === 'hackathon-todo'));
+  assert.equal(mutating(r.calls), []);
+});
+
+test('non-interactive without --yes: exit 2 after the read-only checks, nothing changed', async () => {
+  const w = existing();
+  const r = await w.run('deploy', ['--env', envFile, '--tag', TAG], { timeScale: SCALE });
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, /Refusing to continue without --yes/);
+  assert.equal(mutating(r.calls), []);
+});
+
+test.run();

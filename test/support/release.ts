@@ -1,0 +1,206 @@
+// A fake production world for deploy/rollback tests: an environment file pointing at the fixture
+// app server, the Azure account and registry tags, Dapr, the Secrets, a Helm history, and the
+// release's Deployments, ReplicaSets and pods as kubectl prints them, changing after each Helm event.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { FakeWorld, podList } from './harness.ts';
+import type { Rule, Scenario } from './harness.ts';
+import { repoRoot } from './tools.ts';
+
+export const REL = 'hackathon-todo';
+export const NS = 'default';
+export const TAG = '3f9c2ab71d04e5f6a7b8c9d0e1f2a3b4c5d6e7f8';
+export const OLD_TAG = '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b';
+export const SELECTOR = `app.kubernetes.io/instance=${REL}`;
+const REPO = 'hackathontodoacr.azurecr.io';
+
+export const account = {
+  environmentName: 'AzureCloud', homeTenantId: 't-1', id: '11111111-2222-3333-4444-555555555555', isDefault: true, managedByTenants: [],
+  name: 'Hackathon Prod', state: 'Enabled', tenantDefaultDomain: 'contoso.onmicrosoft.com', tenantDisplayName: 'Contoso', tenantId: 't-1',
+  user: { name: 'dev@contoso.com', type: 'user' },
+};
+
+/** environments/production.yaml with the URL (and optionally more) changed, written to a temp file. */
+export function productionEnvFile(url: string, edit: (doc: Record<string, any>) => void = () => undefined): string {
+  const doc = parseDocument(readFileSync(join(repoRoot, 'environments', 'production.yaml'), 'utf8')).toJS() as Record<string, any>;
+  doc.url = url;
+  // One fake call is one node start-up (tens of real ms); give the per-command timeout room on a busy machine.
+  doc.timeouts.commandSeconds = 3600;
+  edit(doc);
+  const dir = mkdtempSync(join(tmpdir(), 'aks-todo-ops-env-'));
+  const file = join(dir, 'production-test.yaml');
+  writeFileSync(file, JSON.stringify(doc, null, 2));
+  return file;
+}
+
+const secretObjects = [
+  { secret: 'database-credentials', keys: ['connection-string'] },
+  { secret: 'openai-credentials', keys: ['api-key'] },
+  { secret: 'auth-credentials', keys: ['secret'] },
+  { secret: 'redpanda-credentials', keys: ['bootstrap-servers', 'username', 'password'] },
+].map(({ secret, keys }) => ({
+  apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: secret, namespace: NS },
+  data: Object.fromEntries(keys.map((k) => [k, Buffer.from(`value-of-${k}`).toString('base64')])),
+}));
+
+const daprCrd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'components.dapr.io' } };
+
+export const injectorPods = {
+  apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' },
+  items: [{
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'dapr-sidecar-injector-7d9f8c6b5-abcde', namespace: 'dapr-system', labels: { app: 'dapr-sidecar-injector' } },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+  }],
+};
+
+export interface WorldOptions {
+  secrets?: boolean;
+  dapr?: boolean;
+  context?: string;
+  tags?: string[];
+  helmVersion?: string;
+  upgrades?: NonNullable<Scenario['helm']>['upgrades'];
+}
+
+/** Production world with everything a deploy needs in place, and no release yet. */
+export function productionWorld(o: WorldOptions = {}): FakeWorld {
+  const tags = o.tags ?? [OLD_TAG, TAG];
+  const w = new FakeWorld({
+    kube: { context: o.context ?? 'hackathon-todo-prod', objects: [...(o.dapr === false ? [] : [daprCrd]), ...(o.secrets === false ? [] : secretObjects)] },
+    az: { account, tags: { 'todo-backend': tags, 'todo-frontend': tags } },
+    helm: { ...(o.helmVersion ? { version: o.helmVersion } : {}), ...(o.upgrades ? { upgrades: o.upgrades } : {}) },
+  });
+  if (o.dapr !== false) w.on('kubectl', ['get', 'pods', '-n', 'dapr-system'], { json: injectorPods });
+  return w;
+}
+
+/** Seeds a history whose revisions carried OLD_TAG (as Helm records --set values). */
+export function seedHistory(w: FakeWorld, statuses: Array<'deployed' | 'superseded' | 'failed' | 'pending-upgrade' | 'pending-install' | 'pending-rollback'>, tag = OLD_TAG): FakeWorld {
+  return w.seedRelease(REL, statuses.map((status) => ({
+    status,
+    ...(status === 'failed' ? { description: `Upgrade "${REL}" failed: context deadline exceeded` } : {}),
+    config: { 'backend.image.repository': `${REPO}/todo-backend`, 'backend.image.tag': tag, 'frontend.image.repository': `${REPO}/todo-frontend`, 'frontend.image.tag': tag },
+  })));
+}
+
+// ---------- the release's objects ----------
+
+export interface PodState {
+  waiting?: string;
+  daprWaiting?: string;
+  restarts?: number;
+  ready?: boolean;
+  /** Put daprd under initContainerStatuses (native sidecar). */
+  daprAsInit?: boolean;
+}
+
+export interface ReleaseState {
+  /** Deployment revision (annotation) and generation. */
+  revision: number;
+  /** pod-template-hash of the ReplicaSet being rolled out. */
+  hash: string;
+  backend?: PodState;
+  frontend?: PodState;
+  /** The controller has not observed the new spec yet. */
+  unobserved?: boolean;
+  /** Progressing=False/ProgressDeadlineExceeded on todo-backend. */
+  deadline?: boolean;
+  /** Pods of a previous ReplicaSet still present, with their state (e.g. crash-looping while being replaced). */
+  oldPods?: { hash: string; revision: number; backend?: PodState; frontend?: PodState };
+}
+
+const APPS = ['todo-backend', 'todo-frontend'] as const;
+
+function stateOf(s: ReleaseState, app: (typeof APPS)[number]): PodState {
+  return (app === 'todo-backend' ? s.backend : s.frontend) ?? {};
+}
+
+function failing(p: PodState): boolean {
+  return Boolean(p.waiting || p.daprWaiting || p.ready === false);
+}
+
+export function deploymentsJson(s: ReleaseState): unknown {
+  return {
+    apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' },
+    items: APPS.map((name) => {
+      const bad = failing(stateOf(s, name));
+      const status: Record<string, unknown> = {
+        observedGeneration: s.unobserved ? s.revision - 1 : s.revision,
+        replicas: bad ? 3 : 2,
+        updatedReplicas: bad ? 1 : 2,
+        readyReplicas: 2,
+        availableReplicas: 2,
+        conditions: [
+          { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' },
+          s.deadline && name === 'todo-backend'
+            ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${name}-${s.hash}" has timed out progressing.` }
+            : bad
+              ? { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: `ReplicaSet "${name}-${s.hash}" is progressing.` }
+              : { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${name}-${s.hash}" has successfully progressed.` },
+        ],
+      };
+      if (bad) status.unavailableReplicas = 1;
+      return {
+        apiVersion: 'apps/v1', kind: 'Deployment',
+        metadata: { name, namespace: NS, generation: s.revision, annotations: { 'deployment.kubernetes.io/revision': String(s.revision) }, labels: { 'app.kubernetes.io/instance': REL, 'app.kubernetes.io/name': name } },
+        spec: { replicas: 2 },
+        status,
+      };
+    }),
+  };
+}
+
+export function replicaSetsJson(s: ReleaseState): unknown {
+  const rs = (name: string, hash: string, revision: number) => ({
+    apiVersion: 'apps/v1', kind: 'ReplicaSet',
+    metadata: {
+      name: `${name}-${hash}`, namespace: NS,
+      annotations: { 'deployment.kubernetes.io/desired-replicas': '2', 'deployment.kubernetes.io/max-replicas': '3', 'deployment.kubernetes.io/revision': String(revision) },
+      labels: { 'app.kubernetes.io/instance': REL, 'app.kubernetes.io/name': name, 'pod-template-hash': hash },
+      ownerReferences: [{ apiVersion: 'apps/v1', blockOwnerDeletion: true, controller: true, kind: 'Deployment', name, uid: `uid-${name}` }],
+    },
+    spec: { replicas: 2 },
+    status: { replicas: 2, availableReplicas: 2, readyReplicas: 2, fullyLabeledReplicas: 2, observedGeneration: 1 },
+  });
+  const items = APPS.flatMap((name) => [
+    rs(name, s.hash, s.revision),
+    ...(s.oldPods ? [rs(name, s.oldPods.hash, s.oldPods.revision)] : []),
+  ]);
+  return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items };
+}
+
+export function podsJson(s: ReleaseState): unknown {
+  const pods = (hash: string, get: (app: (typeof APPS)[number]) => PodState) => APPS.flatMap((app) => [0, 1].map((i) => {
+    const p = get(app);
+    return { name: `${app}-${hash}-${i === 0 ? 'x7k2p' : 'q9m4z'}`, app, hash, ...(p.waiting ? { waiting: p.waiting } : {}), ...(p.daprWaiting ? { daprWaiting: p.daprWaiting } : {}), ...(p.restarts !== undefined ? { restarts: p.restarts } : {}), ...(p.ready !== undefined ? { ready: p.ready } : {}), _init: p.daprAsInit };
+  }));
+  const spec = [...pods(s.hash, (a) => stateOf(s, a)), ...(s.oldPods ? pods(s.oldPods.hash, (a) => (a === 'todo-backend' ? s.oldPods!.backend : s.oldPods!.frontend) ?? {}) : [])];
+  const list = podList(spec.map(({ _init: _i, ...rest }) => rest)) as { items: Array<{ status: { containerStatuses: unknown[]; initContainerStatuses?: unknown[] } }> };
+  spec.forEach((p, i) => {
+    if (!p._init) return;
+    const st = list.items[i]!.status;
+    const dapr = st.containerStatuses.shift();
+    st.initContainerStatuses = [dapr];
+  });
+  return list;
+}
+
+/** Rules answering the watcher's three reads after a Helm event, over simulated time. */
+export function watchRules(phase: NonNullable<Rule['phase']>, timeline: Array<{ at: number; state: ReleaseState }>): Rule[] {
+  const mk = (what: string, build: (s: ReleaseState) => unknown): Rule => ({
+    tool: 'kubectl', args: ['get', what, '-l', SELECTOR], phase,
+    timeline: timeline.map((t) => ({ at: t.at, respond: { json: build(t.state) } })),
+  });
+  return [mk('deployments', deploymentsJson), mk('replicasets', replicaSetsJson), mk('pods', podsJson)];
+}
+
+export function addWatch(w: FakeWorld, phase: NonNullable<Rule['phase']>, timeline: Array<{ at: number; state: ReleaseState }>): FakeWorld {
+  w.scenario.rules.push(...watchRules(phase, timeline));
+  return w;
+}
+
+export const HEALTHY_NEW: ReleaseState = { revision: 8, hash: 'new5d8f7c9', backend: {}, frontend: {} };
+/** After a rollback: the old template is the newest revision again; the bad pods may still linger. */
+export const ROLLED_BACK: ReleaseState = { revision: 9, hash: 'old7c9d8b6', backend: {}, frontend: {} };
