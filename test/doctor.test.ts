@@ -106,6 +106,19 @@ test('flags: unknown flag exits 2 with the help hint; --help lists every flag; -
   assert.is(w.calls.length, 0);
 });
 
+test('GITHUB_STEP_SUMMARY gets a markdown summary of the steps and the outcome', async () => {
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const file = join(mkdtempSync(join(tmpdir(), 'summary-')), 'summary.md');
+  const r = await prodWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'production'], { env: { GITHUB_STEP_SUMMARY: file } });
+  assert.is(r.code, 3);
+  const md = readFileSync(file, 'utf8');
+  assert.match(md, /^### ❌ doctor: 1 of \d+ checks failed for production \(kube context is hackathon-todo-prod\)/m);
+  assert.match(md, /\| ✅ \| tools \| \d/);
+  assert.match(md, /\| ✅ \| azure account \|/);
+});
+
 test('runs as the README says: npx zx scripts/doctor.mts (Node loads tsx through .npmrc)', async () => {
   const w = new FakeWorld({ kube: { context: 'minikube' } });
   const help = await w.run('doctor', ['--help'], { viaNpxZx: true });

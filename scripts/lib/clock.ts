@@ -25,8 +25,9 @@ export function createClock(scale = timeScaleFromEnv()): Clock {
     scale,
     now: () => realStart + (Date.now() - realStart) / scale,
     sleep: (ms: number) => new Promise((done) => setTimeout(done, Math.max(0, ms * scale))),
-    // Scaled timeouts keep a floor of one real second: starting a process alone takes tens of ms.
-    realMs: (ms: number) => (scale < 1 ? Math.max(1000, Math.round(ms * scale)) : Math.max(1, Math.round(ms))),
+    // A timeout covers real process start-up, which no scale shrinks: scaled timeouts get five real
+    // seconds on top, so a busy test machine does not kill a fake CLI call that is merely slow to start.
+    realMs: (ms: number) => (scale < 1 ? Math.round(ms * scale) + 5000 : Math.max(1, Math.round(ms))),
   };
 }
 

@@ -117,7 +117,7 @@ export class Logger {
     const icon = { ok: '✅', failed: '❌', skipped: '⏭️' } as const;
     const rows = this.steps.map((s) => `| ${icon[s.status]} | ${s.title.replace(/\|/g, '\\|')} | ${formatDuration(s.durationMs)} |`);
     const md = [
-      `### ${ok ? '✅' : '❌'} ${this.options.script}: ${summaryLine}`,
+      `### ${ok ? '✅' : '❌'} ${summaryLine.startsWith(`${this.options.script}`) ? summaryLine : `${this.options.script}: ${summaryLine}`}`,
       '',
       ...(rows.length ? ['| | step | duration |', '|---|---|---|', ...rows, ''] : []),
       extraMarkdown,
