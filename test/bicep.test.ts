@@ -440,9 +440,10 @@ test('metric alerts: node CPU > 80% and memory > 85% over 10 minutes, failed pod
   assert.ok(Array.isArray(defs), 'metricAlerts is a literal list');
   const byMetric = new Map((defs as Array<Record<string, Literal>>).map((d) => [d.metricName, d]));
   assert.is(byMetric.get('node_cpu_usage_percentage')?.threshold, 80);
-  assert.is(byMetric.get('node_cpu_usage_percentage')?.windowSize, 'PT10M');
+  // "For 10 minutes": PT10M is no metric-alert window, PT15M the nearest sustained one.
+  assert.is(byMetric.get('node_cpu_usage_percentage')?.windowSize, 'PT15M');
   assert.is(byMetric.get('node_memory_working_set_percentage')?.threshold, 85);
-  assert.is(byMetric.get('node_memory_working_set_percentage')?.windowSize, 'PT10M');
+  assert.is(byMetric.get('node_memory_working_set_percentage')?.windowSize, 'PT15M');
   assert.equal(byMetric.get('kube_pod_status_phase')?.dimensions, [
     { name: 'phase', operator: 'Include', values: ['Failed'] },
     { name: 'namespace', operator: 'Include', values: ['*'] },
@@ -455,6 +456,42 @@ test('metric alerts: node CPU > 80% and memory > 85% over 10 minutes, failed pod
   const log = resources(alerts).find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
   assert.ok(stringValue(propertyAt(log?.body, ['properties', 'criteria', 'allOf', 0, 'query']))?.includes('CrashLoopBackOff'));
   assert.is(resources(alerts).filter((r) => r.type === 'Microsoft.Insights/actionGroups').length, 1);
+});
+
+// Platform metrics of Microsoft.ContainerService/managedClusters as "Supported metrics for
+// Microsoft.ContainerService/managedClusters" (learn.microsoft.com, azure-monitor reference) lists them,
+// and the windows and frequencies a metric alert accepts (Azure Monitor refuses others, e.g. PT10M).
+const AKS_METRICS: Record<string, { aggregations: string[]; dimensions: string[] }> = {
+  node_cpu_usage_percentage: { aggregations: ['Maximum', 'Average'], dimensions: ['node', 'nodepool'] },
+  node_memory_working_set_percentage: { aggregations: ['Maximum', 'Average'], dimensions: ['node', 'nodepool'] },
+  kube_pod_status_phase: { aggregations: ['Total', 'Average'], dimensions: ['phase', 'namespace', 'pod'] },
+  kube_node_status_condition: { aggregations: ['Total', 'Average'], dimensions: ['condition', 'status', 'status2', 'node'] },
+};
+const METRIC_ALERT_WINDOWS = ['PT1M', 'PT5M', 'PT15M', 'PT30M', 'PT1H', 'PT6H', 'PT12H', 'P1D'];
+const METRIC_ALERT_FREQUENCIES = ['PT1M', 'PT5M', 'PT15M', 'PT30M', 'PT1H'];
+
+test('metric alerts use real AKS platform metrics: namespace, names, aggregations, dimensions, windows Azure accepts', async () => {
+  const alerts = await parseBicepFile(modulePath('alerts'));
+  assert.is(literalValue(variables(alerts).find((v) => v.name === 'aksMetricNamespace')?.value), 'Microsoft.ContainerService/managedClusters');
+  const defs = literalValue(variables(alerts).find((v) => v.name === 'metricAlerts')?.value) as Array<Record<string, Literal>>;
+  for (const d of defs) {
+    const name = String(d.name);
+    const metric = AKS_METRICS[String(d.metricName)];
+    assert.ok(metric, `${name}: ${String(d.metricName)} is not a Microsoft.ContainerService/managedClusters metric`);
+    assert.ok(metric.aggregations.includes(String(d.timeAggregation)), `${name}: aggregation ${String(d.timeAggregation)} not one of ${metric.aggregations.join(', ')}`);
+    for (const dim of (d.dimensions ?? []) as Array<Record<string, Literal>>) {
+      assert.ok(metric.dimensions.includes(String(dim.name)), `${name}: dimension ${String(dim.name)} not one of ${metric.dimensions.join(', ')}`);
+    }
+    assert.ok(METRIC_ALERT_WINDOWS.includes(String(d.windowSize)), `${name}: windowSize ${String(d.windowSize)} is not one Azure Monitor accepts`);
+    assert.ok(METRIC_ALERT_FREQUENCIES.includes(String(d.evaluationFrequency)), `${name}: evaluationFrequency ${String(d.evaluationFrequency)}`);
+  }
+  const rule = resources(alerts).find((r) => r.type === 'Microsoft.Insights/metricAlerts');
+  assert.is(stringValue(propertyAt(rule?.body, ['properties', 'criteria', 'odata.type'])), 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria');
+  assert.is(stringValue(propertyAt(rule?.body, ['properties', 'criteria', 'allOf', 0, 'criterionType'])), 'StaticThresholdCriterion');
+  assert.is(propertyAt(rule?.body, ['properties', 'criteria', 'allOf', 0, 'metricNamespace'])?.text, 'aksMetricNamespace');
+  // The action group's short name is what SMS and e-mail show; Azure refuses more than 12 characters.
+  const group = resources(alerts).find((r) => r.type === 'Microsoft.Insights/actionGroups');
+  assert.ok((stringValue(propertyAt(group?.body, ['properties', 'groupShortName'])) ?? '').length <= 12, 'groupShortName at most 12 characters');
 });
 
 test('main.bicep outputs exactly what setup.mts reads, described, with an empty keyVaultUri when there is no vault', async () => {

@@ -91,20 +91,20 @@ test('fresh install: repo, helm upgrade --install with the pinned version and HA
   const w = world()
     // The chart's install creates the CRDs (Helm installs crds/ on first install only).
     .on('kubectl', ['get', 'crd'], { stdout: REQUIRED.map((n) => `customresourcedefinition.apiextensions.k8s.io/${n}`).join('\n') + '\n' }, { phase: 'install' })
-    // Pods come up 40 simulated seconds after the install.
-    .timeline('kubectl', ['get', 'pods', '-n', 'dapr-system'], [
-      { at: 0, respond: pods(CONTROL_PLANE.map((app) => ({ app, waiting: 'ContainerCreating' }))) },
-      { at: 40, respond: allReady() },
-    ], { phase: 'install' });
-  // 1 simulated second = 10 real ms here, so the fakes' start-up (~100 ms) is ~10 s and polls every 5 s show.
-  const r = await w.run('install-dapr', ['--env', 'local', '--yes'], { timeScale: 0.01 });
+    // The first poll after the install finds the pods still being created, every later one ready.
+    // By count, not by simulated time: on a busy machine one fake call can outlast any time window.
+    .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], pods(CONTROL_PLANE.map((app) => ({ app, waiting: 'ContainerCreating' }))), { phase: 'install', times: 1 })
+    .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], allReady(), { phase: 'install' });
+  // 1 simulated second = 10 real ms and a 1800 s wait: 18 real seconds for the two polls, however slow
+  // the machine (at the default 0.001 a 300 s wait is 0.3 real seconds, less than one busy fake call).
+  const r = await w.run('install-dapr', ['--env', 'local', '--yes', '--timeout', '1800'], { timeScale: 0.01 });
   assert.is(r.code, 0, r.output);
   const seq = [
     /^kubectl config current-context$/,
     /^helm history dapr -n dapr-system/,
     /^helm repo add dapr https:\/\/dapr\.github\.io\/helm-charts\/ --force-update$/,
     /^helm repo update dapr$/,
-    /^helm upgrade --install dapr dapr\/dapr --version 1\.14\.4 --namespace dapr-system --create-namespace --wait --timeout 300s --set global\.ha\.enabled=false --set global\.mtls\.enabled=true$/,
+    /^helm upgrade --install dapr dapr\/dapr --version 1\.14\.4 --namespace dapr-system --create-namespace --wait --timeout 1800s --set global\.ha\.enabled=false --set global\.mtls\.enabled=true$/,
     /^kubectl get pods -n dapr-system -o json$/,
     /^kubectl get crd components\.dapr\.io configurations\.dapr\.io resiliencies\.dapr\.io subscriptions\.dapr\.io -o name$/,
     /^kubectl apply -n default -f -$/,
@@ -190,8 +190,10 @@ test('control plane never ready: exit 1 within the timeout, naming every pod\'s 
       { app: 'dapr-placement-server', pending: '0/2 nodes are available: 2 Insufficient cpu.' },
       { app: 'dapr-scheduler-server', waiting: 'ContainerCreating' },
     ]));
+  // 1 simulated second = 10 real ms: the 600 s wait lasts 6 real seconds, room for several polls even
+  // when a busy machine makes each fake call take a second (at the default 0.001 one call can eat it all).
   const started = Date.now();
-  const r = await w.run('install-dapr', ['--env', 'local', '--yes', '--timeout', '300']);
+  const r = await w.run('install-dapr', ['--env', 'local', '--yes', '--timeout', '600'], { timeScale: 0.01 });
   const realMs = Date.now() - started;
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /error: the Dapr control plane is not ready: not ready after \d+m\d+s \(dapr-operator, dapr-sentry, dapr-placement-server, dapr-scheduler-server\)/);
@@ -203,7 +205,8 @@ test('control plane never ready: exit 1 within the timeout, naming every pod\'s 
   assert.match(r.stderr, /hint: kubectl get pods -n dapr-system -o wide/);
   assert.ok(r.calls.filter((c) => line(c).startsWith('kubectl get pods')).length >= 2, 'polled more than once');
   assert.is(indexOf(r.calls, /^kubectl apply/), -1, 'stopped before the manifests');
-  assert.ok(realMs < 15_000, `scaled time: a 300 s wait took ${realMs} ms`);
+  // Unscaled it would be 600 000 ms; the bound leaves room for a loaded CI machine.
+  assert.ok(realMs < 90_000, `scaled time: a 600 s wait took ${realMs} ms`);
 });
 
 test('a pod stuck in ImagePullBackOff ends the wait early, long before the timeout', async () => {
@@ -212,7 +215,8 @@ test('a pod stuck in ImagePullBackOff ends the wait early, long before the timeo
       ...CONTROL_PLANE.filter((a) => a !== 'dapr-sentry').map((app) => ({ app })),
       { app: 'dapr-sentry', waiting: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/dapr/sentry:1.14.4"' },
     ]));
-  const r = await w.run('install-dapr', ['--env', 'local', '--yes', '--timeout', '3600']);
+  // Scaled 0.01: the hour-long timeout is 36 real seconds, so only the stuck pod can end the wait.
+  const r = await w.run('install-dapr', ['--env', 'local', '--yes', '--timeout', '3600'], { timeScale: 0.01 });
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /pod dapr-sentry-6d5c8b7f9c-x2kq4 will not become ready by waiting \(dapr-sentry\)/);
   assert.ok(r.calls.filter((c) => line(c).startsWith('kubectl get pods')).length <= 3, 'gave up after two polls saw it stuck');

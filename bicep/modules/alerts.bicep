@@ -33,14 +33,15 @@ var aksMetricNamespace = 'Microsoft.ContainerService/managedClusters'
 var metricAlerts = [
   {
     name: 'node-cpu-high'
-    description: 'A node\'s CPU use averaged above 80% for 10 minutes.'
+    description: 'A node\'s CPU use averaged above 80% over 15 minutes.'
     severity: 2
     metricName: 'node_cpu_usage_percentage'
     operator: 'GreaterThan'
     threshold: 80
     timeAggregation: 'Average'
-    // The plan's "for 10 minutes": the average over a 10-minute window, re-evaluated every 5.
-    windowSize: 'PT10M'
+    // The plan's "for 10 minutes": metric alerts accept only PT1M, PT5M, PT15M, PT30M, PT1H, PT6H,
+    // PT12H or P1D windows (PT10M is refused), so the nearest sustained window, re-evaluated every 5.
+    windowSize: 'PT15M'
     evaluationFrequency: 'PT5M'
     // Split by node so one hot node alerts even when the cluster average is low.
     dimensions: [
@@ -55,13 +56,13 @@ var metricAlerts = [
   }
   {
     name: 'node-memory-high'
-    description: 'A node\'s working-set memory averaged above 85% for 10 minutes.'
+    description: 'A node\'s working-set memory averaged above 85% over 15 minutes.'
     severity: 2
     metricName: 'node_memory_working_set_percentage'
     operator: 'GreaterThan'
     threshold: 85
     timeAggregation: 'Average'
-    windowSize: 'PT10M'
+    windowSize: 'PT15M'
     evaluationFrequency: 'PT5M'
     dimensions: [
       {
