@@ -152,6 +152,12 @@ test('the embedded data equal the JSON report, and the chart and tables are draw
   assert.is(points('vus'), series.filter((b) => b.vus !== null).length);
   assert.is(points('p95'), series.filter((b) => b.p95Ms !== null).length);
   assert.ok(points('vus') > 10);
+  // Every moment the verdict marks is named in words on the CPU panel, with its time.
+  const labels = [...html.matchAll(/<text class="marker-label"[^>]*>([^<]*)<\/text>/g)].map((x) => x[1]);
+  assert.ok(report.verdict.markers.length >= 2, 'the run marks the crossing and the scale-out');
+  assert.equal(labels.map((l) => l!.replace(/ \(-?\d+(s|m\d\d)\)$/, '')), report.verdict.markers.map((m) => m.label.replace('>', '&gt;')));
+  const ys = [...html.matchAll(/<text class="marker-label"[^>]*y="([\d.]+)"/g)].map((x) => Number(x[1]));
+  assert.is(new Set(ys).size, ys.length, 'labels on distinct lines');
   // The highest replica count drawn is the JSON's: the y axis of the replicas panel tops out above it.
   assert.match(html, /<text[^>]*>max 5<\/text>/);
 });

@@ -96,7 +96,7 @@ test('scales in time: every criterion passes, exit 0, k6 run with the stage over
   assert.ok(last.t >= report!.k6.durationSeconds + 40, `observed until ${last.t}`);
   const hpaCalls = r.calls.filter((c) => c.tool === 'kubectl' && c.args.includes('hpa'));
   assert.ok(hpaCalls.every((c) => c.args.includes('app.kubernetes.io/instance=hackathon-todo') && c.args.includes('default') && c.args.includes('json')));
-  assert.ok(r.calls.some((c) => c.tool === 'kubectl' && c.args.join(' ') === 'get nodes -o json'));
+  assert.ok(r.calls.some((c) => c.tool === 'kubectl' && c.args.join(' ') === 'get nodes -o json --request-timeout=10s'));
   // Nothing mutating was sent to the cluster.
   assert.not.ok(r.calls.some((c) => c.tool === 'kubectl' && ['apply', 'delete', 'scale', 'patch'].includes(c.args[0]!)));
   // Terminal: one line per criterion, the report paths, and the closing summary.
@@ -113,10 +113,8 @@ test('never scales because the CPU request is missing: fail, FailedGetResourceMe
     message: 'the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container daprd of Pod todo-backend-5d8f7c9b6d-p0',
   };
   const h = be(2, 2, null, { metricType: 'Resource', inactive });
-  const { r, report } = await runLoad(loadWorld([
-    { at: 0, hpas: [h], pods: podsOf(2), nodes: 2 },
-    { at: 100, hpas: [h], pods: podsOf(2), nodes: 2 },
-  ]));
+  // A short run is enough to show an HPA that never gets a metric.
+  const { r, report } = await runLoad(loadWorld([{ at: 0, hpas: [h], pods: podsOf(2), nodes: 2 }], { seconds: 50 }), ['--observe-after', '10']);
   assert.is(r.code, 1, r.output);
   const active = criterion(report, 'scaling-active');
   assert.is(active.status, 'fail');
@@ -125,7 +123,7 @@ test('never scales because the CPU request is missing: fail, FailedGetResourceMe
   assert.match(active.fix ?? '', /dapr\.io\/sidecar-cpu-request/);
   assert.is(criterion(report, 'scale-out').status, 'fail');
   assert.match(criterion(report, 'scale-out').explanation, /never reported a CPU utilisation/);
-  assert.match(r.stdout, /FAIL +HPA able to scale \(ScalingActive\): .*FailedGetResourceMetric.*missing CPU request/);
+  assert.match(r.stdout, /FAIL +HPA able to scale \(ScalingActive, AbleToScale\): .*FailedGetResourceMetric.*missing CPU request/);
   assert.match(r.stdout.trim().split('\n').pop()!, /^load: 2 criteria not met \(scaling-active, scale-out\)/);
 });
 
@@ -195,19 +193,19 @@ test('k6 not installed: exit 3 with how to install it; no load sent, the cluster
 test('wrong kube context: exit 3 before any load; unhealthy app: exit 3 naming the health answer', async () => {
   const w = loadWorld(inTime());
   w.scenario.kube = { context: 'hackathon-todo-prod' };
-  const wrong = await runLoad(w);
-  assert.is(wrong.r.code, 3, wrong.r.output);
-  assert.match(wrong.r.stderr, /refusing to touch the cluster: current context is "hackathon-todo-prod", but environments\/local\.yaml names "minikube"/);
-  assert.is(wrong.r.calls.filter((c) => c.tool === 'k6' && c.args[0] === 'run').length, 0);
-
-  app.setMode('unhealthy');
+  // The unhealthy app is a server of its own, so the two runs can go side by side.
+  const sickApp = await startAppServer({ mode: 'unhealthy' });
   try {
-    const sick = await runLoad(loadWorld(inTime()));
+    await sickApp.whenListening();
+    const [wrong, sick] = await Promise.all([runLoad(w), runLoad(loadWorld(inTime()), ['--url', sickApp.url])]);
+    assert.is(wrong.r.code, 3, wrong.r.output);
+    assert.match(wrong.r.stderr, /refusing to touch the cluster: current context is "hackathon-todo-prod", but environments\/local\.yaml names "minikube"/);
+    assert.is(wrong.r.calls.filter((c) => c.tool === 'k6' && c.args[0] === 'run').length, 0);
     assert.is(sick.r.code, 3, sick.r.output);
     assert.match(sick.r.stderr, /the app is not healthy: http:\/\/127\.0\.0\.1:\d+\/api\/health answered 503/);
     assert.is(sick.r.calls.filter((c) => c.tool === 'k6' && c.args[0] === 'run').length, 0);
   } finally {
-    app.setMode('healthy');
+    await sickApp.close();
   }
 });
 
@@ -217,7 +215,7 @@ test('--dry-run prints the k6 command and the sampling plan and runs nothing', a
   assert.is(r.code, 0, r.output);
   assert.match(r.stdout, /\[dry-run\] would run: k6 run --quiet -e BASE_URL=http:\/\/127\.0\.0\.1:\d+ -e SUMMARY_PATH=\S+-k6-summary\.json -e PEAK_VUS=100 -e RAMP_UP=30s -e HOLD=100s -e RAMP_DOWN=20s --out json=\S+ load\/hpa\.ts/);
   assert.match(r.stdout, /would sample every 5 s while k6 runs and for 40 s after/);
-  assert.match(r.stdout, /kubectl get hpa -l app\.kubernetes\.io\/instance=hackathon-todo -n default -o json/);
+  assert.match(r.stdout, /kubectl get hpa -l app\.kubernetes\.io\/instance=hackathon-todo -n default -o json --request-timeout=10s/);
   assert.is(w.calls.length, 0);
   assert.equal(readdirSync(dir), []);
 });
@@ -230,11 +228,12 @@ test('usage errors exit 2: hpa with --duration, a secret in --k6-env, a bad --ra
     [['--ramp-up', 'soon'], /--ramp-up must be a k6 duration/],
     [['--cpu-target', '0'], /--cpu-target must be between 1 and 1000/],
   ];
-  for (const [args, re] of cases) {
-    const r = await w.run('load', ['--env', 'local', '--url', app.url, '--yes', ...args]);
-    assert.is(r.code, 2, `${args.join(' ')}: ${r.output}`);
-    assert.match(r.stderr, re);
-  }
+  // Each stops before any call: run them side by side.
+  const results = await Promise.all(cases.map(([args]) => w.run('load', ['--env', 'local', '--url', app.url, '--yes', ...args])));
+  cases.forEach(([args, re], i) => {
+    assert.is(results[i]!.code, 2, `${args.join(' ')}: ${results[i]!.output}`);
+    assert.match(results[i]!.stderr, re);
+  });
   assert.is(w.calls.length, 0);
 });
 
@@ -359,6 +358,52 @@ test('verdict: pods stuck Pending (no node room) fail "replicas reached"; no HPA
   const none = evaluate({ scenario: 'hpa', samples: samples.map((s) => ({ ...s, hpas: [] })), k6, summary, criteria: DEFAULT_CRITERIA });
   assert.is(none.criteria.find((x) => x.id === 'scaling-active')!.status, 'fail');
   assert.match(none.criteria.find((x) => x.id === 'scaling-active')!.explanation, /no HPA of the release was found/);
+});
+
+test('verdict: when no HPA read succeeds during the load, ScalingActive and scale-out are inconclusive, never passed', () => {
+  const summary = parseK6Summary(k6Summary());
+  const k6 = { exitCode: 0, timedOut: false, stderr: '', endedT: 200 };
+  const unread = (t: number, phase: Sample['phase']): Sample => ({ ...sample(t, phase, be(2, 2, 10)), hpas: null, errors: ['kubectl get hpa: timed out'] });
+  const v = evaluate({ scenario: 'hpa', samples: [sample(-1, 'before', be(2, 2, 10)), unread(20, 'load'), unread(120, 'load'), unread(210, 'after')], k6, summary, criteria: DEFAULT_CRITERIA });
+  const active = v.criteria.find((c) => c.id === 'scaling-active')!;
+  assert.is(active.status, 'inconclusive', active.explanation);
+  assert.match(active.explanation, /could not be read in any of 3 samples during or after the load: kubectl get hpa: timed out/);
+  assert.is(v.criteria.find((c) => c.id === 'scale-out')!.status, 'inconclusive');
+  assert.not.ok(v.ok);
+});
+
+test('verdict: AbleToScale False (FailedUpdateScale) fails "able to scale", named with its reason', () => {
+  const summary = parseK6Summary(k6Summary());
+  const k6 = { exitCode: 0, timedOut: false, stderr: '', endedT: 200 };
+  const unable = { reason: 'FailedUpdateScale', message: 'the HPA controller was unable to update the target scale: admission webhook "quota.example" denied the request' };
+  const v = evaluate({ scenario: 'hpa', samples: [sample(-1, 'before', be(2, 2, 10)), sample(20, 'load', be(2, 4, 90, { unable })), sample(120, 'load', be(2, 4, 95, { unable })), sample(210, 'after', be(2, 4, 20, { unable }))], k6, summary, criteria: DEFAULT_CRITERIA });
+  const active = v.criteria.find((c) => c.id === 'scaling-active')!;
+  assert.is(active.status, 'fail');
+  assert.match(active.explanation, /todo-backend-hpa: AbleToScale False \(FailedUpdateScale\) in 3 of 3 samples from 20 s to 210 s: the HPA could not change the replica count of todo-backend/);
+  assert.match(active.fix ?? '', /kubectl describe hpa todo-backend-hpa/);
+});
+
+test("verdict: the HPA's own CPU target sets the scale-out point; one other than --cpu-target fails scale-out", () => {
+  const summary = parseK6Summary(k6Summary());
+  const k6 = { exitCode: 0, timedOut: false, stderr: '', endedT: 300 };
+  const t = { cpuTarget: 80 };
+  // 85% is over 70% × 1.1 but under 80% × 1.1: an HPA targeting 80% rightly waits until 95%.
+  const samples = [
+    sample(-1, 'before', be(2, 2, 10, t)),
+    sample(30, 'load', be(2, 2, 85, t)),
+    sample(120, 'load', be(2, 2, 95, t)),
+    sample(135, 'load', be(2, 3, 95, t)),
+    sample(310, 'after', be(3, 2, 10, t)),
+  ];
+  const out = evaluate({ scenario: 'hpa', samples, k6, summary, criteria: DEFAULT_CRITERIA }).criteria.find((c) => c.id === 'scale-out')!;
+  assert.is(out.measured['todo-backend-hpa.crossedAt'], 120);
+  assert.is(out.measured['todo-backend-hpa.delaySeconds'], 15);
+  assert.is(out.status, 'fail');
+  assert.match(out.explanation, /^todo-backend-hpa scales on 80% CPU, not the 70% the criteria expect \(--cpu-target\)/);
+  assert.match(out.explanation, /CPU crossed 88% at 120 s/);
+  // Told the intended target, the same run passes.
+  const ok = evaluate({ scenario: 'hpa', samples, k6, summary, criteria: { ...DEFAULT_CRITERIA, cpuTargetPercent: 80 } }).criteria.find((c) => c.id === 'scale-out')!;
+  assert.is(ok.status, 'pass', ok.explanation);
 });
 
 test.run();

@@ -18,6 +18,9 @@ if (!dir) {
   process.stderr.write(`fake ${tool}: FAKE_DIR is not set\n`);
   process.exit(98);
 }
+// With a handler, SIGTERM waits for synchronous work (a state update holding the lock) to finish
+// instead of killing the process mid-update and leaving the lock behind.
+process.on('SIGTERM', () => process.exit(143));
 const scale = Number(process.env.FAKE_TIME_SCALE || '1');
 const t0 = Number(process.env.FAKE_T0 || Date.now());
 const simNow = () => (Date.now() - t0) / scale; // simulated ms since the run started
@@ -87,9 +90,10 @@ function toolJson(value, t = tool) {
   if (t === 'helm') return `${JSON.stringify(value)}\n`;
   return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
 }
-function finish(respond) {
+async function finish(respond) {
   const delay = Number(respond.delayMs || 0) * scale;
-  if (delay > 0) sleepSync(delay);
+  // An asynchronous wait, so a SIGTERM from the runner's timeout ends the call at once.
+  if (delay > 0) await new Promise((done) => setTimeout(done, delay));
   for (const f of respond.files || []) {
     const path = f.path.replace(/\$\{e:([A-Z_]+)\}/g, (_, name) => kvFlag('-e', name) ?? '')
       .replace(/\$\{out:(\w+)\}/g, (_, kind) => outPath(kind) ?? '');
@@ -183,7 +187,7 @@ const ruled = withState((state) => {
   if (tool === 'k6' && argv[0] === 'run') state.events = [...(state.events || []), { name: 'k6-run', at: simNow() }];
   return pickRule(state);
 });
-if (ruled) finish(ruled);
+if (ruled) await finish(ruled);
 
 // ---------- built-in behaviour ----------
 function notFound(msg) { throw new Exit(1, msg); }

@@ -19,6 +19,10 @@ export interface HpaState {
   cpu: number | null;
   /** ScalingActive False with this reason and message. */
   inactive?: { reason: string; message: string };
+  /** AbleToScale False with this reason and message. */
+  unable?: { reason: string; message: string };
+  /** spec's averageUtilization (default 70). */
+  cpuTarget?: number;
   scaleDownWindow?: number;
 }
 
@@ -30,9 +34,12 @@ export function hpa(s: HpaState): Record<string, unknown> {
   const max = s.max ?? 5;
   const source = (extra: Record<string, unknown>) =>
     type === 'ContainerResource' ? { type, containerResource: { container, name: 'cpu', ...extra } } : { type, resource: { name: 'cpu', ...extra } };
-  const limited = s.desired >= max && s.cpu !== null && s.cpu > 70;
+  const cpuTarget = s.cpuTarget ?? 70;
+  const limited = s.desired >= max && s.cpu !== null && s.cpu > cpuTarget;
   const conditions = [
-    { type: 'AbleToScale', status: 'True', reason: s.current === s.desired ? 'ReadyForNewScale' : 'SucceededRescale', message: s.current === s.desired ? 'recommended size matches current size' : `the HPA controller was able to update the target scale to ${s.desired}`, lastTransitionTime: '2026-11-25T09:00:00Z' },
+    s.unable
+      ? { type: 'AbleToScale', status: 'False', reason: s.unable.reason, message: s.unable.message, lastTransitionTime: '2026-11-25T09:00:00Z' }
+      : { type: 'AbleToScale', status: 'True', reason: s.current === s.desired ? 'ReadyForNewScale' : 'SucceededRescale', message: s.current === s.desired ? 'recommended size matches current size' : `the HPA controller was able to update the target scale to ${s.desired}`, lastTransitionTime: '2026-11-25T09:00:00Z' },
     s.inactive
       ? { type: 'ScalingActive', status: 'False', reason: s.inactive.reason, message: s.inactive.message, lastTransitionTime: '2026-11-25T09:00:00Z' }
       : { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: `the HPA was able to successfully calculate a replica count from cpu ${type === 'ContainerResource' ? 'container ' : ''}resource utilization (percentage of request)`, lastTransitionTime: '2026-11-25T09:00:00Z' },
@@ -48,7 +55,7 @@ export function hpa(s: HpaState): Record<string, unknown> {
       minReplicas: s.min ?? 2,
       maxReplicas: max,
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
-      metrics: [source({ target: { type: 'Utilization', averageUtilization: 70 } })],
+      metrics: [source({ target: { type: 'Utilization', averageUtilization: cpuTarget } })],
       behavior: {
         scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
         scaleDown: { stabilizationWindowSeconds: s.scaleDownWindow ?? 300, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] },
@@ -176,15 +183,16 @@ export const LOAD_SECONDS = STAGES.rampUp + STAGES.hold + STAGES.rampDown;
 export const STAGE_FLAGS = ['--vus', String(STAGES.peak), '--ramp-up', `${STAGES.rampUp}s`, '--hold', `${STAGES.hold}s`, '--ramp-down', `${STAGES.rampDown}s`];
 
 /**
- * A world with the local environment's context, a k6 that runs LOAD_SECONDS and writes its summary
- * and points, and kubectl answering from the timeline (the first entry before k6 starts).
+ * A world with the local environment's context, a k6 that runs `seconds` (default LOAD_SECONDS)
+ * and writes its summary and points, and kubectl answering from the timeline (the first entry
+ * before k6 starts).
  */
-export function loadWorld(timeline: TimelineEntry[], k6: { exit?: number; stderr?: string; summary?: Record<string, unknown> | string; points?: string | null } = {}): FakeWorld {
+export function loadWorld(timeline: TimelineEntry[], k6: { exit?: number; stderr?: string; summary?: Record<string, unknown> | string; points?: string | null; seconds?: number } = {}): FakeWorld {
   const w = new FakeWorld({ kube: { context: 'minikube' } });
   const files: NonNullable<Respond['files']> = [{ path: '${e:SUMMARY_PATH}', content: k6.summary ?? k6Summary() }];
   if (k6.points !== null) files.push({ path: '${out:json}', content: k6.points ?? k6Points(STAGES) });
   w.on('k6', ['run'], {
-    delayMs: LOAD_SECONDS * 1000,
+    delayMs: (k6.seconds ?? LOAD_SECONDS) * 1000,
     files,
     stdout: 'k6 hpa: 18912 requests in 270.4s (69.9/s), peak 100 VUs\n',
     ...(k6.stderr ? { stderr: k6.stderr } : {}),

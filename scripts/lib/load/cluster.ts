@@ -162,9 +162,14 @@ export function parseNodeList(doc: unknown): NodeSnapshot {
   return { total: nodes.length, ready: nodes.filter(podReady).length };
 }
 
-/** The ScalingActive condition, when the HPA reports one. */
-export function scalingActive(h: HpaSnapshot): HpaCondition | undefined {
-  return h.conditions.find((c) => c.type === 'ScalingActive');
+/**
+ * The conditions that stop an HPA from scaling: ScalingActive False (it cannot compute a replica
+ * count) and AbleToScale False (it cannot read or update its target's scale). ScalingLimited is
+ * not one of them: it says the HPA was capped (min/max or a behavior policy), which the capacity
+ * and scale-out criteria judge from the numbers.
+ */
+export function blockingConditions(h: HpaSnapshot): HpaCondition[] {
+  return h.conditions.filter((c) => (c.type === 'ScalingActive' || c.type === 'AbleToScale') && c.status === 'False');
 }
 
 /** The CPU utilisation above which the HPA actually scales out: target × (1 + tolerance). */
@@ -172,9 +177,14 @@ export function scaleOutThreshold(cpuTarget: number, tolerance: number): number 
   return cpuTarget * (1 + tolerance);
 }
 
-/** Why an HPA cannot compute a replica count, in words an operator can act on. */
-export function diagnoseScalingInactive(c: HpaCondition, h: Pick<HpaSnapshot, 'metricType' | 'container' | 'target'>): { cause: string; fix: string } {
+/** Why an HPA cannot scale (a blocking condition), in words an operator can act on. */
+export function diagnoseBlocked(c: HpaCondition, h: Pick<HpaSnapshot, 'metricType' | 'container' | 'target' | 'name'>): { cause: string; fix: string } {
   const msg = c.message;
+  if (c.type === 'AbleToScale') {
+    return c.reason === 'FailedGetScale'
+      ? { cause: `the HPA cannot read the scale of its target ${h.target} (wrong scaleTargetRef, or the Deployment is missing)`, fix: `check spec.scaleTargetRef of ${h.name} against kubectl get deploy ${h.target}` }
+      : { cause: `the HPA could not change the replica count of ${h.target} (${c.reason || 'AbleToScale False'}: an admission webhook, a ResourceQuota or RBAC refused the update)`, fix: `kubectl describe hpa ${h.name} and read its events (FailedRescale)` };
+  }
   const container = h.container ?? 'the app container';
   if (/missing request for cpu/i.test(msg)) {
     const which = /in container (\S+)/.exec(msg)?.[1] ?? container;
@@ -195,7 +205,7 @@ export function diagnoseScalingInactive(c: HpaCondition, h: Pick<HpaSnapshot, 'm
     };
   }
   if (c.reason === 'FailedGetResourceMetric' || c.reason === 'FailedGetContainerResourceMetric') {
-    return { cause: 'missing CPU request or CPU metrics unavailable', fix: `kubectl describe hpa ${h.target}-hpa and check resources.requests.cpu of ${container}` };
+    return { cause: 'missing CPU request or CPU metrics unavailable', fix: `kubectl describe hpa ${h.name} and check resources.requests.cpu of ${container}` };
   }
   if (c.reason === 'InvalidSelector') return { cause: 'the HPA selector matches no pods or overlaps another workload', fix: 'check spec.scaleTargetRef and the Deployment selector' };
   if (c.reason === 'ScalingDisabled') return { cause: 'scaling is disabled (the target was scaled to zero replicas)', fix: `kubectl scale deployment ${h.target} --replicas=<min>` };

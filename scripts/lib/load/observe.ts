@@ -52,13 +52,19 @@ export interface Observation {
   k6: K6Run;
 }
 
-/** The three read-only kubectl calls of one sample. */
-export function sampleCommands(target: WatchTarget): Array<{ what: 'hpas' | 'pods' | 'nodes'; args: string[] }> {
+/**
+ * The three read-only kubectl calls of one sample. kubectl's own `--request-timeout` (one
+ * interval, at least 10 s) bounds each API request, so a slow API server makes a gap in the
+ * samples, not a pile-up; the runner's timeout (the environment's commandSeconds) only stops a
+ * kubectl that hangs outright.
+ */
+export function sampleCommands(target: WatchTarget, intervalSeconds: number): Array<{ what: 'hpas' | 'pods' | 'nodes'; args: string[] }> {
   const selector = `app.kubernetes.io/instance=${target.release}`;
+  const limit = `--request-timeout=${Math.max(10, intervalSeconds)}s`;
   return [
-    { what: 'hpas', args: ['get', 'hpa', '-l', selector, '-n', target.namespace, '-o', 'json'] },
-    { what: 'pods', args: ['get', 'pods', '-l', selector, '-n', target.namespace, '-o', 'json'] },
-    { what: 'nodes', args: ['get', 'nodes', '-o', 'json'] },
+    { what: 'hpas', args: ['get', 'hpa', '-l', selector, '-n', target.namespace, '-o', 'json', limit] },
+    { what: 'pods', args: ['get', 'pods', '-l', selector, '-n', target.namespace, '-o', 'json', limit] },
+    { what: 'nodes', args: ['get', 'nodes', '-o', 'json', limit] },
   ];
 }
 
@@ -66,13 +72,13 @@ function firstLine(text: string): string {
   return text.split('\n').find((l) => l.trim())?.trim() ?? '';
 }
 
-export async function takeSample(runner: Runner, clock: Clock, target: WatchTarget, t0: number, phase: Phase, timeoutMs: number): Promise<Sample> {
+export async function takeSample(runner: Runner, clock: Clock, target: WatchTarget, t0: number, phase: Phase, intervalSeconds: number): Promise<Sample> {
   const at = clock.now();
   const sample: Sample = { t: Number(((at - t0) / 1000).toFixed(1)), at: new Date(at).toISOString(), phase, hpas: null, pods: null, nodes: null, errors: [] };
-  await Promise.all(sampleCommands(target).map(async ({ what, args }) => {
+  await Promise.all(sampleCommands(target, intervalSeconds).map(async ({ what, args }) => {
     let r: RunResult;
     try {
-      r = await runner.run('kubectl', args, { allowFailure: true, attempts: 1, mutating: false, timeoutMs });
+      r = await runner.run('kubectl', args, { allowFailure: true, attempts: 1, mutating: false });
     } catch (e) {
       sample.errors.push(`kubectl get ${args[1]}: ${(e as Error).message}`);
       return;
@@ -100,12 +106,11 @@ export async function takeSample(runner: Runner, clock: Clock, target: WatchTarg
  */
 export async function observeLoad(deps: { runner: Runner; clock: Clock; log: Logger }, k6: K6Plan, opts: ObserveOptions): Promise<Observation> {
   const { runner, clock, log } = deps;
-  const intervalMs = opts.intervalSeconds * 1000;
-  // Each read gets at most one interval (and at least 10 s): a slow API server makes gaps, not a pile-up.
-  const readTimeoutMs = Math.max(10_000, intervalMs);
+  const interval = opts.intervalSeconds;
+  const intervalMs = interval * 1000;
   const samples: Sample[] = [];
   const baselineT0 = clock.now();
-  const baseline = await takeSample(runner, clock, opts, baselineT0, 'before', readTimeoutMs);
+  const baseline = await takeSample(runner, clock, opts, baselineT0, 'before', interval);
 
   const t0 = clock.now();
   baseline.t = Number(((baselineT0 - t0) / 1000).toFixed(1));
@@ -119,7 +124,7 @@ export async function observeLoad(deps: { runner: Runner; clock: Clock; log: Log
   const sampler = (async () => {
     let next = t0;
     while (!done) {
-      samples.push(await takeSample(runner, clock, opts, t0, 'load', readTimeoutMs));
+      samples.push(await takeSample(runner, clock, opts, t0, 'load', interval));
       next += intervalMs;
       const wait = next - clock.now();
       // Wake at the next tick or as soon as k6 ends, whichever is first.
@@ -137,7 +142,7 @@ export async function observeLoad(deps: { runner: Runner; clock: Clock; log: Log
   // At least one sample after k6, the last one at or past the end of the observation window.
   for (;;) {
     const startedAt = clock.now();
-    samples.push(await takeSample(runner, clock, opts, t0, 'after', readTimeoutMs));
+    samples.push(await takeSample(runner, clock, opts, t0, 'after', interval));
     if (startedAt >= until) break;
     next = Math.min(next + intervalMs, until);
     const wait = next - clock.now();

@@ -207,6 +207,15 @@ export function renderChartSvg(report: LoadReport, opts: ChartOptions = {}): str
     for (const m of report.verdict.markers) {
       out.push(`<line class="marker" x1="${x(m.t).toFixed(1)}" x2="${x(m.t).toFixed(1)}" y1="${y0}" y2="${y0 + ph}" stroke="#c0392b" stroke-width="0.8" stroke-dasharray="4 2"><title>${esc(`${m.label} at ${timeLabel(m.t)}`)}</title></line>`);
     }
+    // Name the moments where they matter, on the CPU panel: one line per marker so labels of
+    // markers close together (a crossing and its scale-out) never overlap.
+    if (panel.id === 'cpu') {
+      report.verdict.markers.forEach((m, k) => {
+        const mx = x(m.t);
+        const anchor = mx > left + plotW * 0.7 ? 'end' : 'start';
+        out.push(`<text class="marker-label" x="${(anchor === 'end' ? mx - 3 : mx + 3).toFixed(1)}" y="${y0 + 11 + k * 11}" font-size="9" fill="#c0392b" text-anchor="${anchor}">${esc(`${m.label} (${timeLabel(m.t)})`)}</text>`);
+      });
+    }
     panel.series.forEach((s, j) => {
       if (s.points.length > 0) {
         const d = s.points.map((p, k) => `${k === 0 ? 'M' : 'L'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ');
@@ -220,7 +229,7 @@ export function renderChartSvg(report: LoadReport, opts: ChartOptions = {}): str
     });
     out.push('</g>');
   });
-  out.push(`<text x="${left + plotW / 2}" y="${height - 4}" font-size="10" text-anchor="middle">time since k6 started (shaded: k6 running; red dashes: CPU crossing and scale-out)</text>`);
+  out.push(`<text x="${left + plotW / 2}" y="${height - 4}" font-size="10" text-anchor="middle">time since k6 started (shaded: k6 running; red dashes: the moments named on the CPU panel)</text>`);
   out.push('</svg>');
   return out.join('\n');
 }

@@ -88,7 +88,7 @@ export async function runLoadTest(ctx: ScriptContext, opts: LoadOptions): Promis
   if (runner.dryRun) {
     await runner.run('k6', plan.args, { mutating: true, note: `about ${Math.round(plan.expectedSeconds)} s, up to ${plan.peakVus} VUs` });
     log.info(`[dry-run] would sample every ${interval} s while k6 runs and for ${opts.observeAfterSeconds} s after (read-only):`);
-    for (const c of sampleCommands(target)) log.info(`[dry-run]   ${formatCommand('kubectl', c.args)}`);
+    for (const c of sampleCommands(target, interval)) log.info(`[dry-run]   ${formatCommand('kubectl', c.args)}`);
     log.info(`[dry-run] would write ${shown(files.json)} and ${shown(files.html)}`);
     return { report: null, files: null, verdict: null, plan };
   }

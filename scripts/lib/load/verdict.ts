@@ -1,7 +1,7 @@
 // The verdict: did the app hold the load, and did the HPA react as the plan says (scale out within
 // 60 s of average CPU crossing 70%, reach what the load needed, not hit its ceiling, keep
 // ScalingActive true, scale back in after the load)? Each criterion states its measured numbers.
-import { diagnoseScalingInactive, scaleOutThreshold, scalingActive } from './cluster.ts';
+import { blockingConditions, diagnoseBlocked, scaleOutThreshold } from './cluster.ts';
 import type { HpaSnapshot } from './cluster.ts';
 import { thresholdMeasure } from './k6.ts';
 import type { K6Summary, Scenario } from './k6.ts';
@@ -50,7 +50,7 @@ export interface VerdictInput {
 
 const TITLES: Record<CriterionId, string> = {
   'k6-thresholds': 'k6 thresholds held',
-  'scaling-active': 'HPA able to scale (ScalingActive)',
+  'scaling-active': 'HPA able to scale (ScalingActive, AbleToScale)',
   'scale-out': 'scale-out started in time',
   replicas: 'replicas reached what the load needed',
   capacity: 'below max replicas under load',
@@ -76,6 +76,12 @@ function timelines(samples: readonly Sample[]): Map<string, Array<{ sample: Samp
 interface HpaStory {
   name: string;
   target: string;
+  /** The CPU target the HPA acts on: its own spec's, or the criteria's when it states none. */
+  cpuTarget: number;
+  /** The HPA's own CPU target when it differs from the criteria's. */
+  targetMismatch: number | null;
+  /** Samples during and after the load in which this HPA could be read. */
+  readDuring: number;
   threshold: number;
   tolerance: number;
   peakCpu: number | null;
@@ -106,7 +112,9 @@ interface HpaStory {
 function story(name: string, points: Array<{ sample: Sample; hpa: HpaSnapshot }>, criteria: Criteria): HpaStory {
   const first = points[0]!.hpa;
   const tolerance = first.tolerance;
-  const threshold = scaleOutThreshold(criteria.cpuTargetPercent, tolerance);
+  // The HPA scales on its own target, whatever the criteria expect: judge its timing against that.
+  const cpuTarget = first.specCpuTarget ?? criteria.cpuTargetPercent;
+  const threshold = scaleOutThreshold(cpuTarget, tolerance);
   const during = points.filter((p) => p.sample.phase !== 'before');
   const startReplicas = (points.find((p) => p.sample.phase === 'before') ?? points[0]!).hpa.currentReplicas;
   let peakCpu: number | null = null;
@@ -163,7 +171,7 @@ function story(name: string, points: Array<{ sample: Sample; hpa: HpaSnapshot }>
   let calmAt: number | null = null;
   if (everScaled) {
     for (const p of during.slice(peakIdx + 1)) {
-      if (calmAt === null && p.hpa.cpuUtilization !== null && p.hpa.cpuUtilization <= criteria.cpuTargetPercent) calmAt = p.sample.t;
+      if (calmAt === null && p.hpa.cpuUtilization !== null && p.hpa.cpuUtilization <= cpuTarget) calmAt = p.sample.t;
       if (p.hpa.desiredReplicas < peakDesired) { scaleInAt = p.sample.t; break; }
     }
   }
@@ -171,6 +179,9 @@ function story(name: string, points: Array<{ sample: Sample; hpa: HpaSnapshot }>
   return {
     name,
     target: first.target,
+    cpuTarget,
+    targetMismatch: cpuTarget !== criteria.cpuTargetPercent ? cpuTarget : null,
+    readDuring: during.length,
     threshold,
     tolerance,
     peakCpu,
@@ -228,44 +239,55 @@ function judgeScalingActive(input: VerdictInput, hpaNames: string[]): CriterionR
   const base = { id: 'scaling-active' as const, title: TITLES['scaling-active'] };
   const relevant = input.samples.filter((x) => x.phase !== 'before');
   const read = relevant.filter((x) => x.hpas !== null);
+  const readErrors = relevant.flatMap((x) => x.errors.filter((e) => e.startsWith('kubectl get hpa')));
+  if (read.length === 0) {
+    // Not one HPA read during or after the load: nothing shows the HPA could (or could not) scale.
+    return {
+      ...base,
+      status: 'inconclusive',
+      measured: { samples: relevant.length, samplesRead: 0 },
+      explanation: `the HPAs could not be read in any of ${relevant.length} samples during or after the load${readErrors[0] ? `: ${readErrors[0]}` : ''}.`,
+      fix: 'check access to the cluster (npx zx scripts/doctor.mts) and re-run',
+    };
+  }
   if (hpaNames.length === 0) {
-    const errors = relevant.flatMap((x) => x.errors.filter((e) => e.includes(' hpa')));
     return {
       ...base,
       status: 'fail',
-      measured: { samples: relevant.length, hpas: 0 },
-      explanation: errors.length ? `the HPAs could not be read in any of ${relevant.length} samples: ${errors[0]}` : `no HPA of the release was found in ${read.length} samples, so nothing could scale.`,
+      measured: { samples: read.length, hpas: 0 },
+      explanation: `no HPA of the release was found in ${read.length} samples, so nothing could scale.`,
       fix: 'enable autoscaling in the chart values (backend.autoscaling.enabled: true) and redeploy; check kubectl get hpa -n <namespace>',
     };
   }
-  const problems = new Map<string, { hpa: HpaSnapshot; reason: string; message: string; count: number; first: number; last: number }>();
+  const problems = new Map<string, { hpa: HpaSnapshot; type: string; reason: string; message: string; count: number; first: number; last: number }>();
   for (const x of read) {
     for (const h of x.hpas!) {
-      const c = scalingActive(h);
-      if (!c || c.status !== 'False') continue;
-      const key = `${h.name}|${c.reason}`;
-      const p = problems.get(key) ?? { hpa: h, reason: c.reason, message: c.message, count: 0, first: x.t, last: x.t };
-      p.count += 1;
-      p.last = x.t;
-      problems.set(key, p);
+      for (const c of blockingConditions(h)) {
+        const key = `${h.name}|${c.type}|${c.reason}`;
+        const p = problems.get(key) ?? { hpa: h, type: c.type, reason: c.reason, message: c.message, count: 0, first: x.t, last: x.t };
+        p.count += 1;
+        p.last = x.t;
+        problems.set(key, p);
+      }
     }
   }
+  const gaps = read.length < relevant.length ? ` (${relevant.length - read.length} of ${relevant.length} samples could not read the HPAs)` : '';
   if (problems.size === 0) {
-    return { ...base, status: 'pass', measured: { samples: read.length, hpas: hpaNames.length }, explanation: `ScalingActive was True in all ${read.length} samples of ${hpaNames.join(', ')}.` };
+    return { ...base, status: 'pass', measured: { samples: read.length, hpas: hpaNames.length }, explanation: `ScalingActive and AbleToScale were True in all ${read.length} samples of ${hpaNames.join(', ')}${gaps}.` };
   }
   const lines: string[] = [];
   const fixes: string[] = [];
   for (const p of problems.values()) {
-    const d = diagnoseScalingInactive({ type: 'ScalingActive', status: 'False', reason: p.reason, message: p.message }, p.hpa);
+    const d = diagnoseBlocked({ type: p.type, status: 'False', reason: p.reason, message: p.message }, p.hpa);
     const span = p.first === p.last ? `at ${s(p.first)}` : `from ${s(p.first)} to ${s(p.last)}`;
-    lines.push(`${p.hpa.name}: ScalingActive False (${p.reason}) in ${p.count} of ${read.length} samples ${span}: ${d.cause}. The HPA said: "${p.message}"`);
+    lines.push(`${p.hpa.name}: ${p.type} False (${p.reason}) in ${p.count} of ${read.length} samples ${span}: ${d.cause}. The HPA said: "${p.message}"`);
     fixes.push(d.fix);
   }
   const first = [...problems.values()][0]!;
   return {
     ...base,
     status: 'fail',
-    measured: { samples: read.length, hpas: hpaNames.length, reason: first.reason, samplesInactive: first.count },
+    measured: { samples: read.length, hpas: hpaNames.length, condition: first.type, reason: first.reason, samplesInactive: first.count },
     explanation: lines.join(' '),
     fix: [...new Set(fixes)].join('; '),
   };
@@ -292,9 +314,12 @@ export function evaluate(input: VerdictInput): Verdict {
   if (stories.length === 0) {
     results.push(skip('scale-out', 'no HPA to judge (see ScalingActive).'));
   } else if (crossed.length === 0) {
-    const noCpu = stories.filter((st) => st.peakCpu === null);
+    const unread = stories.filter((st) => st.readDuring === 0);
+    const noCpu = stories.filter((st) => st.readDuring > 0 && st.peakCpu === null);
     const peak = stories.map((st) => `${st.name} peaked at ${pct(st.peakCpu)}`).join(', ');
-    if (noCpu.length > 0) {
+    if (unread.length > 0 && noCpu.length === 0) {
+      results.push({ id: 'scale-out', title: TITLES['scale-out'], status: 'inconclusive', measured: { peakCpu: null }, explanation: `${unread.map((st) => st.name).join(', ')} could not be read during the load, so the scale-out was not seen.`, fix: 'check access to the cluster (npx zx scripts/doctor.mts) and re-run' });
+    } else if (noCpu.length > 0) {
       results.push({ id: 'scale-out', title: TITLES['scale-out'], status: 'fail', measured: { peakCpu: null }, explanation: `${noCpu.map((st) => st.name).join(', ')} never reported a CPU utilisation during the load, so ${noCpu.length === 1 ? 'it' : 'they'} could not scale out (see ScalingActive). ${peak}.`, fix: 'fix the ScalingActive problem first' });
     } else if (smoke) {
       results.push(skip('scale-out', `the smoke scenario is not meant to push CPU over the target; ${peak}.`));
@@ -302,7 +327,7 @@ export function evaluate(input: VerdictInput): Verdict {
       const top = Math.max(...stories.map((st) => st.peakCpu ?? 0));
       results.push({
         id: 'scale-out', title: TITLES['scale-out'], status: 'inconclusive', measured: { peakCpu: top, cpuTarget: criteria.cpuTargetPercent },
-        explanation: `the load never pushed average CPU above the scale-out point (${Math.round(stories[0]!.threshold)}%: the ${criteria.cpuTargetPercent}% target plus the HPA's ${Math.round(stories[0]!.tolerance * 100)}% tolerance): ${peak}. Scale-out was not exercised.`,
+        explanation: `the load never pushed average CPU above the scale-out point (${Math.round(stories[0]!.threshold)}%: the ${stories[0]!.cpuTarget}% target plus the HPA's ${Math.round(stories[0]!.tolerance * 100)}% tolerance): ${peak}. Scale-out was not exercised.`,
         fix: 'run a heavier load (--vus, --hold) or check that the CPU request is not far above what the app uses',
       });
     }
@@ -347,6 +372,20 @@ export function evaluate(input: VerdictInput): Verdict {
     });
   }
 
+  // The plan names the CPU level the HPA must react at; an HPA configured for another one fails it,
+  // however well it kept to its own target.
+  const mismatched = stories.filter((st) => st.targetMismatch !== null);
+  if (mismatched.length > 0 && !smoke) {
+    const r = results.find((x) => x.id === 'scale-out')!;
+    const said = mismatched.map((st) => `${st.name} scales on ${st.targetMismatch}% CPU, not the ${criteria.cpuTargetPercent}% the criteria expect (--cpu-target)`).join('; ');
+    Object.assign(r, {
+      status: 'fail',
+      explanation: `${said}; its timing below is judged against its own target. ${r.explanation}`,
+      fix: `set the HPA's averageUtilization to ${criteria.cpuTargetPercent} in the chart values, or pass --cpu-target with the intended value`,
+    });
+    r.measured[`${mismatched[0]!.name}.specCpuTarget`] = mismatched[0]!.targetMismatch;
+  }
+
   // ---- replicas reached what the load needed ----
   const scaled = stories.filter((st) => st.everScaled);
   if (scaled.length === 0) {
@@ -387,8 +426,9 @@ export function evaluate(input: VerdictInput): Verdict {
         const first = st.capacityHits[0]!;
         const last = st.capacityHits[st.capacityHits.length - 1]!;
         const top = Math.max(...st.capacityHits.map((h) => h.cpu));
-        const needed = Math.ceil((st.maxReplicas * top) / criteria.cpuTargetPercent);
-        return `capacity limit reached: ${st.name} at its maximum of ${st.maxReplicas} replicas with CPU at up to ${Math.round(top)}% (target ${criteria.cpuTargetPercent}%) in ${st.capacityHits.length} samples from ${s(first.t)} to ${s(last.t)}; the load needed about ${needed} replicas.`;
+        // The HPA's own formula: desired = ceil(current × utilisation / target).
+        const needed = Math.ceil((st.maxReplicas * top) / st.cpuTarget);
+        return `capacity limit reached: ${st.name} at its maximum of ${st.maxReplicas} replicas with CPU at up to ${Math.round(top)}% (target ${st.cpuTarget}%) in ${st.capacityHits.length} samples from ${s(first.t)} to ${s(last.t)}; the load needed about ${needed} replicas.`;
       });
       const st0 = hit[0]!;
       results.push({
