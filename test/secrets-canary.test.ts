@@ -4,11 +4,12 @@
 // carry them, and the test checks that it does, so the search is known to work.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { FakeWorld } from './support/harness.ts';
 import type { RunResult } from './support/harness.ts';
-import { clusterSecret, localWorld, writeEnvFile } from './support/secrets.ts';
+import { clusterSecret, localWorld, runSecrets, writeEnvFile } from './support/secrets.ts';
 import type { Values } from './support/secrets.ts';
 import { repoRoot } from './support/tools.ts';
 
@@ -16,7 +17,7 @@ import { repoRoot } from './support/tools.ts';
 function canaries(tag: string): Values {
   return {
     DATABASE_URL: `postgresql://canary${tag}user:CANARYpw${tag}9f3kQ@canary${tag}.eastus2.azure.neon.tech/canarydb?sslmode=require`,
-    OPENAI_API_KEY: `sk-proj-CANARYopenai${tag}x7Vb2Lq9Wm4Zr8Tn1`,
+    OPENAI_API_KEY: `sk-proj-CANARYopenai${tag}x7Vb2Lq9Wm4Zr8Tn1T3BlbkFJk5Pd0`,
     BETTER_AUTH_SECRET: `CANARYauth${tag}-Hp3Jd8Ks0Lw5Nq2Rt7Vx9Yz4`,
     REDPANDA_BOOTSTRAP_SERVERS: `canary${tag}-seed1.cloud.redpanda.com:9092,canary${tag}-seed2.cloud.redpanda.com:9092`,
     REDPANDA_SASL_USERNAME: `CANARYuser${tag}Qm5`,
@@ -80,7 +81,7 @@ for (const mode of MODES) {
     const started = Date.now() - 1000;
     const w = mode.world();
     const summary = join(w.dir, 'home', 'step-summary.md');
-    const r: RunResult = await w.run('secrets', ['--env', 'local', '--env-file', writeEnvFile(mode.values), ...mode.args], { env: { GITHUB_STEP_SUMMARY: summary } });
+    const r: RunResult = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(mode.values), ...mode.args], { env: { GITHUB_STEP_SUMMARY: summary } });
     assert.is(r.code, mode.code, r.output);
 
     assert.equal(leaks(r.stdout), [], 'stdout');
@@ -111,6 +112,29 @@ for (const mode of MODES) {
     assert.ok(files.includes(summary), 'the step summary was written and checked');
   });
 }
+
+test('secrets exported in the shell reach no child process: dropped, and said so by name', async () => {
+  // The fakes record only a few variables, so a wrapper in front of them dumps each child's whole environment.
+  const w = localWorld({}, oldCluster());
+  const spy = mkdtempSync(join(tmpdir(), 'aks-todo-ops-envspy-'));
+  const dumps = join(spy, 'environments.txt');
+  for (const tool of ['kubectl', 'az']) {
+    writeFileSync(join(spy, tool), `#!/bin/sh\nenv >> "${dumps}"\necho ---- >> "${dumps}"\nexec "${join(w.dir, 'bin', tool)}" "$@"\n`);
+    chmodSync(join(spy, tool), 0o755);
+  }
+  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(NEW), '--yes', '--verbose'], {
+    env: { ...OLD, PATH: [spy, join(w.dir, 'bin'), dirname(process.execPath), '/usr/bin', '/bin'].join(':') },
+  });
+  assert.is(r.code, 0, r.output);
+  const seen = readFileSync(dumps, 'utf8');
+  assert.ok(seen.split('----').length > 5, 'every kubectl call went through the spy');
+  assert.ok(seen.includes(`FAKE_DIR=${w.dir}`), 'the spy sees the environment the script passes on');
+  assert.equal(leaks(seen), [], 'a child process inherited a secret');
+  assert.match(r.stderr, /ignoring DATABASE_URL, OPENAI_API_KEY, BETTER_AUTH_SECRET, REDPANDA_BOOTSTRAP_SERVERS, REDPANDA_SASL_USERNAME, REDPANDA_SASL_PASSWORD from the shell environment/);
+  assert.equal(leaks(r.output), []);
+  // The .env values were applied, not the exported ones.
+  assert.ok(r.calls.some((c) => c.args[0] === 'apply' && c.stdin.includes(Buffer.from(NEW.OPENAI_API_KEY!).toString('base64'))));
+});
 
 test('the canary search itself finds a leak (control)', () => {
   assert.ok(leaks(`x ${Buffer.from(NEW.REDPANDA_SASL_PASSWORD!).toString('base64')} y`).length > 0);

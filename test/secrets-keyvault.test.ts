@@ -8,7 +8,7 @@ import { OpsError } from '../scripts/lib/errors.ts';
 import { azureSecretClientFactory, vaultUrl } from '../scripts/lib/keyvault.ts';
 import type { SecretClientFactory, SecretClientLike } from '../scripts/lib/keyvault.ts';
 import { SECRET_CATALOG } from '../scripts/lib/secret-catalog.ts';
-import { syncSecretsWith } from '../scripts/lib/secrets.ts';
+import { syncSecrets } from '../scripts/lib/secrets.ts';
 import { FakeWorld } from './support/harness.ts';
 import { deployments, goodValues, makeContext, mutatingCalls, productionWithVault, secretData, writeEnvFile } from './support/secrets.ts';
 import type { Values } from './support/secrets.ts';
@@ -37,7 +37,7 @@ function vaultOf(values: Values, omit: string[] = []): Record<string, string> {
 
 async function withProd<T>(fn: (world: FakeWorld) => Promise<T>): Promise<{ world: FakeWorld; result: T }> {
   const world = new FakeWorld({ kube: { context: 'hackathon-todo-prod', objects: deployments } });
-  const restore = world.activate();
+  const restore = world.activate({ timeScale: 1 });
   try {
     return { world, result: await fn(world) };
   } finally {
@@ -62,7 +62,7 @@ test('precedence: Key Vault wins over .env per key; .env fills what the vault la
   let urlAsked = '';
   const factory: SecretClientFactory = (url) => { urlAsked = url; return double; };
   const { ctx, output } = makeContext(envYaml);
-  const { world, result } = await withProd(() => syncSecretsWith(ctx, { envFile: writeEnvFile(file), restart: true }, { secretClient: factory }));
+  const { world, result } = await withProd(() => syncSecrets(ctx, { envFile: writeEnvFile(file), restart: true }, { secretClient: factory }));
 
   assert.is(urlAsked, `https://${VAULT}.vault.azure.net`);
   assert.equal(double.asked, SECRET_CATALOG.map((e) => e.keyVaultName));
@@ -82,7 +82,7 @@ test('precedence: Key Vault wins over .env per key; .env fills what the vault la
 test('Key Vault alone: no .env file is needed when the vault has every secret', async () => {
   const vault = goodValues('kv');
   const { ctx, output } = makeContext(envYaml);
-  const { world } = await withProd(() => syncSecretsWith(ctx, { envFile: '/nonexistent/.env', restart: false }, { secretClient: () => new SecretClientDouble(vaultOf(vault)) }));
+  const { world } = await withProd(() => syncSecrets(ctx, { envFile: '/nonexistent/.env', restart: false }, { secretClient: () => new SecretClientDouble(vaultOf(vault)) }));
   assert.is(secretData(world, 'auth-credentials')?.secret, vault.BETTER_AUTH_SECRET);
   assert.match(output(), /no \/nonexistent\/\.env: every secret must come from Key Vault kv-todo-test/);
 });
@@ -90,7 +90,7 @@ test('Key Vault alone: no .env file is needed when the vault has every secret', 
 test('a secret missing from the vault and from .env: exit 2 naming the key, the vault name and both fixes; nothing applied', async () => {
   const vault = goodValues('kv');
   const { ctx } = makeContext(envYaml);
-  const { world, result: err } = await withProd(() => expectFailure(syncSecretsWith(ctx, { envFile: '/nonexistent/.env', restart: true }, { secretClient: () => new SecretClientDouble(vaultOf(vault, ['OPENAI_API_KEY'])) })));
+  const { world, result: err } = await withProd(() => expectFailure(syncSecrets(ctx, { envFile: '/nonexistent/.env', restart: true }, { secretClient: () => new SecretClientDouble(vaultOf(vault, ['OPENAI_API_KEY'])) })));
   assert.is(err.exitCode, 2);
   assert.match(err.message, /OPENAI_API_KEY: is missing: neither \/nonexistent\/\.env nor Key Vault kv-todo-test \(as "openai-api-key"\) has it/);
   assert.match(err.message, /az keyvault secret set --vault-name kv-todo-test --name openai-api-key --file \/dev\/stdin/);
@@ -100,7 +100,7 @@ test('a secret missing from the vault and from .env: exit 2 naming the key, the 
 test('a vault value with a trailing newline is refused like a .env one, naming the vault secret', async () => {
   const vault = { ...goodValues('kv'), REDPANDA_SASL_PASSWORD: 'vault-pass-4455\n' };
   const { ctx } = makeContext(envYaml);
-  const { world, result: err } = await withProd(() => expectFailure(syncSecretsWith(ctx, { envFile: '/nonexistent/.env', restart: true }, { secretClient: () => new SecretClientDouble(vaultOf(vault)) })));
+  const { world, result: err } = await withProd(() => expectFailure(syncSecrets(ctx, { envFile: '/nonexistent/.env', restart: true }, { secretClient: () => new SecretClientDouble(vaultOf(vault)) })));
   assert.is(err.exitCode, 2);
   assert.match(err.message, /REDPANDA_SASL_PASSWORD \(Key Vault kv-todo-test \(redpanda-sasl-password\)\): ends with a newline/);
   assert.match(err.message, /printf '%s'/);
@@ -111,7 +111,7 @@ test('a vault value with a trailing newline is refused like a .env one, naming t
 test('not signed in (CredentialUnavailableError): exit 3, hint names az login and the federated credential; nothing applied', async () => {
   const failure = new CredentialUnavailableError('DefaultAzureCredential failed to retrieve a token from the included credentials. Please run \'az login\' to set up an account.');
   const { ctx } = makeContext(envYaml);
-  const { world, result: err } = await withProd(() => expectFailure(syncSecretsWith(ctx, { envFile: writeEnvFile(goodValues()), restart: true }, { secretClient: () => new SecretClientDouble({}, failure) })));
+  const { world, result: err } = await withProd(() => expectFailure(syncSecrets(ctx, { envFile: writeEnvFile(goodValues()), restart: true }, { secretClient: () => new SecretClientDouble({}, failure) })));
   assert.is(err.exitCode, 3);
   assert.match(err.message, /cannot sign in to Azure to read Key Vault kv-todo-test/);
   assert.match(err.hint ?? '', /az login/);
@@ -124,7 +124,7 @@ test('not signed in (CredentialUnavailableError): exit 3, hint names az login an
 test('every credential in the chain failed (AggregateAuthenticationError): the same sign-in hint', async () => {
   const failure = new AggregateAuthenticationError([new CredentialUnavailableError('EnvironmentCredential is unavailable'), new CredentialUnavailableError('AzureCliCredential: Please run \'az login\'')], 'ChainedTokenCredential authentication failed.');
   const { ctx } = makeContext(envYaml);
-  const { result: err } = await withProd(() => expectFailure(syncSecretsWith(ctx, { envFile: writeEnvFile(goodValues()), restart: true }, { secretClient: () => new SecretClientDouble({}, failure) })));
+  const { result: err } = await withProd(() => expectFailure(syncSecrets(ctx, { envFile: writeEnvFile(goodValues()), restart: true }, { secretClient: () => new SecretClientDouble({}, failure) })));
   assert.is(err.exitCode, 3);
   assert.match(err.hint ?? '', /az login .*azure\/login with OIDC .*federated credential/);
 });
@@ -132,7 +132,7 @@ test('every credential in the chain failed (AggregateAuthenticationError): the s
 test('signed in but not allowed (403): exit 3 with the role assignment as the fix', async () => {
   const failure = new RestError('Caller is not authorized to perform action on resource.', { code: 'Forbidden', statusCode: 403 });
   const { ctx } = makeContext(envYaml);
-  const { world, result: err } = await withProd(() => expectFailure(syncSecretsWith(ctx, { envFile: writeEnvFile(goodValues()), restart: true }, { secretClient: () => new SecretClientDouble({}, failure) })));
+  const { world, result: err } = await withProd(() => expectFailure(syncSecrets(ctx, { envFile: writeEnvFile(goodValues()), restart: true }, { secretClient: () => new SecretClientDouble({}, failure) })));
   assert.is(err.exitCode, 3);
   assert.match(err.message, /Key Vault kv-todo-test refused to let this identity read secret "database-url" \(403 Forbidden\)/);
   assert.match(err.hint ?? '', /az role assignment create --role "Key Vault Secrets User"/);

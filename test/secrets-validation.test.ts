@@ -5,9 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { parseDotenv } from '../scripts/lib/dotenv.ts';
+import { SECRET_CATALOG } from '../scripts/lib/secret-catalog.ts';
+import { validateValue } from '../scripts/lib/secrets.ts';
 import { repoRoot } from './support/tools.ts';
 import type { RunResult } from './support/harness.ts';
-import { goodValues, localWorld, mutatingCalls, writeEnvFile } from './support/secrets.ts';
+import { goodValues, localWorld, mutatingCalls, runSecrets, writeEnvFile } from './support/secrets.ts';
 import type { Values } from './support/secrets.ts';
 
 interface Case {
@@ -32,6 +34,8 @@ const CASES: Case[] = [
   { name: 'DATABASE_URL is not a postgres URL', env: { DATABASE_URL: 'mysql://todo:SeCrEtPw9@db.example.com/todo?sslmode=require' }, message: /DATABASE_URL \(\S*\.env:1\): is not a postgres:\/\/ or postgresql:\/\/ URL with a host\n\s+fix: use the connection string Neon shows/, secret: 'SeCrEtPw9' },
   { name: 'DATABASE_URL without sslmode', env: { DATABASE_URL: 'postgresql://todo:SeCrEtPw9@ep-x.neon.tech/todo' }, message: /DATABASE_URL \(\S*\.env:1\): must require TLS \(Neon refuses plain connections\); it has no sslmode\n\s+fix: add sslmode=require/, secret: 'SeCrEtPw9' },
   { name: 'DATABASE_URL with sslmode=disable', env: { DATABASE_URL: 'postgres://todo:SeCrEtPw9@ep-x.neon.tech/todo?sslmode=disable' }, message: /DATABASE_URL \(\S*\.env:1\): must require TLS .* it has sslmode=disable/, secret: 'SeCrEtPw9' },
+  { name: 'DATABASE_URL with a second, weaker sslmode', env: { DATABASE_URL: 'postgresql://todo:SeCrEtPw9@ep-x.neon.tech/todo?sslmode=require&sslmode=prefer' }, message: /DATABASE_URL \(\S*\.env:1\): must require TLS .* it has sslmode=prefer/, secret: 'SeCrEtPw9' },
+  { name: 'OPENAI_API_KEY is an Admin API key', env: { OPENAI_API_KEY: 'sk-admin-Qx7Lm2Vb9Kp4Zr8Tn1Wd6Hs3Jf5T3BlbkFJGa0Ue2Ci7' }, message: /OPENAI_API_KEY \(\S*\.env:2\): is an OpenAI Admin API key \(sk-admin-\.\.\.\): it cannot call the models/, secret: 'Qx7Lm2Vb9Kp4' },
   { name: 'BETTER_AUTH_SECRET shorter than 32 characters', env: { BETTER_AUTH_SECRET: 'short-Secret' }, message: /BETTER_AUTH_SECRET \(\S*\.env:3\): is 12 characters; it needs at least 32\n\s+fix: generate one: openssl rand -base64 32/, secret: 'short-Secret' },
   { name: 'OPENAI_API_KEY not shaped like a key', env: { OPENAI_API_KEY: 'pk-live-0123456789abcdefghijklmnop' }, message: /OPENAI_API_KEY \(\S*\.env:2\): does not look like an OpenAI API key/, hint: /fix the values named above/, secret: 'pk-live-0123456789abcdefghijklmnop' },
   { name: 'REDPANDA_BOOTSTRAP_SERVERS with a space after the comma', env: { REDPANDA_BOOTSTRAP_SERVERS: 'seed-1.rp.example.com:9092, seed-2.rp.example.com:9092' }, message: /REDPANDA_BOOTSTRAP_SERVERS \(\S*\.env:4\): entry 2 of 2 is not host:port \(no spaces; port 1-65535\)/ },
@@ -64,7 +68,7 @@ const pool = limit(4);
 const results = new Map<string, Promise<{ r: RunResult; mutating: string[] }>>(CASES.map((c) => {
   const p = pool(async () => {
     const w = localWorld();
-    const r = await w.run('secrets', ['--env', 'local', '--env-file', writeEnvFile(typeof c.env === 'string' ? c.env : envText(c.env)), '--yes']);
+    const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(typeof c.env === 'string' ? c.env : envText(c.env)), '--yes']);
     return { r, mutating: mutatingCalls(w) };
   });
   p.catch(() => undefined); // reported by the test that awaits it
@@ -87,9 +91,49 @@ for (const c of CASES) {
   });
 }
 
+const entry = (envVar: string) => SECRET_CATALOG.find((e) => e.envVar === envVar)!;
+const problemsOf = (envVar: string, value: string) => validateValue(entry(envVar), value).map((p) => p.message);
+
+test('OPENAI_API_KEY: project, service account and legacy keys pass; admin keys, placeholders and junk fail', () => {
+  const random = 'Bq7xK2mN9pLw4Rt8Vz1Yc6Hd3Jf5T3BlbkFJs0Ga9Ue2Wi7';
+  for (const ok of [
+    `sk-proj-${random}${random}_-${random}`, // project keys are long and use - and _
+    `sk-svcacct-${random}`,
+    `sk-${random}`, // legacy user key: sk- and 48 characters
+    `sk-None-${random}`, // legacy user key created after projects
+  ]) assert.equal(problemsOf('OPENAI_API_KEY', ok), [], ok);
+  for (const bad of [
+    `sk-admin-${random}`, // Admin API key: cannot call the models
+    'sk-...', 'sk-proj-...', 'sk-your-openai-api-key-here',
+    'sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', // a placeholder: no digit
+    'sk-proj-0123456789012345678901234567890123456789', // no letter
+    `sk-proj-${random.slice(0, 15)}`, // truncated copy
+    `pk-${random}`, `Bearer sk-${random}`, `sk-proj-${random}.${random}`, `${random}`,
+  ]) assert.equal(problemsOf('OPENAI_API_KEY', bad).length, 1, bad);
+});
+
+test('DATABASE_URL: sslmode require, verify-ca or verify-full pass, with Neon\'s channel_binding; anything weaker fails', () => {
+  const base = 'postgresql://todo_owner:pw@ep-cool-1.eastus2.azure.neon.tech/todo';
+  for (const ok of [
+    `${base}?sslmode=require`,
+    `${base}?sslmode=require&channel_binding=require`, // what Neon's console shows
+    `${base}?channel_binding=require&sslmode=verify-full`,
+    `${base}?sslmode=verify-ca`,
+    'postgres://todo_owner:pw@ep-cool-1.eastus2.azure.neon.tech:5432/todo?sslmode=require',
+  ]) assert.equal(problemsOf('DATABASE_URL', ok), [], ok);
+  for (const [bad, says] of [
+    [`${base}`, /no sslmode/],
+    [`${base}?channel_binding=require`, /no sslmode/],
+    [`${base}?sslmode=prefer`, /sslmode=prefer/],
+    [`${base}?sslmode=require&sslmode=disable`, /sslmode=disable/],
+    [`${base}?sslmode=REQUIRE`, /an unknown sslmode/],
+    [`${base}?ssl=true`, /no sslmode/],
+  ] as const) assert.match(problemsOf('DATABASE_URL', bad).join('\n'), says, bad);
+});
+
 test('every problem is reported in one run, not one per attempt', async () => {
   const w = localWorld();
-  const r = await w.run('secrets', ['--env', 'local', '--env-file', writeEnvFile(envText({ OPENAI_API_KEY: 'nope', BETTER_AUTH_SECRET: 'short', REDPANDA_SASL_USERNAME: undefined })), '--yes']);
+  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(envText({ OPENAI_API_KEY: 'nope', BETTER_AUTH_SECRET: 'short', REDPANDA_SASL_USERNAME: undefined })), '--yes']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /^error: 3 problems with the secrets; nothing was applied:/);
   for (const key of ['OPENAI_API_KEY', 'BETTER_AUTH_SECRET', 'REDPANDA_SASL_USERNAME']) assert.match(r.stderr, new RegExp(`- ${key}`));
@@ -100,7 +144,7 @@ test('no .env and no Key Vault: exit 2 with the cp .env.example fix', async () =
   // The default --env-file is .env in the current directory; test/fixtures has none. (A missing file
   // named explicitly with --env-file never reaches the script on Node 20: Node itself stops on it.)
   const w = localWorld();
-  const r = await w.run('secrets', ['--env', 'local', '--yes'], { cwd: join(repoRoot, 'test', 'fixtures') });
+  const r = await runSecrets(w, ['--env', 'local', '--yes'], { cwd: join(repoRoot, 'test', 'fixtures') });
   assert.is(r.code, 2, r.output);
   assert.match(r.stderr, /error: \.env does not exist and environments\/local\.yaml names no Key Vault/);
   assert.match(r.stderr, /hint: cp \.env\.example \.env, fill in every value/);

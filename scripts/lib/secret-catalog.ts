@@ -23,7 +23,7 @@ export const SECRET_CATALOG: readonly SecretEntry[] = [
   },
   {
     envVar: 'OPENAI_API_KEY', keyVaultName: 'openai-api-key', secret: 'openai-credentials', key: 'api-key',
-    consumers: ['todo-backend'], format: 'sk-... (an OpenAI API key)',
+    consumers: ['todo-backend'], format: 'sk-proj-... or sk-svcacct-... (an OpenAI project or service account API key)',
   },
   {
     envVar: 'BETTER_AUTH_SECRET', keyVaultName: 'better-auth-secret', secret: 'auth-credentials', key: 'secret',

@@ -69,16 +69,14 @@ export interface SecretsPlan {
   consumers: string[];
 }
 
-export interface SyncResult {
+export interface SyncReport {
+  /** "secret/key" of every value that was (or, in a dry run, would be) changed. */
   changed: string[];
+  /** Deployments restarted (or, in a dry run, that would be). */
   restarted: string[];
-}
-
-export interface SyncReport extends SyncResult {
   plan: SecretsPlan;
   /** Consumers that do not exist in the namespace yet (nothing to restart). */
   notDeployed: string[];
-  dryRun: boolean;
 }
 
 export interface SecretObject {
@@ -195,6 +193,25 @@ function validationError(problems: readonly SecretProblem[]): OpsError {
 }
 
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+const TLS_SSL_MODES = ['require', 'verify-ca', 'verify-full'];
+// OpenAI keys: project (sk-proj-), service account (sk-svcacct-), legacy user (sk-, sk-None-).
+// The random part is base62 with - and _ (48 characters in legacy keys, far more in project
+// keys) and always holds a digit and a letter, which placeholders such as sk-proj-xxxx... or
+// sk-your-key-here do not.
+const OPENAI_KEY = /^sk-(?:proj-|svcacct-|None-)?(.*)$/s;
+
+/** Why a value is not a usable OpenAI API key (empty when it is one). Never quotes the value. */
+export function openAiKeyProblems(value: string): string[] {
+  // Admin keys manage the organisation and cannot call the models: wrong key, and far too powerful for a pod.
+  if (value.startsWith('sk-admin-')) return ['is an OpenAI Admin API key (sk-admin-...): it cannot call the models, and a pod must not hold organisation-wide admin rights'];
+  // The kind prefix, when present, is not part of the random body (a greedy optional group does not backtrack here).
+  const body = OPENAI_KEY.exec(value)?.[1];
+  if (body === undefined || !/^[A-Za-z0-9_-]{20,}$/.test(body) || !/[0-9]/.test(body) || !/[A-Za-z]/.test(body)) {
+    return ['does not look like an OpenAI API key (sk-proj-, sk-svcacct- or sk- followed by at least 20 random letters and digits, - or _)'];
+  }
+  return [];
+}
+
 const HOST_PORT = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
 
 /** The catalog's format rules. Messages name the key and what is wrong, never the value or a part of it. */
@@ -224,9 +241,13 @@ export function validateValue(entry: SecretEntry, value: string, where?: string)
         out.push(problem('is not a postgres:// or postgresql:// URL with a host', `use the connection string Neon shows: ${entry.format}`));
         break;
       }
-      const mode = url.searchParams.get('sslmode');
-      if (mode !== 'require' && mode !== 'verify-ca' && mode !== 'verify-full') {
-        const found = mode === null ? 'no sslmode' : SSL_MODES.includes(mode) ? `sslmode=${mode}` : 'an unknown sslmode';
+      // Every sslmode must insist on TLS: drivers disagree on which of two repeated ones wins.
+      // verify-ca/verify-full are stricter than require (Neon's certificates chain to public CAs).
+      // Other parameters, such as Neon's channel_binding=require, are the driver's business.
+      const modes = url.searchParams.getAll('sslmode');
+      const weak = modes.find((m) => !TLS_SSL_MODES.includes(m));
+      if (modes.length === 0 || weak !== undefined) {
+        const found = weak === undefined ? 'no sslmode' : SSL_MODES.includes(weak) ? `sslmode=${weak}` : 'an unknown sslmode';
         out.push(problem(`must require TLS (Neon refuses plain connections); it has ${found}`, 'add sslmode=require to the query string: ...?sslmode=require'));
       }
       break;
@@ -235,9 +256,7 @@ export function validateValue(entry: SecretEntry, value: string, where?: string)
       if (value.length < 32) out.push(problem(`is ${value.length} characters; it needs at least 32`, 'generate one: openssl rand -base64 32'));
       break;
     case 'OPENAI_API_KEY':
-      if (!/^sk-[A-Za-z0-9_-]{20,}$/.test(value)) {
-        out.push(problem('does not look like an OpenAI API key (sk- followed by at least 20 letters, digits, - or _)', 'copy the key again from https://platform.openai.com/api-keys (project keys start with sk-proj-)'));
-      }
+      out.push(...openAiKeyProblems(value).map((p) => problem(p, 'copy a project key (sk-proj-...) or a service account key (sk-svcacct-...) again from https://platform.openai.com/api-keys')));
       break;
     case 'REDPANDA_BOOTSTRAP_SERVERS': {
       const parts = value.split(',');
@@ -380,7 +399,7 @@ export function describeActions(plan: SecretsPlan): string[] {
 export async function applySecretsPlan(ctx: ScriptContext, plan: SecretsPlan, options: { restart: boolean }): Promise<SyncReport> {
   const { runner, log } = ctx;
   const ns = plan.namespace;
-  const report: SyncReport = { plan, changed: plan.changed, restarted: [], notDeployed: [], dryRun: runner.dryRun };
+  const report: SyncReport = { plan, changed: plan.changed, restarted: [], notDeployed: [] };
   if (plan.manifests.length === 0) {
     log.skip('apply Secrets', 'every Secret already holds these values');
     return report;
@@ -406,7 +425,16 @@ export async function applySecretsPlan(ctx: ScriptContext, plan: SecretsPlan, op
         log.info(`  deployment/${name} is not deployed in ${ns} yet; it will read the new values when it starts`);
       }
     }
-    for (const name of present) await runner.run('kubectl', ['rollout', 'restart', `deployment/${name}`, '-n', ns], { attempts: 2 });
+    for (const name of present) {
+      const r = await runner.run('kubectl', ['rollout', 'restart', `deployment/${name}`, '-n', ns], { attempts: 2, allowFailure: true });
+      // The values are applied now, so a re-run finds nothing changed and restarts nothing: say what to run.
+      if (r.exitCode !== 0) {
+        throw new OpsError(`could not restart deployment/${name} after the Secrets changed: ${ctx.redactor.redact(r.stderr.trim()) || `exit ${r.exitCode}`}`, {
+          hint: `the new values are applied, but ${present.join(', ')} may still run with the old ones; once the cause is fixed, restart by hand: ${present.map((d) => `kubectl rollout restart deployment/${d} -n ${ns}`).join('; ')}`,
+          exitCode: ExitCode.failed,
+        });
+      }
+    }
     report.restarted = present;
     if (runner.dryRun) return;
     const seconds = ctx.env.timeouts.rolloutSeconds;
@@ -428,26 +456,21 @@ export async function applySecretsPlan(ctx: ScriptContext, plan: SecretsPlan, op
   return report;
 }
 
-/** Plan + apply with injectable sources; the entry script and syncSecrets both use it. */
-export async function syncSecretsWith(ctx: ScriptContext, options: { envFile: string; restart: boolean }, deps: SecretsDeps = {}): Promise<SyncReport> {
+/**
+ * Creates or updates the catalog's Secrets from the sources and restarts the consumers of changed
+ * values (unless restart is false). For deploy.mts: no confirmation prompt (the caller asked).
+ * deps injects the Key Vault client (tests pass a double).
+ */
+export async function syncSecrets(ctx: ScriptContext, options: { envFile: string; restart: boolean }, deps: SecretsDeps = {}): Promise<SyncReport> {
   const plan = await planSecrets(ctx, { envFile: options.envFile }, deps);
   for (const l of describeActions(plan)) ctx.log.info(l);
   return applySecretsPlan(ctx, plan, { restart: options.restart });
 }
 
 /**
- * Creates or updates the catalog's Secrets from the sources and restarts the consumers of changed
- * values (unless restart is false). For deploy.mts: no confirmation prompt (the caller asked).
- */
-export async function syncSecrets(ctx: ScriptContext, options: { envFile: string; restart: boolean }): Promise<{ changed: string[]; restarted: string[] }> {
-  const r = await syncSecretsWith(ctx, options);
-  return { changed: r.changed, restarted: r.restarted };
-}
-
-/**
  * Removes the catalog's variables from this process's environment, so no child process (kubectl,
- * az) inherits a secret: an operator may have exported one, and Node 20 itself scans --env-file
- * anywhere on its command line.
+ * az) inherits a secret an operator exported (or a CI job set) by habit: the sources are the
+ * dotenv file and Key Vault only.
  */
 export function dropSecretsFromProcessEnv(redactor: Redactor, env: NodeJS.ProcessEnv = process.env): string[] {
   const dropped = SECRET_CATALOG.map((e) => e.envVar).filter((k) => env[k] !== undefined);

@@ -12,7 +12,7 @@ import type { ScriptContext } from '../../scripts/lib/main.ts';
 import { Redactor } from '../../scripts/lib/redact.ts';
 import { Runner } from '../../scripts/lib/runner.ts';
 import { FakeWorld } from './harness.ts';
-import type { Scenario } from './harness.ts';
+import type { RunOptions, RunResult, Scenario } from './harness.ts';
 import { repoRoot } from './tools.ts';
 
 export type Values = Record<string, string>;
@@ -21,7 +21,7 @@ export type Values = Record<string, string>;
 export function goodValues(tag = 'a'): Values {
   return {
     DATABASE_URL: `postgresql://todo_owner:pw${tag}Q7x@ep-cool-${tag}.eastus2.azure.neon.tech/todo?sslmode=require`,
-    OPENAI_API_KEY: `sk-proj-${tag}bcdefghijklmnopqrstuvwxyz0123456789`,
+    OPENAI_API_KEY: `sk-proj-${tag}Bq7xK2mN9pLw4Rt8Vz1Yc6Hd3Jf5T3BlbkFJs0Ga9Ue2Wi7`,
     BETTER_AUTH_SECRET: `auth-${tag}-0123456789abcdefghijklmnopqrstuvwxyz`,
     REDPANDA_BOOTSTRAP_SERVERS: `seed-${tag}1.cloud.redpanda.com:9092,seed-${tag}2.cloud.redpanda.com:9092`,
     REDPANDA_SASL_USERNAME: `svc-user-${tag}`,
@@ -47,6 +47,16 @@ export const deployments = [
 /** A minikube cluster (environments/local.yaml) with the chart's deployments running. */
 export function localWorld(extra: Partial<Scenario> = {}, objects: unknown[] = []): FakeWorld {
   return new FakeWorld({ kube: { context: 'minikube', objects: [...deployments, ...objects] }, ...extra });
+}
+
+/**
+ * Runs secrets.mts in real time (time scale 1). The script never sleeps or polls, so compressing
+ * time gains nothing; at the harness's default 0.001 every fake CLI call (100-400 real ms, more on
+ * a busy CI machine) costs minutes of simulated time, and the 60 s command and 180 s rollout
+ * timeouts shrink to their one-real-second floor and expire under load.
+ */
+export function runSecrets(world: FakeWorld, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return world.run('secrets', args, { timeScale: 1, ...opts });
 }
 
 /** A Secret object as the cluster would hold it. */
@@ -82,10 +92,11 @@ export function productionWithVault(vault: string): string {
 
 const testSpec: ScriptSpec = { name: 'secrets', summary: 'test', flags: [] };
 
-/** An in-process ScriptContext over the fakes (call world.activate() first); output is captured. */
+/** An in-process ScriptContext over the fakes (call world.activate({ timeScale: 1 }) first); output is captured. */
 export function makeContext(envFile: string, opts: { dryRun?: boolean; verbose?: boolean } = {}): { ctx: ScriptContext; output: () => string } {
   const redactor = new Redactor();
-  const clock = createClock(0.001);
+  // Real time, for the reason given at runSecrets.
+  const clock = createClock(1);
   const lines: string[] = [];
   const log = new Logger({ script: 'secrets', json: false, verbose: opts.verbose ?? false, redactor, clock, interactive: false, out: (t) => lines.push(t), err: (t) => lines.push(t) });
   const env = loadEnvironment(repoRoot, envFile);
