@@ -60,6 +60,12 @@ test('wrong kube context: exit 3 with get-credentials as the fix', async () => {
   assert.match(r.stdout, /FAILED kube context is hackathon-todo-prod: current context is "minikube"\n +fix: az aks get-credentials --resource-group hackathon-todo-rg --name hackathon-todo-prod/);
 });
 
+test('an unreadable kubeconfig is reported as such, not as "no context set"', async () => {
+  const r = await prodWorld().on('kubectl', ['config', 'current-context'], { stderr: 'error: open /home/u/.kube/config: permission denied', exit: 1 }).run('doctor', ['--env', 'production']);
+  assert.is(r.code, 3);
+  assert.match(r.stdout, /FAILED kube context is hackathon-todo-prod: kubectl config current-context failed: error: open \/home\/u\/\.kube\/config: permission denied/);
+});
+
 test('missing kubelogin (local accounts disabled) and an old helm are required failures', async () => {
   const r = await prodWorld({ helm: { version: 'v3.14.4' } }).run('doctor', ['--env', 'production'], { missing: ['kubelogin'] });
   assert.is(r.code, 3);

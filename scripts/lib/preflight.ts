@@ -198,7 +198,12 @@ export async function checkKubeContext(runner: Runner, env: LoadedEnvironment): 
     ? `az aks get-credentials --resource-group ${env.azure.resourceGroup} --name ${env.azure.cluster}   (or: kubectl config use-context ${env.kube.context})`
     : `kubectl config use-context ${env.kube.context}`;
   if (r.exitCode !== 0 || !current) {
-    return { name: `kube context is ${env.kube.context}`, ok: false, required: true, detail: 'no current kube context is set', fix };
+    const detail = r.timedOut
+      ? 'kubectl config current-context did not answer in time'
+      : /current-context is not set/.test(r.stderr) || (r.exitCode === 0 && !current)
+        ? 'no current kube context is set'
+        : `kubectl config current-context failed: ${r.stderr.trim().split('\n')[0] ?? `exit ${r.exitCode}`}`;
+    return { name: `kube context is ${env.kube.context}`, ok: false, required: true, detail, fix };
   }
   const ok = current === env.kube.context;
   return { name: `kube context is ${env.kube.context}`, ok, required: true, detail: ok ? current : `current context is "${current}"`, fix: ok ? undefined : fix };
