@@ -3,9 +3,7 @@
 // -> smoke -> automatic rollback to the newest good revision on failure. The flow is in lib/release.ts.
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
-import { parseDuration } from './lib/clock.ts';
-import { usageError } from './lib/errors.ts';
-import { deployRelease } from './lib/release.ts';
+import { deployRelease, rolloutTimeoutFlag } from './lib/release.ts';
 
 export const spec: ScriptSpec = {
   name: 'deploy',
@@ -34,12 +32,7 @@ export const spec: ScriptSpec = {
 
 await runMain(spec, async (ctx) => {
   const { flags } = ctx;
-  const timeout = flags.string('timeout');
-  let rolloutTimeoutMs: number | undefined;
-  if (timeout !== undefined) {
-    rolloutTimeoutMs = parseDuration(timeout);
-    if (!rolloutTimeoutMs || rolloutTimeoutMs <= 0) throw usageError(`--timeout needs a duration such as 300s or 5m (got "${timeout}")`, 'e.g. --timeout 5m');
-  }
+  const rolloutTimeoutMs = rolloutTimeoutFlag(flags);
   const tag = flags.string('tag');
   const envFile = flags.string('env-file');
   return deployRelease(ctx, {

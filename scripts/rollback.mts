@@ -3,9 +3,7 @@
 // current one, then watch the rollout and run smoke, exactly as a failed deploy does. lib/release.ts.
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
-import { parseDuration } from './lib/clock.ts';
-import { usageError } from './lib/errors.ts';
-import { rollbackRelease } from './lib/release.ts';
+import { rollbackRelease, rolloutTimeoutFlag } from './lib/release.ts';
 
 export const spec: ScriptSpec = {
   name: 'rollback',
@@ -32,12 +30,7 @@ export const spec: ScriptSpec = {
 
 await runMain(spec, async (ctx) => {
   const { flags } = ctx;
-  const timeout = flags.string('timeout');
-  let rolloutTimeoutMs: number | undefined;
-  if (timeout !== undefined) {
-    rolloutTimeoutMs = parseDuration(timeout);
-    if (!rolloutTimeoutMs || rolloutTimeoutMs <= 0) throw usageError(`--timeout needs a duration such as 300s or 5m (got "${timeout}")`, 'e.g. --timeout 5m');
-  }
+  const rolloutTimeoutMs = rolloutTimeoutFlag(flags);
   const to = flags.number('to');
   return rollbackRelease(ctx, {
     force: flags.boolean('force'),

@@ -18,17 +18,24 @@ import type { ReleaseState } from './support/release.ts';
 
 let app: AppServer;
 let envFile: string;
+/** The same, with a 2 s smoke deadline, for the tests where smoke fails until it gives up. */
+let shortSmokeEnvFile: string;
 
 test.before(async () => {
   app = await startAppServer();
   envFile = productionEnvFile(app.url);
+  shortSmokeEnvFile = productionEnvFile(app.url, (d) => { d.timeouts.smokeSeconds = 2; });
 });
 test.after(async () => { await app.close(); });
 test.before.each(() => { app.setMode('healthy'); });
 
-const SCALE = 0.01;
-const deploy = (w: FakeWorld, extra: string[] = [], env: Record<string, string> = {}): Promise<RunResult> =>
-  w.run('deploy', ['--env', envFile, '--tag', TAG, '--yes', ...extra], { timeScale: SCALE, env, killAfterMs: 90_000 });
+// Real time (scale 1). Every timeline here is decided on the first poll after a Helm event and every
+// smoke passes at once, so nothing sleeps; scaled time would only shrink the scripts' own timeouts
+// (a 20 s version check is a 1 s floor at 0.01) below what a fake call costs on a busy 2-core machine.
+// Where a deadline has to pass (smoke failing), the environment file shortens it instead.
+const SCALE = 1;
+const deploy = (w: FakeWorld, extra: string[] = [], env: Record<string, string> = {}, file = envFile): Promise<RunResult> =>
+  w.run('deploy', ['--env', file, '--tag', TAG, '--yes', ...extra], { timeScale: SCALE, env, killAfterMs: 90_000 });
 
 const mutating = (calls: Call[]) => calls.filter((c) => classifyMutating(c.tool, c.args));
 const helmCalls = (calls: Call[], verb: string) => calls.filter((c) => c.tool === 'helm' && c.args[0] === verb);
@@ -157,7 +164,7 @@ test('smoke failure after a good rollout: rolled back to revision 2, smoke green
   addWatch(w, 'upgrade', [{ at: 0, state: HEALTHY_NEW }]);
   addWatch(w, 'rollback', [{ at: 0, state: ROLLED_BACK }]);
   app.setMode('unhealthy');
-  const running = deploy(w);
+  const running = deploy(w, [], {}, shortSmokeEnvFile);
   // The fixture app plays the new revision: unhealthy until the rollback is issued.
   const started = Date.now();
   while (!w.calls.some((c) => c.tool === 'helm' && c.args[0] === 'rollback') && Date.now() - started < 60_000) await new Promise((d) => setTimeout(d, 10));
@@ -221,6 +228,34 @@ test('pending-install lock of a first install (stale): uninstalled, then install
   assert.match(r.output, /the first install \(revision 1\) is stuck in pending-install and never served traffic/);
   assert.equal(mutating(r.calls).map((c) => c.args.slice(0, 2).join(' ')), [`uninstall ${REL}`, 'upgrade --install']);
   assert.match(r.stdout, /deployed hackathon-todo revision 1 to production/);
+});
+
+test('helm upgrade interrupted (killed mid-upgrade, its revision left pending-upgrade): rolled back to the last good revision, which clears the lock; exit 4', async () => {
+  const w = existing({ upgrades: [{ status: 'pending-upgrade', error: 'context canceled' }] });
+  addWatch(w, 'rollback', [{ at: 0, state: ROLLED_BACK }]);
+  const r = await deploy(w);
+  assert.is(r.code, 4, r.output);
+  assert.match(r.stdout, /deploy of hackathon-todo revision 3 failed \(helm upgrade failed: Error: context canceled\); rolled back to revision 2 \(now revision 4\)/);
+  assert.equal(mutating(r.calls).map((c) => c.args.slice(0, 3).join(' ')), [`upgrade --install ${REL}`, `rollback ${REL} 2`]);
+  assert.equal(w.state().helm!.releases[REL]!.history.map((h) => `${h.revision}:${h.status}`), ['1:superseded', '2:superseded', '3:pending-upgrade', '4:deployed']);
+});
+
+test('pending-upgrade recovered, then helm upgrade refuses before recording a revision: the recovery revision is not mistaken for a failed deploy; exit 1, no second rollback', async () => {
+  const w = existing({}, ['superseded', 'deployed', 'pending-upgrade']);
+  w.on('helm', ['upgrade'], { stderr: 'Error: UPGRADE FAILED: template: hackathon-todo/templates/backend-deployment.yaml:31:20: executing "hackathon-todo/templates/backend-deployment.yaml" at <.Values.backend.port>: nil pointer evaluating interface {}.port', exit: 1 });
+  const r = await deploy(w);
+  assert.is(r.code, 1, r.output);
+  assert.match(r.stderr, /error: helm upgrade failed before changing anything: Error: UPGRADE FAILED: template:/);
+  assert.equal(mutating(r.calls).map((c) => c.args.slice(0, 3).join(' ')), [`rollback ${REL} 2`, `upgrade --install ${REL}`]);
+});
+
+test('pending-install of a first install uninstalled, then the fresh install fails in Helm: reported as a failed first install (left in place), exit 1', async () => {
+  const w = seedHistory(productionWorld({ upgrades: [{ status: 'failed', error: 'context deadline exceeded' }] }), ['pending-install']);
+  const r = await deploy(w);
+  assert.is(r.code, 1, r.output);
+  assert.match(r.stderr, /error: deploy of hackathon-todo revision 1 failed: helm upgrade failed: Error: context deadline exceeded\. this was the first install/);
+  assert.equal(mutating(r.calls).map((c) => c.args.slice(0, 2).join(' ')), [`uninstall ${REL}`, 'upgrade --install']);
+  assert.equal(w.state().helm!.releases[REL]!.history.map((h) => `${h.revision}:${h.status}`), ['1:failed']);
 });
 
 test('pending lock younger than the Helm timeout: stops with the command to check, changes nothing, exit 1', async () => {

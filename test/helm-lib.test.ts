@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  currentRevision, formatHistoryTable, helmErrorSummary, isLockError, isReleaseNotFound, isSupportedHelm, parseHelmVersion, parseHistory,
-  parseStatus, parseUpgradeRevision, pickRollbackRevision, planPendingRecovery, readHistory, readStatus, rollbackArgs, templateArgs, upgradeArgs,
+  currentRevision, formatHistoryTable, helmCallFailure, helmErrorSummary, isLockError, isReleaseNotFound, isSupportedHelm, parseHelmVersion, parseHistory,
+  parseStatus, parseUpgradeRevision, pickRollbackRevision, planPendingRecovery, readHistory, readStatus, rollbackArgs, rollbackTarget, templateArgs, upgradeArgs,
 } from '../scripts/lib/helm.ts';
 import type { HelmRevision } from '../scripts/lib/helm.ts';
 import { OpsError } from '../scripts/lib/errors.ts';
@@ -20,8 +20,8 @@ const HISTORY_JSON = '[{"revision":1,"updated":"2025-05-01T10:00:00.123456789Z",
 const STATUS_V3 = '{"name":"orders","info":{"first_deployed":"2025-05-01T10:00:00.1Z","last_deployed":"2025-05-02T09:00:00.5Z","deleted":"","description":"Upgrade complete","status":"deployed","notes":"…"},"config":{"image":{"tag":"1.4.2"}},"manifest":"---\\n# Source: …","version":2,"namespace":"shop"}\n';
 const STATUS_V4 = '{"name":"orders","info":{"first_deployed":"2025-05-01T10:00:00.1Z","last_deployed":"2025-05-02T09:00:00.5Z","description":"Upgrade complete","status":"deployed"},"config":{},"manifest":"","version":2,"namespace":"shop","apply_method":"ssa"}\n';
 
-function rev(revision: number, status: HelmRevision['status'], updated = '2026-11-20T09:00:00.000000000Z'): HelmRevision {
-  return { revision, status, updated, chart: 'hackathon-todo-0.1.0', appVersion: '0.1.0', description: status === 'failed' ? 'Upgrade "hackathon-todo" failed: x' : 'Upgrade complete' };
+function rev(revision: number, status: HelmRevision['status'], updated = '2026-11-20T09:00:00.000000000Z', description?: string): HelmRevision {
+  return { revision, status, updated, chart: 'hackathon-todo-0.1.0', appVersion: '0.1.0', description: description ?? (status === 'failed' ? 'Upgrade "hackathon-todo" failed: x' : 'Upgrade complete') };
 }
 
 test('parseHistory: Helm golden JSON into typed revisions, oldest first; an unknown status is an error', () => {
@@ -70,6 +70,18 @@ test('pickRollbackRevision: newest deployed/superseded before the current one, s
   assert.is(currentRevision(h)?.revision, 4);
 });
 
+test('pickRollbackRevision: after a rollback, skips the superseded revision it moved away from and the one already running', () => {
+  // Without --wait, Helm recorded the crash-looping upgrade 3 as deployed; the deploy's rollback (4) superseded it.
+  const h = [rev(1, 'superseded', undefined, 'Install complete'), rev(2, 'superseded'), rev(3, 'superseded'), rev(4, 'deployed', undefined, 'Rollback to 2')];
+  assert.is(rollbackTarget(h[3]), 2);
+  assert.is(rollbackTarget(h[2]), undefined);
+  assert.is(pickRollbackRevision(h, 4)?.revision, 1, 'not 3 (rolled back from), not 2 (what 4 runs)');
+  // A later deploy that fails goes back to the rollback revision itself: it runs the good manifest.
+  assert.is(pickRollbackRevision([...h, rev(5, 'deployed')], 5)?.revision, 4);
+  // Chains of rollbacks resolve to the original revision.
+  assert.is(pickRollbackRevision([...h, rev(5, 'superseded'), rev(6, 'deployed', undefined, 'Rollback to 4')], 6)?.revision, 1);
+});
+
 test('planPendingRecovery: rollback past a stale pending-upgrade, uninstall a stuck first install, stop on a fresh lock', () => {
   const ctx = { release: 'hackathon-todo', namespace: 'default', nowMs: Date.parse('2026-11-25T12:00:00Z'), liveWindowMs: 600_000 };
   assert.equal(planPendingRecovery([rev(1, 'deployed')], ctx), { action: 'none' });
@@ -86,6 +98,11 @@ test('planPendingRecovery: rollback past a stale pending-upgrade, uninstall a st
   const noGood = planPendingRecovery([rev(1, 'failed'), rev(2, 'pending-upgrade')], ctx);
   assert.is(noGood.action, 'stop');
   if (noGood.action === 'stop') assert.match(noGood.command, /^helm uninstall hackathon-todo -n default/);
+
+  // Written by a runner whose clock is ahead of ours: as recent as can be, never "stale".
+  const ahead = planPendingRecovery([rev(1, 'deployed'), rev(2, 'pending-upgrade', '2026-11-25T12:00:30.000000000Z')], ctx);
+  assert.is(ahead.action, 'stop');
+  if (ahead.action === 'stop') assert.match(ahead.reason, /ahead of this machine's clock: another deploy may still be running/);
 
   // Two minutes old, with a 10 minute Helm timeout: another deploy may still hold the lock.
   const fresh = planPendingRecovery([rev(1, 'deployed'), rev(2, 'pending-upgrade', '2026-11-25T11:58:00.123456789Z')], ctx);
@@ -121,6 +138,9 @@ test('upgrade output and errors: REVISION on 3 and 4 (4 adds DESCRIPTION), lock 
   assert.is(parseUpgradeRevision('nothing'), undefined);
   assert.ok(isLockError('Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress'));
   assert.ok(isReleaseNotFound('Error: release: not found'));
+  // Stopped by the runner's timeout: say so, instead of "(no error output)".
+  assert.is(helmCallFailure({ stderr: '', timedOut: true, durationMs: 660_000 }), 'helm did not finish within 11m0s and was stopped');
+  assert.is(helmCallFailure({ stderr: 'Error: release: not found\n', timedOut: false, durationMs: 10 }), 'Error: release: not found');
   assert.is(
     helmErrorSummary('Error: UPGRADE FAILED: resource not ready, name: orders, kind: Deployment, status: InProgress\ncontext deadline exceeded\n'),
     'Error: UPGRADE FAILED: resource not ready, name: orders, kind: Deployment, status: InProgress; context deadline exceeded',
@@ -142,7 +162,8 @@ for (const version of ['v3.17.3', 'v4.1.4']) {
     const restore = world.activate();
     try {
       const redactor = new Redactor();
-      const clock = createClock(0.001);
+      // Real time: nothing sleeps here, and a scaled clock would shrink the runner's timeout to a 1 s floor.
+      const clock = createClock(1);
       const log = new Logger({ script: 't', json: false, verbose: false, redactor, clock, interactive: false, out: () => undefined, err: () => undefined });
       const runner = new Runner({ dryRun: false, redactor, logger: log, clock, defaultTimeoutMs: 600_000 });
       const h = await readHistory(runner, 'hackathon-todo', 'default');

@@ -11,16 +11,21 @@ import { addWatch, OLD_TAG, productionEnvFile, productionWorld, REL, ROLLED_BACK
 
 let app: AppServer;
 let envFile: string;
+/** The same, with a 2 s smoke deadline, for the tests where smoke fails until it gives up. */
+let shortSmokeEnvFile: string;
 test.before(async () => {
   app = await startAppServer();
   envFile = productionEnvFile(app.url);
+  shortSmokeEnvFile = productionEnvFile(app.url, (d) => { d.timeouts.smokeSeconds = 2; });
 });
 test.after(async () => { await app.close(); });
 test.before.each(() => { app.setMode('healthy'); });
 
-const SCALE = 0.01;
-const rollback = (w: FakeWorld, extra: string[] = ['--yes']): Promise<RunResult> =>
-  w.run('rollback', ['--env', envFile, ...extra], { timeScale: SCALE, killAfterMs: 90_000 });
+// Real time (scale 1), as in deploy.test.ts: nothing here waits except a failing smoke, whose deadline
+// the environment file shortens; scaled time would shrink the 20 s tool-version timeout to a 1 s floor.
+const SCALE = 1;
+const rollback = (w: FakeWorld, extra: string[] = ['--yes'], file = envFile): Promise<RunResult> =>
+  w.run('rollback', ['--env', file, ...extra], { timeScale: SCALE, killAfterMs: 90_000 });
 const mutating = (calls: Call[]) => calls.filter((c) => classifyMutating(c.tool, c.args));
 const rollbacks = (calls: Call[]) => calls.filter((c) => c.tool === 'helm' && c.args[0] === 'rollback').map((c) => c.args.slice(0, 3).join(' '));
 
@@ -50,6 +55,17 @@ test('default target skips a failed revision (not current-1)', async () => {
   const r = await rollback(w);
   assert.is(r.code, 0, r.output);
   assert.equal(rollbacks(r.calls), [`rollback ${REL} 1`]);
+});
+
+test('after an automatic rollback, the default target is neither the broken revision it left (superseded) nor the one running again', async () => {
+  // 3 crash-looped (Helm, without --wait, recorded it deployed); the deploy rolled back to 2, creating 4.
+  const w = productionWorld();
+  w.seedRelease(REL, [{ status: 'superseded' }, { status: 'superseded' }, { status: 'superseded' }, { status: 'deployed', description: 'Rollback to 2' }]);
+  addWatch(w, 'rollback', [{ at: 0, state: ROLLED_BACK }]);
+  const r = await rollback(w);
+  assert.is(r.code, 0, r.output);
+  assert.equal(rollbacks(r.calls), [`rollback ${REL} 1`]);
+  assert.match(r.stdout, /1 \(target\) /);
 });
 
 test('--to REV rolls back to that revision', async () => {
@@ -109,7 +125,7 @@ test('the rolled-back revision crash-loops too: the watcher fails it, exit 1 nam
 test('smoke still failing after the rollback: exit 1 naming the failed check', async () => {
   const w = addWatch(world(['superseded', 'superseded', 'deployed']), 'rollback', [{ at: 0, state: ROLLED_BACK }]);
   app.setMode('error500');
-  const r = await rollback(w);
+  const r = await rollback(w, ['--yes'], shortSmokeEnvFile);
   assert.is(r.code, 1, r.output);
   assert.match(r.stdout, /rollback of hackathon-todo to revision 2 did not restore service: smoke: .*\(failed: frontend, health, chat\)/);
 });

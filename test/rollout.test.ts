@@ -103,22 +103,28 @@ test('waitForRollout: fails on the first poll that sees CrashLoopBackOff, names 
   assert.equal(logs[0]?.args, ['logs', 'todo-backend-new5d8f7c9-x7k2p', '-c', 'backend', '-n', 'default', '--tail=20', '--previous']);
 });
 
-test('waitForRollout: waits through progress (unobserved, then old pods terminating) and succeeds once every Deployment is rolled out', async () => {
+test('waitForRollout: waits through progress (spec not yet observed, then replicas still updating) and succeeds once every Deployment is rolled out', async () => {
+  // One state per poll, not per simulated second: a poll costs 100-400 real ms on a busy machine
+  // (tens of simulated seconds at this scale), so a time-keyed timeline could skip the middle states.
   const world = new FakeWorld();
-  world.scenario.rules.push(...plainRules([
-    { at: 0, state: { ...HEALTHY_NEW, unobserved: true } },
-    { at: 40, state: { ...HEALTHY_NEW, frontend: { ready: false } } },
-    { at: 80, state: HEALTHY_NEW },
-  ]));
-  const w = watcher(world, 300_000);
+  world.scenario.rules.push(...pollSequence([{ ...HEALTHY_NEW, unobserved: true }, { ...HEALTHY_NEW, frontend: { ready: false } }, HEALTHY_NEW]));
+  const w = watcher(world, 3_600_000);
   try {
     const r = await w.run();
     assert.ok(r.ok, w.lines.join(''));
-    assert.ok(r.polls >= 2, `polled ${r.polls} times`);
-    assert.match(w.lines.join(''), /waiting: /);
-    assert.match(w.lines.join(''), /rolled out: todo-backend 2\/2, todo-frontend 2\/2/);
+    assert.is(r.polls, 3);
+    const out = w.lines.join('');
+    const unobserved = out.indexOf('waiting: todo-backend: waiting for the deployment spec update to be observed');
+    const updating = out.indexOf('waiting: todo-frontend: 1 out of 2 new replicas have been updated');
+    const done = out.indexOf('rolled out: todo-backend 2/2, todo-frontend 2/2');
+    assert.ok(unobserved >= 0 && updating > unobserved && done > updating, out);
   } finally { w.restore(); }
 });
+
+/** The watch rules answering poll 1 with states[0], poll 2 with states[1], …, and every later poll with the last. */
+function pollSequence(states: ReleaseState[]) {
+  return states.flatMap((state, i) => plainRules([{ at: 0, state }]).map((r) => (i < states.length - 1 ? { ...r, times: 1 } : r)));
+}
 
 test('waitForRollout: ProgressDeadlineExceeded fails it; a rollout that never finishes gives up at the timeout', async () => {
   const dl = new FakeWorld();

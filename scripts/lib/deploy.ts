@@ -12,7 +12,7 @@ import type { Redactor } from './redact.ts';
 import type { Runner } from './runner.ts';
 import { formatCommand } from './runner.ts';
 import type { HelmRevision, ImageRef, UpgradeArgs } from './helm.ts';
-import { helmErrorSummary, historyArgs, readStatus, rollbackArgs, upgradeArgs as upgradeArgsFor } from './helm.ts';
+import { helmCallFailure, historyArgs, readStatus, rollbackArgs, upgradeArgs as upgradeArgsFor } from './helm.ts';
 import type { RolloutResult } from './rollout.ts';
 import { waitForRollout } from './rollout.ts';
 import { KEYS_TEMPLATE } from './secrets.ts';
@@ -358,7 +358,7 @@ export async function rollBackTo(ctx: VerifyContext, target: HelmRevision, o: Ve
   const rel = env.release.name;
   const r = await checkedStep(log, `helm rollback to revision ${target.revision}`, async () => {
     const res = await runner.run('helm', rollbackArgs(rel, ns, target.revision, env.timeouts.helmSeconds), { allowFailure: true, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000, attempts: 1 });
-    return { ok: res.exitCode === 0, value: res, failure: `helm rollback ${rel} ${target.revision} failed: ${helmErrorSummary(res.stderr)}` };
+    return { ok: res.exitCode === 0, value: res, failure: `helm rollback ${rel} ${target.revision} failed: ${helmCallFailure(res)}` };
   });
   if (!r.ok) return { ok: false, target, images: {}, failure: r.failure ?? 'helm rollback failed' };
   if (runner.dryRun) return { ok: true, target, images: {} };

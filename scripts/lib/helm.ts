@@ -16,7 +16,8 @@
 // - Helm 4 may apply server-side (`apply_method: ssa` in `status -o json`) and omits zero times
 //   (`deleted`) there; the parser tolerates both.
 import { OpsError, ExitCode } from './errors.ts';
-import type { Runner } from './runner.ts';
+import { formatDuration } from './clock.ts';
+import type { Runner, RunResult } from './runner.ts';
 
 export const HELM_STATUSES = [
   'unknown', 'deployed', 'uninstalled', 'superseded', 'failed', 'uninstalling', 'pending-install', 'pending-upgrade', 'pending-rollback',
@@ -140,12 +141,36 @@ export function currentRevision(history: readonly HelmRevision[]): HelmRevision 
 /**
  * The revision to roll back to: the newest `deployed` or `superseded` revision older than
  * `current`. Never current-1 by arithmetic: that one may have failed too, or may be missing
- * from a history trimmed by `--history-max`.
+ * from a history trimmed by `--history-max`. Two kinds of superseded revision are skipped: one a
+ * rollback moved away from (a broken upgrade that Helm, without --wait, recorded as deployed),
+ * and one that runs what `current` runs already (current is "Rollback to N": N changes nothing).
  */
 export function pickRollbackRevision(history: readonly HelmRevision[], current: number): HelmRevision | undefined {
+  const byRevision = new Map(history.map((h) => [h.revision, h]));
+  // A rollback revision runs the manifest of the revision it names: follow "Rollback to N" to the original.
+  const origin = (revision: number): number => {
+    const seen = new Set<number>();
+    let r = revision;
+    for (;;) {
+      const to = rollbackTarget(byRevision.get(r));
+      if (to === undefined || seen.has(r)) return r;
+      seen.add(r);
+      r = to;
+    }
+  };
+  // Without --wait Helm records a crash-looping upgrade as deployed, then superseded: the revision
+  // a rollback moved away from (the one right before each "Rollback to N") is not a good target.
+  const abandoned = new Set(history.filter((h) => rollbackTarget(h) !== undefined).map((h) => h.revision - 1));
+  const running = origin(current);
   return [...history]
-    .filter((h) => h.revision < current && GOOD_STATUSES.has(h.status))
+    .filter((h) => h.revision < current && GOOD_STATUSES.has(h.status) && !abandoned.has(h.revision) && origin(h.revision) !== running)
     .sort((a, b) => b.revision - a.revision)[0];
+}
+
+/** N of a revision Helm created with `helm rollback REL N` (description "Rollback to N"). */
+export function rollbackTarget(h: HelmRevision | undefined): number | undefined {
+  const m = h ? /^Rollback to (\d+)$/.exec(h.description) : null;
+  return m ? Number(m[1]) : undefined;
 }
 
 export type PendingRecovery =
@@ -177,7 +202,17 @@ export function planPendingRecovery(history: readonly HelmRevision[], ctx: Pendi
   const ns = `-n ${ctx.namespace}`;
   const updatedMs = Date.parse(latest.updated.replace(/\.(\d{3})\d*Z$/, '.$1Z'));
   const ageMs = Number.isFinite(updatedMs) ? ctx.nowMs - updatedMs : Number.POSITIVE_INFINITY;
-  if (ageMs >= 0 && ageMs < ctx.liveWindowMs) {
+  // A time ahead of ours (another runner's clock, which wrote it, is ahead) counts as recent too:
+  // taking it for a stale lock would roll back or uninstall under a Helm call that is still running.
+  if (ageMs < 0) {
+    return {
+      action: 'stop',
+      pending: latest,
+      reason: `revision ${latest.revision} is ${latest.status} since ${latest.updated}, which is ahead of this machine's clock: another deploy may still be running`,
+      command: `helm history ${ctx.release} ${ns}   (wait for it to finish; if nothing is running, check this machine's clock, then re-run this deploy)`,
+    };
+  }
+  if (ageMs < ctx.liveWindowMs) {
     return {
       action: 'stop',
       pending: latest,
@@ -215,6 +250,13 @@ export function isReleaseNotFound(stderr: string): boolean {
 export function parseUpgradeRevision(stdout: string): number | undefined {
   const m = /^REVISION:\s*(\d+)\s*$/m.exec(stdout);
   return m ? Number(m[1]) : undefined;
+}
+
+/** Why a helm call failed: Helm's error, or that the runner stopped it at its timeout (no Helm error then). */
+export function helmCallFailure(r: Pick<RunResult, 'stderr' | 'timedOut' | 'durationMs'>): string {
+  if (!r.timedOut) return helmErrorSummary(r.stderr);
+  const said = r.stderr.trim() ? `; ${helmErrorSummary(r.stderr)}` : '';
+  return `helm did not finish within ${formatDuration(r.durationMs)} and was stopped${said}`;
 }
 
 /**
@@ -281,7 +323,7 @@ export async function readHistory(runner: Runner, release: string, namespace: st
   const r = await runner.run('helm', historyArgs(release, namespace), { allowFailure: true, mutating: false });
   if (r.exitCode !== 0) {
     if (isReleaseNotFound(r.stderr)) return [];
-    throw new OpsError(`helm history ${release} -n ${namespace} failed: ${helmErrorSummary(r.stderr)}`, {
+    throw new OpsError(`helm history ${release} -n ${namespace} failed: ${helmCallFailure(r)}`, {
       hint: 'check cluster access: kubectl get ns (npx zx scripts/doctor.mts)',
     });
   }
@@ -292,7 +334,7 @@ export async function readStatus(runner: Runner, release: string, namespace: str
   const r = await runner.run('helm', ['status', release, '-n', namespace, '-o', 'json'], { allowFailure: true, mutating: false });
   if (r.exitCode !== 0) {
     if (isReleaseNotFound(r.stderr)) return undefined;
-    throw new OpsError(`helm status ${release} failed: ${helmErrorSummary(r.stderr)}`);
+    throw new OpsError(`helm status ${release} failed: ${helmCallFailure(r)}`);
   }
   return parseStatus(r.stdout);
 }

@@ -3,7 +3,8 @@
 // (history -> target -> helm rollback -> the same watch and smoke). The entry scripts only parse
 // flags and call these.
 import type { ScriptContext, Outcome } from './main.ts';
-import { formatDuration } from './clock.ts';
+import { formatDuration, parseDuration } from './clock.ts';
+import type { ParsedFlags } from './flags.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
 import { assertChecks, checkAzureLogin, checkKubeContext, checkTool, toolsFor, TOOLS } from './preflight.ts';
 import type { CheckResult } from './preflight.ts';
@@ -13,7 +14,7 @@ import { findMissingSecrets, syncSecrets } from './secrets.ts';
 import { planSmokeChecks, smokeOptionsFromEnv } from './smoke.ts';
 import type { HelmRevision, HelmVersion, UpgradeArgs } from './helm.ts';
 import {
-  currentRevision, formatHistoryTable, GOOD_STATUSES, helmErrorSummary, isLockError, parseHelmVersion, parseUpgradeRevision,
+  currentRevision, formatHistoryTable, GOOD_STATUSES, helmCallFailure, isLockError, parseHelmVersion, parseUpgradeRevision,
   pickRollbackRevision, planPendingRecovery, readHistory, readStatus, rollbackArgs, templateArgs, upgradeArgs,
 } from './helm.ts';
 import { pollCommands } from './rollout.ts';
@@ -22,6 +23,15 @@ import {
   checkDapr, checkImagesInRegistry, checkedStep, createNamespaceArgs, formatManifestTable, historyLine, imageRefs, imageString,
   imagesFromConfig, namespaceExists, planDeploy, resolveTag, rollBackTo, summariseManifests, validateTag, verifyRelease,
 } from './deploy.ts';
+
+/** --timeout DURATION of deploy.mts and rollback.mts: the rollout watch's limit, or undefined for the environment's. */
+export function rolloutTimeoutFlag(flags: ParsedFlags): number | undefined {
+  const timeout = flags.string('timeout');
+  if (timeout === undefined) return undefined;
+  const ms = parseDuration(timeout);
+  if (!ms || ms <= 0) throw usageError(`--timeout needs a duration such as 300s or 5m (got "${timeout}")`, 'e.g. --timeout 5m');
+  return ms;
+}
 
 export interface DeployInputs {
   tag?: string;
@@ -125,7 +135,7 @@ async function dryRunPlan(ctx: ScriptContext, inputs: DeployInputs, upgrade: Upg
     const r = await runner.run('helm', templateArgs(upgrade), { mutating: false, attempts: 1, allowFailure: true });
     if (r.exitCode === 127) return { ok: false, why: 'helm is not installed: install Helm 3.17+ or 4.x to see the rendered manifests' };
     if (r.exitCode !== 0) {
-      throw usageError(`helm template failed, so the deploy would fail too: ${helmErrorSummary(r.stderr)}`, `fix the chart or values (${env.release.valuesFiles.join(', ')}), then re-run with --dry-run`);
+      throw usageError(`helm template failed, so the deploy would fail too: ${helmCallFailure(r)}`, `fix the chart or values (${env.release.valuesFiles.join(', ')}), then re-run with --dry-run`);
     }
     manifests = summariseManifests(r.stdout);
     return { ok: true, why: '' };
@@ -214,15 +224,17 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
     const missing = await findMissingSecrets(runner, ns);
     if (missing.length) throw new OpsError(`Secrets still missing after the sync: ${missing.join(', ')}`, { hint: `add them to ${inputs.envFile ?? '.env'}${env.azure?.keyVault ? ` or Key Vault ${env.azure.keyVault}` : ''} (see .env.example)`, exitCode: ExitCode.preflight });
   }
+  let recoveredTo: HelmRevision | undefined;
   if (recovery.action === 'rollback') {
     await log.step(`recover: roll back the ${recovery.pending.status} revision ${recovery.pending.revision} to ${recovery.to.revision}`, async () => {
       const r = await runner.run('helm', rollbackArgs(rel, ns, recovery.to.revision, env.timeouts.helmSeconds), { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
-      if (r.exitCode !== 0) throw new OpsError(`could not clear the pending lock: ${helmErrorSummary(r.stderr)}`, { hint: `helm rollback ${rel} ${recovery.to.revision} -n ${ns}` });
+      if (r.exitCode !== 0) throw new OpsError(`could not clear the pending lock: ${helmCallFailure(r)}`, { hint: `helm rollback ${rel} ${recovery.to.revision} -n ${ns}` });
     });
+    recoveredTo = currentRevision(await readHistory(runner, rel, ns));
   } else if (recovery.action === 'uninstall') {
     await log.step(`recover: uninstall the stuck first install (revision ${recovery.pending.revision})`, async () => {
       const r = await runner.run('helm', ['uninstall', rel, '-n', ns], { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
-      if (r.exitCode !== 0) throw new OpsError(`could not uninstall the stuck first install: ${helmErrorSummary(r.stderr)}`, { hint: `helm uninstall ${rel} -n ${ns}` });
+      if (r.exitCode !== 0) throw new OpsError(`could not uninstall the stuck first install: ${helmCallFailure(r)}`, { hint: `helm uninstall ${rel} -n ${ns}` });
     });
   }
 
@@ -230,14 +242,17 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   ctx.setState('helm upgrade');
   const up = await checkedStep(log, `helm upgrade --install ${rel}`, async () => {
     const r = await runner.run('helm', upgradeArgs(upgrade), { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
-    return { ok: r.exitCode === 0, value: r, failure: helmErrorSummary(r.stderr) };
+    return { ok: r.exitCode === 0, value: r, failure: helmCallFailure(r) };
   });
   if (!up.ok && isLockError(up.value.stderr)) {
     throw new OpsError(`helm upgrade refused: another operation on ${rel} started meanwhile; nothing was changed by this deploy`, { hint: `helm history ${rel} -n ${ns}; wait for it to finish, then re-run` });
   }
   const afterUpgrade = await readHistory(runner, rel, ns);
   const newRev = currentRevision(afterUpgrade);
-  const recorded = newRev !== undefined && (!beforeCurrent || newRev.revision > beforeCurrent.revision);
+  // Did the upgrade record a revision? Compare with the latest one just before it: a recovery
+  // rollback added one, and a recovery uninstall removed them all (the new install is revision 1 again).
+  const baseline = recovery.action === 'none' ? beforeCurrent : recoveredTo;
+  const recorded = newRev !== undefined && (!baseline || newRev.revision > baseline.revision);
   if (!up.ok && !recorded) {
     throw new OpsError(`helm upgrade failed before changing anything: ${up.failure ?? ''}`, { hint: `helm template ${rel} ${env.release.chart} ${env.release.valuesFiles.map((f) => `-f ${f}`).join(' ')} shows the rendering; npx zx scripts/deploy.mts --env ${flags.env} --dry-run` });
   }

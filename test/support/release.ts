@@ -76,12 +76,12 @@ export function productionWorld(o: WorldOptions = {}): FakeWorld {
   return w;
 }
 
-/** Seeds a history whose revisions carried OLD_TAG (as Helm records --set values). */
+/** Seeds a history whose revisions carried OLD_TAG, nested as Helm records --set values (`helm status -o json` .config). */
 export function seedHistory(w: FakeWorld, statuses: Array<'deployed' | 'superseded' | 'failed' | 'pending-upgrade' | 'pending-install' | 'pending-rollback'>, tag = OLD_TAG): FakeWorld {
   return w.seedRelease(REL, statuses.map((status) => ({
     status,
     ...(status === 'failed' ? { description: `Upgrade "${REL}" failed: context deadline exceeded` } : {}),
-    config: { 'backend.image.repository': `${REPO}/todo-backend`, 'backend.image.tag': tag, 'frontend.image.repository': `${REPO}/todo-frontend`, 'frontend.image.tag': tag },
+    config: { backend: { image: { repository: `${REPO}/todo-backend`, tag } }, frontend: { image: { repository: `${REPO}/todo-frontend`, tag } } },
   })));
 }
 
