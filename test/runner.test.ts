@@ -19,7 +19,7 @@ function setup(world: FakeWorld, opts: { dryRun?: boolean; json?: boolean; timeo
   const lines: string[] = [];
   const log = new Logger({ script: 'test', json: opts.json ?? false, verbose: true, redactor, clock, interactive: false, out: (t) => lines.push(t), err: (t) => lines.push(t) });
   const runner = new Runner({ dryRun: opts.dryRun ?? false, redactor, logger: log, clock, defaultTimeoutMs: opts.timeoutMs ?? 60_000 });
-  return { runner, lines, restore, log };
+  return { runner, lines, restore, log, redactor };
 }
 
 test('classifies mutating calls', () => {
@@ -75,6 +75,22 @@ test('a secret on a command line is refused before anything runs', async () => {
     assert.not.match((e as Error).message, /canary/);
   } finally { restore(); }
   assert.is(world.calls.length, 0);
+});
+
+test('an identifier is masked in output but may appear on a command line; a secret may not', async () => {
+  const world = new FakeWorld().on('kubectl', ['rollout', 'restart'], { stdout: 'deployment.apps/todo-backend restarted\n' });
+  const { runner, restore, redactor } = setup(world);
+  redactor.register('backend', { identifier: true });
+  let refused = '';
+  try {
+    const r = await runner.run('kubectl', ['rollout', 'restart', 'deployment/todo-backend']);
+    assert.is(r.exitCode, 0);
+    assert.is(redactor.redact(r.stdout), 'deployment.apps/todo-*** restarted\n');
+    redactor.register('todo-backend');
+    await runner.run('kubectl', ['rollout', 'restart', 'deployment/todo-backend']).catch((e: Error) => { refused = e.message; });
+  } finally { restore(); }
+  assert.match(refused, /refusing to put a secret on the command line/);
+  assert.is(world.calls.length, 1);
 });
 
 test('secrets travel on stdin, and a CLI that echoes them back in an error is redacted', async () => {

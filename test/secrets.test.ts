@@ -53,6 +53,15 @@ test('happy path: four Secrets created from .env through stdin, every consumer r
   for (const c of w.calls) noValueIn(c.args.join(' '), values);
 });
 
+test('a SASL user name that is an ordinary word ("backend") does not block commands naming todo-backend', async () => {
+  const values = { ...goodValues(), REDPANDA_SASL_USERNAME: 'backend' };
+  const w = localWorld();
+  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(values), '--yes']);
+  assert.is(r.code, 0, r.output);
+  assert.equal(restarts(w), ['deployment/todo-backend', 'deployment/todo-frontend']);
+  assert.is(secretData(w, 'redpanda-credentials')?.username, 'backend');
+});
+
 test('idempotent: a re-run with the same values applies nothing and restarts nothing', async () => {
   const values = goodValues();
   const env = writeEnvFile(values);

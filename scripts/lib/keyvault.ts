@@ -3,6 +3,7 @@
 // same code work with `az login` on a laptop and with OIDC (azure/login) in GitHub Actions.
 import { ExitCode, OpsError } from './errors.ts';
 import type { Redactor } from './redact.ts';
+import { SECRET_CATALOG } from './secret-catalog.ts';
 
 /** The part of @azure/keyvault-secrets' SecretClient this toolkit uses. */
 export interface SecretClientLike {
@@ -95,7 +96,7 @@ export async function readKeyVaultSecrets(
       throw explainKeyVaultError(e, vault, name, redactor);
     }
     if (value === undefined) continue;
-    redactor.register(value);
+    redactor.register(value, { identifier: SECRET_CATALOG.find((e) => e.keyVaultName === name)?.identifier === true });
     found.set(name, value);
   }
   return found;

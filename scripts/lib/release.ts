@@ -10,7 +10,7 @@ import { assertChecks, checkAzureLogin, checkKubeContext, checkTool, toolsFor, T
 import type { CheckResult } from './preflight.ts';
 import { formatCommand } from './runner.ts';
 import { SECRET_CATALOG, secretNames } from './secret-catalog.ts';
-import { findMissingSecrets, syncSecrets } from './secrets.ts';
+import { dropSecretsFromProcessEnv, findMissingSecrets, syncSecrets } from './secrets.ts';
 import { planSmokeChecks, smokeOptionsFromEnv } from './smoke.ts';
 import type { HelmRevision, HelmVersion, UpgradeArgs } from './helm.ts';
 import {
@@ -43,16 +43,12 @@ export interface DeployInputs {
 }
 
 /**
- * Registers the app's secrets found in the process environment (CI exports them), so a pod log
- * line echoing one is masked. Host names and the user name are left out: the runner refuses any
- * command line containing a registered value, and those may legitimately appear in one.
+ * The app's secrets found in the process environment (a CI job or a shell may export them) are
+ * registered, so a pod log line echoing one is masked, and removed from the environment, so no
+ * helm, kubectl or az child inherits them (the secrets' sources are .env and Key Vault only).
  */
-const NOT_MASKED = new Set(['REDPANDA_BOOTSTRAP_SERVERS', 'REDPANDA_SASL_USERNAME']);
 function registerKnownSecrets(ctx: ScriptContext): void {
-  for (const e of SECRET_CATALOG) {
-    const v = process.env[e.envVar];
-    if (v && v.length >= 8 && !NOT_MASKED.has(e.envVar)) ctx.redactor.register(v);
-  }
+  dropSecretsFromProcessEnv(ctx.redactor);
   ctx.redactor.register(process.env.SMOKE_AUTH_TOKEN);
 }
 

@@ -14,6 +14,11 @@ export interface SecretEntry {
   consumers: readonly string[];
   /** What a valid value looks like, for .env.example and error hints. */
   format: string;
+  /**
+   * Not a secret but kept out of output like one (a user name, host names): it may appear on a
+   * command line, since it can be an ordinary word that also names a workload.
+   */
+  identifier?: boolean;
 }
 
 export const SECRET_CATALOG: readonly SecretEntry[] = [
@@ -31,11 +36,11 @@ export const SECRET_CATALOG: readonly SecretEntry[] = [
   },
   {
     envVar: 'REDPANDA_BOOTSTRAP_SERVERS', keyVaultName: 'redpanda-bootstrap-servers', secret: 'redpanda-credentials', key: 'bootstrap-servers',
-    consumers: ['todo-backend'], format: 'host:port[,host:port...] (Redpanda Cloud bootstrap servers)',
+    consumers: ['todo-backend'], format: 'host:port[,host:port...] (Redpanda Cloud bootstrap servers)', identifier: true,
   },
   {
     envVar: 'REDPANDA_SASL_USERNAME', keyVaultName: 'redpanda-sasl-username', secret: 'redpanda-credentials', key: 'username',
-    consumers: ['todo-backend'], format: 'the Redpanda Cloud SASL user name',
+    consumers: ['todo-backend'], format: 'the Redpanda Cloud SASL user name', identifier: true,
   },
   {
     envVar: 'REDPANDA_SASL_PASSWORD', keyVaultName: 'redpanda-sasl-password', secret: 'redpanda-credentials', key: 'password',
@@ -46,4 +51,9 @@ export const SECRET_CATALOG: readonly SecretEntry[] = [
 /** Kubernetes Secret names in catalog order, without repeats. */
 export function secretNames(): string[] {
   return [...new Set(SECRET_CATALOG.map((e) => e.secret))];
+}
+
+/** Registers a catalog value with the redactor the way its entry says (identifiers may reach a command line). */
+export function registerCatalogValue(redactor: { register(value: string | undefined, options?: { identifier?: boolean }): void }, entry: SecretEntry, value: string | undefined): void {
+  redactor.register(value, { identifier: entry.identifier === true });
 }

@@ -10,7 +10,7 @@ import { ExitCode, OpsError, usageError } from './errors.ts';
 import type { Redactor } from './redact.ts';
 import { assertKubeContext } from './preflight.ts';
 import type { Runner } from './runner.ts';
-import { SECRET_CATALOG, secretNames } from './secret-catalog.ts';
+import { SECRET_CATALOG, registerCatalogValue, secretNames } from './secret-catalog.ts';
 import type { SecretEntry } from './secret-catalog.ts';
 import { parseDotenv } from './dotenv.ts';
 import { azureSecretClientFactory, readKeyVaultSecrets } from './keyvault.ts';
@@ -127,7 +127,10 @@ export async function loadSecretValues(ctx: Pick<ScriptContext, 'env' | 'log' | 
     }
     const parsed = parseDotenv(text);
     // Register before anything else can print: the values are secrets from this moment on.
-    for (const e of parsed.entries) if (catalogVars.has(e.key)) redactor.register(e.value);
+    for (const e of parsed.entries) {
+      const entry = SECRET_CATALOG.find((c) => c.envVar === e.key);
+      if (entry) registerCatalogValue(redactor, entry, e.value);
+    }
     for (const p of parsed.problems) {
       problems.push({ envVar: '(line)', where: `${shown}:${p.line}`, message: p.message, fix: `edit line ${p.line} of ${shown}: one KEY=VALUE per line, see .env.example` });
     }
@@ -307,8 +310,10 @@ async function readClusterSecret(ctx: ScriptContext, namespace: string, name: st
   for (const [key, b64] of Object.entries(doc.data ?? {})) {
     const value = Buffer.from(b64, 'base64').toString('utf8');
     // Old values are secrets too: keep them out of anything printed later.
-    ctx.redactor.register(value);
-    ctx.redactor.register(b64);
+    const entry = SECRET_CATALOG.find((c) => c.secret === name && c.key === key);
+    const identifier = entry?.identifier === true;
+    ctx.redactor.register(value, { identifier });
+    ctx.redactor.register(b64, { identifier });
     hashes.set(key, sha256(value));
   }
   return { hashes, labels: doc.metadata?.labels ?? {}, annotations: doc.metadata?.annotations ?? {} };
@@ -473,12 +478,12 @@ export async function syncSecrets(ctx: ScriptContext, options: { envFile: string
  * dotenv file and Key Vault only.
  */
 export function dropSecretsFromProcessEnv(redactor: Redactor, env: NodeJS.ProcessEnv = process.env): string[] {
-  const dropped = SECRET_CATALOG.map((e) => e.envVar).filter((k) => env[k] !== undefined);
-  for (const k of dropped) {
-    redactor.register(env[k]);
-    delete env[k];
+  const dropped = SECRET_CATALOG.filter((e) => env[e.envVar] !== undefined);
+  for (const e of dropped) {
+    registerCatalogValue(redactor, e, env[e.envVar]);
+    delete env[e.envVar];
   }
-  return dropped;
+  return dropped.map((e) => e.envVar);
 }
 
 /** go-template that lists a Secret's keys, one a line: no value ever leaves the cluster. */
