@@ -209,11 +209,14 @@ export async function checkKubeContext(runner: Runner, env: LoadedEnvironment): 
   return { name: `kube context is ${env.kube.context}`, ok, required: true, detail: ok ? current : `current context is "${current}"`, fix: ok ? undefined : fix };
 }
 
-/** The context guard: scripts that change a cluster call this first and stop (exit 3) on the wrong context. */
-export async function assertKubeContext(runner: Runner, env: LoadedEnvironment): Promise<void> {
+/**
+ * The context guard: scripts that change a cluster call this first and stop (exit 3) on the wrong
+ * context. `verb` says what was refused ("deploy", "roll back"); nothing has been changed yet.
+ */
+export async function assertKubeContext(runner: Runner, env: LoadedEnvironment, verb = 'touch the cluster'): Promise<void> {
   const c = await checkKubeContext(runner, env);
   if (!c.ok) {
-    throw new OpsError(`refusing to touch the cluster: ${c.detail}, but ${env.file} names "${env.kube.context}"`, { hint: c.fix, exitCode: ExitCode.preflight });
+    throw new OpsError(`refusing to ${verb}: ${c.detail}, but ${env.file} names "${env.kube.context}"; nothing was changed`, { hint: c.fix, exitCode: ExitCode.preflight });
   }
 }
 

@@ -6,7 +6,7 @@ import type { ScriptContext, Outcome } from './main.ts';
 import { formatDuration, parseDuration } from './clock.ts';
 import type { ParsedFlags } from './flags.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
-import { assertChecks, checkAzureLogin, checkKubeContext, checkTool, toolsFor, TOOLS } from './preflight.ts';
+import { assertChecks, assertKubeContext, checkAzureLogin, checkKubeContext, checkTool, toolsFor, TOOLS } from './preflight.ts';
 import type { CheckResult } from './preflight.ts';
 import { formatCommand } from './runner.ts';
 import { SECRET_CATALOG, secretNames } from './secret-catalog.ts';
@@ -76,12 +76,6 @@ async function preflightChecks(ctx: ScriptContext): Promise<{ checks: CheckResul
   return { checks, ...(helm ? { helm } : {}) };
 }
 
-async function contextGuard(ctx: ScriptContext, verb: string): Promise<void> {
-  const c = await checkKubeContext(ctx.runner, ctx.env);
-  if (!c.ok) {
-    throw new OpsError(`refusing to ${verb}: ${c.detail}, but ${ctx.env.file} names "${ctx.env.kube.context}"; nothing was changed`, { hint: c.fix, exitCode: ExitCode.preflight });
-  }
-}
 
 // ---------------------------------------------------------------- dry-run
 
@@ -168,7 +162,7 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   ctx.setState('preflight');
   const pre = await log.step('preflight: tools, Azure login, kube context', async () => {
     const p = await preflightChecks(ctx);
-    await contextGuard(ctx, 'deploy');
+    await assertKubeContext(ctx.runner, ctx.env, 'deploy');
     return p;
   });
   const nsExists = await log.step(`cluster: namespace ${ns}, Dapr, Secrets`, async () => {
@@ -342,7 +336,7 @@ export async function rollbackRelease(ctx: ScriptContext, inputs: RollbackInputs
   await log.step('preflight: tools, kube context', async () => {
     const checks = await Promise.all(toolsFor(env).filter((t) => t.tool !== 'az').map(({ tool, required }) => checkTool(runner, tool, required)));
     assertChecks(checks);
-    await contextGuard(ctx, 'roll back');
+    await assertKubeContext(ctx.runner, ctx.env, 'roll back');
   });
   const history = await log.step('release history (helm history)', () => readHistory(runner, rel, ns));
   const current = currentRevision(history);
