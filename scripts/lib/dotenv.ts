@@ -20,7 +20,6 @@ export interface DotenvResult {
 }
 
 const ASSIGNMENT = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/;
-const DOUBLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
 
 /** Parses dotenv text. Every entry keeps its line; every problem names its line and what is wrong. */
 export function parseDotenv(text: string): DotenvResult {
@@ -70,7 +69,8 @@ export function parseDotenv(text: string): DotenvResult {
         continue;
       }
       const inner = body.slice(0, close);
-      const value = quote === '"' ? inner.replace(/\\(.)/gs, (all, c: string) => DOUBLE_ESCAPES[c] ?? all) : inner;
+      // As the dotenv package reads it: in double quotes only \n and \r expand; \" ends no string but keeps its backslash.
+      const value = quote === '"' ? inner.replace(/\\n/g, '\n').replace(/\\r/g, '\r') : inner;
       entries.push({ key, value, line: lineNo });
       i = endLine;
       continue;
