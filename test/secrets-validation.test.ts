@@ -151,7 +151,7 @@ test('no .env and no Key Vault: exit 2 with the cp .env.example fix', async () =
   assert.equal(mutatingCalls(w), []);
 });
 
-test('dotenv: comments, export, quotes, escapes, inline comments, CRLF and multi-line values', () => {
+test('dotenv: comments, export, quotes, escapes as the dotenv package reads them (only \\n and \\r expand), inline comments, CRLF and multi-line values', () => {
   const text = [
     '# comment', '', 'export A=plain', 'B = spaced  # inline comment', 'C="double # not a comment"', "D='single \\n literal'",
     'E="esc\\n\\"q\\""', 'F=pass#word', 'G="multi', 'line"', 'H=`tick`', 'I=trailing-cr\r', 'J=',
@@ -160,7 +160,7 @@ test('dotenv: comments, export, quotes, escapes, inline comments, CRLF and multi
   assert.equal(r.problems, []);
   const map = Object.fromEntries(r.entries.map((e) => [e.key, [e.value, e.line]]));
   assert.equal(map, {
-    A: ['plain', 3], B: ['spaced', 4], C: ['double # not a comment', 5], D: ['single \\n literal', 6], E: ['esc\n"q"', 7],
+    A: ['plain', 3], B: ['spaced', 4], C: ['double # not a comment', 5], D: ['single \\n literal', 6], E: ['esc\n\\"q\\"', 7],
     F: ['pass#word', 8], G: ['multi\nline', 9], H: ['tick', 11], I: ['trailing-cr', 12], J: ['', 13],
   });
 });
