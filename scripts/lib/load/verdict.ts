@@ -455,7 +455,10 @@ export function evaluate(input: VerdictInput): Verdict {
       }
       if (st.scaleInAt !== null) {
         measured[`${st.name}.scaleInAt`] = st.scaleInAt;
-        parts.push(`${st.name}: scale-in started at ${s(st.scaleInAt)} (${s(st.scaleInAt - input.k6.endedT)} after the load ended at ${s(input.k6.endedT)}).`);
+        const gap = st.scaleInAt - input.k6.endedT;
+        // Scale-in can begin during k6's ramp-down, before the last virtual user stops.
+        const when = gap >= 0 ? `${s(gap)} after the load ended at ${s(input.k6.endedT)}` : `${s(-gap)} before the load ended at ${s(input.k6.endedT)}, during the ramp-down`;
+        parts.push(`${st.name}: scale-in started at ${s(st.scaleInAt)} (${when}).`);
         continue;
       }
       // The window runs from when the HPA's recommendations fell, i.e. when CPU fell below target.
