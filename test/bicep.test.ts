@@ -1,6 +1,7 @@
-// bicep/: every template parses with the real tree-sitter-bicep grammar, and the values issue 3 asks
-// for are asserted on the parse trees (never by matching text). Each policy check is a function that
-// returns its violations, so the mutation tests at the end can show that each one fails when it should.
+// bicep/: every template parses with the real tree-sitter-bicep grammar, and the policy values the
+// infrastructure must hold (the plan's sizes, roles and budgets; the Bicep conventions) are asserted on
+// the parse trees, never by matching text. Each policy check is a function that returns its violations,
+// so the mutation tests at the end can show that each one fails when it should.
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'uvu';
@@ -319,7 +320,7 @@ test('main.bicep params are constrained: @allowed, @minValue/@maxValue or @minLe
 });
 
 // ----------------------------------------------------------------------------------------------
-// The values issue 3 lists
+// The policy values: sizes, network, roles, budgets, API versions
 // ----------------------------------------------------------------------------------------------
 
 test('AKS: autoscaler 2-5 on Standard_D2s_v3, Azure CNI overlay + policy engine, Standard tier, Entra ID + Azure RBAC, workload identity', async () => {
