@@ -17,7 +17,7 @@ import { repoRoot } from './support/tools.ts';
 function canaries(tag: string): Values {
   return {
     DATABASE_URL: `postgresql://canary${tag}user:CANARYpw${tag}9f3kQ@canary${tag}.eastus2.azure.neon.tech/canarydb?sslmode=require`,
-    OPENAI_API_KEY: `sk-proj-CANARYopenai${tag}x7Vb2Lq9Wm4Zr8Tn1T3BlbkFJk5Pd0`,
+    OPENAI_API_KEY: `sk-proj-CANARYopenai${tag}x7Vb2Lq9Wm4Zr8Tn1TestOnlyk5Pd0`,
     BETTER_AUTH_SECRET: `CANARYauth${tag}-Hp3Jd8Ks0Lw5Nq2Rt7Vx9Yz4`,
     REDPANDA_BOOTSTRAP_SERVERS: `canary${tag}-seed1.cloud.redpanda.com:9092,canary${tag}-seed2.cloud.redpanda.com:9092`,
     REDPANDA_SASL_USERNAME: `CANARYuser${tag}Qm5`,

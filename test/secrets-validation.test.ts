@@ -35,7 +35,7 @@ const CASES: Case[] = [
   { name: 'DATABASE_URL without sslmode', env: { DATABASE_URL: 'postgresql://todo:SeCrEtPw9@ep-x.neon.tech/todo' }, message: /DATABASE_URL \(\S*\.env:1\): must require TLS \(Neon refuses plain connections\); it has no sslmode\n\s+fix: add sslmode=require/, secret: 'SeCrEtPw9' },
   { name: 'DATABASE_URL with sslmode=disable', env: { DATABASE_URL: 'postgres://todo:SeCrEtPw9@ep-x.neon.tech/todo?sslmode=disable' }, message: /DATABASE_URL \(\S*\.env:1\): must require TLS .* it has sslmode=disable/, secret: 'SeCrEtPw9' },
   { name: 'DATABASE_URL with a second, weaker sslmode', env: { DATABASE_URL: 'postgresql://todo:SeCrEtPw9@ep-x.neon.tech/todo?sslmode=require&sslmode=prefer' }, message: /DATABASE_URL \(\S*\.env:1\): must require TLS .* it has sslmode=prefer/, secret: 'SeCrEtPw9' },
-  { name: 'OPENAI_API_KEY is an Admin API key', env: { OPENAI_API_KEY: 'sk-admin-Qx7Lm2Vb9Kp4Zr8Tn1Wd6Hs3Jf5T3BlbkFJGa0Ue2Ci7' }, message: /OPENAI_API_KEY \(\S*\.env:2\): is an OpenAI Admin API key \(sk-admin-\.\.\.\): it cannot call the models/, secret: 'Qx7Lm2Vb9Kp4' },
+  { name: 'OPENAI_API_KEY is an Admin API key', env: { OPENAI_API_KEY: 'sk-admin-Qx7Lm2Vb9Kp4Zr8Tn1Wd6Hs3Jf5TestOnlyGa0Ue2Ci7' }, message: /OPENAI_API_KEY \(\S*\.env:2\): is an OpenAI Admin API key \(sk-admin-\.\.\.\): it cannot call the models/, secret: 'Qx7Lm2Vb9Kp4' },
   { name: 'BETTER_AUTH_SECRET shorter than 32 characters', env: { BETTER_AUTH_SECRET: 'short-Secret' }, message: /BETTER_AUTH_SECRET \(\S*\.env:3\): is 12 characters; it needs at least 32\n\s+fix: generate one: openssl rand -base64 32/, secret: 'short-Secret' },
   { name: 'OPENAI_API_KEY not shaped like a key', env: { OPENAI_API_KEY: 'pk-live-0123456789abcdefghijklmnop' }, message: /OPENAI_API_KEY \(\S*\.env:2\): does not look like an OpenAI API key/, hint: /fix the values named above/, secret: 'pk-live-0123456789abcdefghijklmnop' },
   { name: 'REDPANDA_BOOTSTRAP_SERVERS with a space after the comma', env: { REDPANDA_BOOTSTRAP_SERVERS: 'seed-1.rp.example.com:9092, seed-2.rp.example.com:9092' }, message: /REDPANDA_BOOTSTRAP_SERVERS \(\S*\.env:4\): entry 2 of 2 is not host:port \(no spaces; port 1-65535\)/ },
@@ -95,7 +95,7 @@ const entry = (envVar: string) => SECRET_CATALOG.find((e) => e.envVar === envVar
 const problemsOf = (envVar: string, value: string) => validateValue(entry(envVar), value).map((p) => p.message);
 
 test('OPENAI_API_KEY: project, service account and legacy keys pass; admin keys, placeholders and junk fail', () => {
-  const random = 'Bq7xK2mN9pLw4Rt8Vz1Yc6Hd3Jf5T3BlbkFJs0Ga9Ue2Wi7';
+  const random = 'Bq7xK2mN9pLw4Rt8Vz1Yc6Hd3Jf5TestOnlys0Ga9Ue2Wi7';
   for (const ok of [
     `sk-proj-${random}${random}_-${random}`, // project keys are long and use - and _
     `sk-svcacct-${random}`,

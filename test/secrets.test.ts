@@ -84,7 +84,7 @@ test('one changed value: only its Secret is applied and only its consumers resta
 
   // OPENAI_API_KEY is read by the backend only.
   const before = w.calls.length;
-  const rotated = { ...values, OPENAI_API_KEY: 'sk-proj-R0tated9Kq2Xw7Ln4Pz8Vb3Mc6T3BlbkFJHj1Sd5Gf0Ua2' };
+  const rotated = { ...values, OPENAI_API_KEY: 'sk-proj-R0tated9Kq2Xw7Ln4Pz8Vb3Mc6TestOnlyHj1Sd5Gf0Ua2' };
   const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(rotated), '--yes']);
   assert.is(r.code, 0, r.output);
   const calls = w.calls.slice(before);

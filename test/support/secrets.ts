@@ -21,7 +21,7 @@ export type Values = Record<string, string>;
 export function goodValues(tag = 'a'): Values {
   return {
     DATABASE_URL: `postgresql://todo_owner:pw${tag}Q7x@ep-cool-${tag}.eastus2.azure.neon.tech/todo?sslmode=require`,
-    OPENAI_API_KEY: `sk-proj-${tag}Bq7xK2mN9pLw4Rt8Vz1Yc6Hd3Jf5T3BlbkFJs0Ga9Ue2Wi7`,
+    OPENAI_API_KEY: `sk-proj-${tag}Bq7xK2mN9pLw4Rt8Vz1Yc6Hd3Jf5TestOnlys0Ga9Ue2Wi7`,
     BETTER_AUTH_SECRET: `auth-${tag}-0123456789abcdefghijklmnopqrstuvwxyz`,
     REDPANDA_BOOTSTRAP_SERVERS: `seed-${tag}1.cloud.redpanda.com:9092,seed-${tag}2.cloud.redpanda.com:9092`,
     REDPANDA_SASL_USERNAME: `svc-user-${tag}`,
