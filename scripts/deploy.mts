@@ -3,7 +3,7 @@
 // -> smoke -> automatic rollback to the newest good revision on failure. The flow is in lib/release.ts.
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
-import { deployRelease, rolloutTimeoutFlag } from './lib/release.ts';
+import { deployRelease } from './lib/release.ts';
 
 export const spec: ScriptSpec = {
   name: 'deploy',
@@ -21,7 +21,7 @@ export const spec: ScriptSpec = {
     { name: 'with-secrets', type: 'boolean', description: 'create or update the Kubernetes Secrets from --env-file (and Key Vault) before the upgrade' },
     { name: 'env-file', type: 'string', value: 'PATH', description: 'dotenv file for --with-secrets (default: .env)' },
     { name: 'skip-smoke', type: 'boolean', description: 'do not run the smoke checks after the rollout (or after a rollback)' },
-    { name: 'timeout', type: 'string', value: 'DURATION', description: 'how long the rollout may take before it counts as failed, e.g. 300s or 5m (default: timeouts.rolloutSeconds)' },
+    { name: 'timeout', type: 'duration', value: 'DURATION', description: 'how long the rollout may take before it counts as failed, e.g. 300s or 5m (default: timeouts.rolloutSeconds)' },
   ],
   examples: [
     'npx zx scripts/deploy.mts --dry-run',
@@ -32,7 +32,7 @@ export const spec: ScriptSpec = {
 
 await runMain(spec, async (ctx) => {
   const { flags } = ctx;
-  const rolloutTimeoutMs = rolloutTimeoutFlag(flags);
+  const rolloutTimeoutMs = flags.duration('timeout');
   const tag = flags.string('tag');
   const envFile = flags.string('env-file');
   return deployRelease(ctx, {

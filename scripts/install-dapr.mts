@@ -32,7 +32,7 @@ export const spec: ScriptSpec = {
     { name: 'skip-components', type: 'boolean', description: 'install or upgrade the control plane only; do not apply dapr/ manifests' },
     { name: 'components-only', type: 'boolean', description: 'leave the control plane alone; check the CRDs and apply dapr/ manifests only' },
     { name: 'manifests', type: 'string', value: 'DIR', default: 'dapr', description: 'folder of Dapr manifests to validate and apply (relative to the repository root)' },
-    { name: 'timeout', type: 'number', value: 'SECONDS', description: 'helm --timeout and the control-plane readiness wait (default: timeouts.helmSeconds of the environment)' },
+    { name: 'timeout', type: 'duration', value: 'DURATION', description: 'helm --timeout and the control-plane readiness wait, e.g. 900s or 15m (default: timeouts.helmSeconds of the environment)' },
   ],
   examples: [
     'npx zx scripts/install-dapr.mts --env production --dry-run',
@@ -48,11 +48,12 @@ await runMain(spec, async (ctx) => {
   if (skipComponents && componentsOnly) {
     throw usageError('--skip-components and --components-only together would do nothing', 'pass at most one of them');
   }
-  const timeoutFlag = flags.number('timeout');
-  if (timeoutFlag !== undefined && (!Number.isInteger(timeoutFlag) || timeoutFlag < 1 || timeoutFlag > 86_400)) {
-    throw usageError(`--timeout must be a whole number of seconds between 1 and 86400 (got ${timeoutFlag})`, 'e.g. --timeout 900');
+  const timeoutMs = flags.duration('timeout');
+  if (timeoutMs !== undefined && (timeoutMs < 1000 || timeoutMs > 86_400_000)) {
+    throw usageError(`--timeout must be between 1s and 24h (got ${timeoutMs / 1000}s)`, 'e.g. --timeout 15m');
   }
-  const timeoutSeconds = timeoutFlag ?? env.timeouts.helmSeconds;
+  // helm --timeout takes whole seconds.
+  const timeoutSeconds = timeoutMs !== undefined ? Math.ceil(timeoutMs / 1000) : env.timeouts.helmSeconds;
   const { version, highAvailability } = env.dapr;
   const namespace = env.kube.namespace;
   const ha = `HA ${highAvailability ? 'on' : 'off'}`;

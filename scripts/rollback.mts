@@ -3,7 +3,7 @@
 // current one, then watch the rollout and run smoke, exactly as a failed deploy does. lib/release.ts.
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
-import { rollbackRelease, rolloutTimeoutFlag } from './lib/release.ts';
+import { rollbackRelease } from './lib/release.ts';
 
 export const spec: ScriptSpec = {
   name: 'rollback',
@@ -19,7 +19,7 @@ export const spec: ScriptSpec = {
     { name: 'to', type: 'number', value: 'REV', description: 'revision to roll back to (default: the newest deployed/superseded revision before the current one)' },
     { name: 'force', type: 'boolean', description: 'allow a target revision whose status is failed or pending-*' },
     { name: 'skip-smoke', type: 'boolean', description: 'do not run the smoke checks after the rollout' },
-    { name: 'timeout', type: 'string', value: 'DURATION', description: 'how long the rollout may take, e.g. 300s or 5m (default: timeouts.rolloutSeconds)' },
+    { name: 'timeout', type: 'duration', value: 'DURATION', description: 'how long the rollout may take, e.g. 300s or 5m (default: timeouts.rolloutSeconds)' },
   ],
   examples: [
     'npx zx scripts/rollback.mts --env production --dry-run',
@@ -30,7 +30,7 @@ export const spec: ScriptSpec = {
 
 await runMain(spec, async (ctx) => {
   const { flags } = ctx;
-  const rolloutTimeoutMs = rolloutTimeoutFlag(flags);
+  const rolloutTimeoutMs = flags.duration('timeout');
   const to = flags.number('to');
   return rollbackRelease(ctx, {
     force: flags.boolean('force'),

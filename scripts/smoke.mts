@@ -24,8 +24,8 @@ export const spec: ScriptSpec = {
     { name: 'no-chat', type: 'boolean', description: 'skip the chat check' },
     { name: 'auth-check', type: 'boolean', description: 'also check that the auth route answers 200 JSON' },
     { name: 'auth-path', type: 'string', value: 'PATH', default: DEFAULT_AUTH_PATH, description: 'the route the auth check GETs' },
-    { name: 'deadline', type: 'number', value: 'SECONDS', description: "how long checks are retried in all (default: the environment's timeouts.smokeSeconds)" },
-    { name: 'check-timeout', type: 'number', value: 'SECONDS', default: DEFAULT_CHECK_TIMEOUT_MS / 1000, description: 'how long one attempt may take' },
+    { name: 'deadline', type: 'duration', value: 'DURATION', description: "how long checks are retried in all, e.g. 30s or 2m (default: the environment's timeouts.smokeSeconds)" },
+    { name: 'check-timeout', type: 'duration', value: 'DURATION', default: `${DEFAULT_CHECK_TIMEOUT_MS / 1000}s`, description: 'how long one attempt may take' },
   ],
   examples: [
     'npx zx scripts/smoke.mts --env production',
@@ -35,12 +35,12 @@ export const spec: ScriptSpec = {
 };
 
 await runMain(spec, async ({ env, flags, clock, redactor, log }) => {
-  const deadline = flags.number('deadline');
-  const checkTimeout = flags.number('check-timeout');
+  const deadlineMs = flags.duration('deadline');
+  const checkTimeoutMs = flags.duration('check-timeout');
   const options = smokeOptionsFromEnv(env, { clock, redactor, log }, {
     ...(flags.string('url') !== undefined ? { url: flags.string('url') } : {}),
-    ...(deadline !== undefined ? { deadlineMs: deadline * 1000 } : {}),
-    ...(checkTimeout !== undefined ? { checkTimeoutMs: checkTimeout * 1000 } : {}),
+    ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+    ...(checkTimeoutMs !== undefined ? { checkTimeoutMs } : {}),
     ...(flags.string('chat-path') !== undefined ? { chatPath: flags.string('chat-path') } : {}),
     ...(flags.string('chat-message') !== undefined ? { chatMessage: flags.string('chat-message') } : {}),
     chat: !flags.boolean('no-chat'),

@@ -279,14 +279,17 @@ test('--dry-run prints every change (repo, CRDs before chart, helm upgrade, appl
   assert.ok(!Object.keys(w.state().kube?.objects ?? {}).some((k) => k.startsWith('Component/')), 'no Component on the cluster');
 });
 
-test('flags: --skip-components with --components-only is a usage error; --timeout must be whole seconds', async () => {
+test('flags: --skip-components with --components-only is a usage error; --timeout must be a duration of at least 1s', async () => {
   const w = world();
   const both = await w.run('install-dapr', ['--env', 'local', '--skip-components', '--components-only']);
   assert.is(both.code, 2);
   assert.match(both.stderr, /error: --skip-components and --components-only together would do nothing/);
-  const bad = await w.run('install-dapr', ['--env', 'local', '--timeout', '1.5']);
+  const bad = await w.run('install-dapr', ['--env', 'local', '--timeout', 'soon']);
   assert.is(bad.code, 2);
-  assert.match(bad.stderr, /--timeout must be a whole number of seconds/);
+  assert.match(bad.stderr, /--timeout needs a duration such as 90s, 5m or 300 \(seconds\) \(got "soon"\)/);
+  const short = await w.run('install-dapr', ['--env', 'local', '--timeout', '500ms']);
+  assert.is(short.code, 2);
+  assert.match(short.stderr, /--timeout must be between 1s and 24h \(got 0\.5s\)/);
   assert.equal(w.calls, []);
 });
 

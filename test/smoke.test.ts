@@ -305,7 +305,7 @@ test('usage errors exit 2 before any request: bad URL, zero deadline, relative c
   for (const [args, message] of [
     [['--url', 'ftp://127.0.0.1/'], /error: the smoke URL must be http or https/],
     [['--url', 'not a url'], /error: not a URL: "not a url"/],
-    [['--url', s.url, '--deadline', '0'], /error: the smoke deadline must be more than 0 seconds/],
+    [['--url', s.url, '--deadline', '0'], /error: --deadline needs a duration such as 90s, 5m or 300 \(seconds\) \(got "0"\)/],
     [['--url', s.url, '--chat-path', 'api/chat'], /error: --chat-path must start with \//],
   ] as const) {
     const r = await smoke([...args]);

@@ -1,7 +1,9 @@
 // Flags declared once per script: parsing, validation and the generated --help.
+import { parseDuration } from './clock.ts';
 import { usageError } from './errors.ts';
 
-export type FlagType = 'boolean' | 'string' | 'number' | 'list';
+/** `duration` takes 90s, 5m, 1h or a plain number of seconds, and is read back in milliseconds. */
+export type FlagType = 'boolean' | 'string' | 'number' | 'duration' | 'list';
 
 export interface FlagSpec {
   name: string;
@@ -50,6 +52,8 @@ export interface ParsedFlags {
   number(name: string): number | undefined;
   boolean(name: string): boolean;
   list(name: string): string[];
+  /** A duration flag's value in milliseconds. */
+  duration(name: string): number | undefined;
 }
 
 export function allFlags(spec: ScriptSpec): FlagSpec[] {
@@ -60,7 +64,9 @@ export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFla
   const flags = allFlags(spec);
   const byName = new Map(flags.map((f) => [f.name, f]));
   const values: Record<string, FlagValue> = {};
-  for (const f of flags) values[f.name] = f.type === 'list' ? [] : f.type === 'boolean' ? (f.default ?? false) : f.default;
+  for (const f of flags) {
+    values[f.name] = f.type === 'list' ? [] : f.type === 'boolean' ? (f.default ?? false) : f.type === 'duration' && f.default !== undefined ? parseDuration(String(f.default)) : f.default;
+  }
   const positionals: string[] = [];
   const hint = `run: npx zx scripts/${spec.name}.mts --help`;
 
@@ -103,7 +109,11 @@ export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFla
     if (spec_.choices && !spec_.choices.includes(inline)) {
       throw usageError(`--${name} must be one of ${spec_.choices.join(', ')} (got "${inline}")`, hint);
     }
-    if (spec_.type === 'number') {
+    if (spec_.type === 'duration') {
+      const ms = parseDuration(inline);
+      if (ms === undefined || ms <= 0) throw usageError(`--${name} needs a duration such as 90s, 5m or 300 (seconds) (got "${inline}")`, hint);
+      values[name] = ms;
+    } else if (spec_.type === 'number') {
       const n = Number(inline);
       if (inline.trim() === '' || !Number.isFinite(n)) throw usageError(`--${name} needs a number (got "${inline}")`, hint);
       values[name] = n;
@@ -129,9 +139,10 @@ export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFla
     values,
     positionals,
     string: (n) => { const v = get(n); return typeof v === 'string' ? v : undefined; },
-    number: (n) => { const v = get(n); return typeof v === 'number' ? v : undefined; },
+    number: (n) => { const v = get(n); return typeof v === 'number' && byName.get(n)?.type === 'number' ? v : undefined; },
     boolean: (n) => get(n) === true,
     list: (n) => { const v = get(n); return Array.isArray(v) ? v : []; },
+    duration: (n) => { const v = get(n); return typeof v === 'number' && byName.get(n)?.type === 'duration' ? v : undefined; },
   };
 }
 

@@ -3,8 +3,7 @@
 // (history -> target -> helm rollback -> the same watch and smoke). The entry scripts only parse
 // flags and call these.
 import type { ScriptContext, Outcome } from './main.ts';
-import { formatDuration, parseDuration } from './clock.ts';
-import type { ParsedFlags } from './flags.ts';
+import { formatDuration } from './clock.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
 import { assertChecks, assertKubeContext, checkAzureLogin, checkKubeContext, checkTool, toolsFor, TOOLS } from './preflight.ts';
 import type { CheckResult } from './preflight.ts';
@@ -25,13 +24,6 @@ import {
 } from './deploy.ts';
 
 /** --timeout DURATION of deploy.mts and rollback.mts: the rollout watch's limit, or undefined for the environment's. */
-export function rolloutTimeoutFlag(flags: ParsedFlags): number | undefined {
-  const timeout = flags.string('timeout');
-  if (timeout === undefined) return undefined;
-  const ms = parseDuration(timeout);
-  if (!ms || ms <= 0) throw usageError(`--timeout needs a duration such as 300s or 5m (got "${timeout}")`, 'e.g. --timeout 5m');
-  return ms;
-}
 
 export interface DeployInputs {
   tag?: string;
