@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DAPR_METADATA, loadDaprManifests, validateDaprManifests, type DaprManifest, type DaprProblem } from '../scripts/lib/dapr-components.ts';
+import { parseDuration } from '../scripts/lib/clock.ts';
 import { OpsError } from '../scripts/lib/errors.ts';
 import { SECRET_CATALOG } from '../scripts/lib/secret-catalog.ts';
 import { repoRoot } from './support/tools.ts';
@@ -218,6 +219,15 @@ test('the Resiliency gives the pub/sub and the state store a retry and a circuit
 test('the state store uses a query mode that works through PgBouncer transaction pooling', () => {
   const e = entry(byName('task-state').doc as ComponentDoc, 'queryExecMode');
   assert.ok(['exec', 'simple_protocol'].includes(String(e.value)));
+});
+
+test('the state store\'s own timeout is not longer than the Resiliency timeout that wraps it', () => {
+  const store = entry(byName('task-state').doc as ComponentDoc, 'timeout');
+  const resiliency = parse(readFileSync(join(repoRoot, 'dapr/configuration/resiliency.yaml'), 'utf8')) as any;
+  const policy = resiliency.spec.targets.components['task-state'].outbound.timeout as string;
+  const wrapping = parseDuration(resiliency.spec.policies.timeouts[policy]);
+  assert.ok(wrapping, `resiliency timeout policy ${policy}`);
+  assert.ok(parseDuration(String(store.value))! <= wrapping!, `store ${store.value} vs resiliency ${resiliency.spec.policies.timeouts[policy]}`);
 });
 
 test.run();
