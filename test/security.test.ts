@@ -1,0 +1,158 @@
+// Security review checks: untrusted workflow input never becomes script text, a dispatched image tag
+// is validated before anything uses it, Dapr's secrets API is shut to the app, and the rendered
+// NetworkPolicies let only the flows the app needs through.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { repoRoot } from './support/tools.ts';
+import { find, productionValuesFile, render, valuesFile, type K8sObject } from './helm-render.ts';
+
+const workflowsDir = join(repoRoot, '.github', 'workflows');
+const workflows = readdirSync(workflowsDir).filter((f) => f.endsWith('.yml')).map((f) => join(workflowsDir, f));
+
+interface Step { name?: string; uses?: string; run?: string; env?: Record<string, string> }
+interface Job { if?: string; steps?: Step[]; env?: Record<string, string> }
+
+test('no workflow interpolates inputs or event data into a run: script (they go through env)', () => {
+  // `${{ }}` in run: is pasted into the script before the shell sees it: a quote in the value is code.
+  const untrusted = /\$\{\{[^}]*\b(inputs\.|github\.event\.|github\.head_ref)/;
+  for (const f of workflows) {
+    const wf = parse(readFileSync(f, 'utf8')) as { jobs: Record<string, Job> };
+    for (const [id, job] of Object.entries(wf.jobs)) {
+      for (const step of job.steps ?? []) {
+        if (step.run) assert.not.match(step.run, untrusted, `${relative(repoRoot, f)} job ${id} step ${step.name ?? step.run}`);
+      }
+    }
+  }
+});
+
+const deploy = (parse(readFileSync(join(workflowsDir, 'deploy-production.yml'), 'utf8')) as { jobs: Record<string, Job> }).jobs.deploy!;
+
+test('the deploy job validates the image tag before it checks out code or logs in to Azure', () => {
+  assert.match(deploy.env?.IMAGE_TAG ?? '', /inputs\.image-tag/);
+  const steps = deploy.steps ?? [];
+  const v = steps.findIndex((s) => /IMAGE_TAG/.test(s.run ?? '') && /exit [1-9]/.test(s.run ?? ''));
+  assert.ok(v >= 0, 'a step that rejects a bad IMAGE_TAG');
+  const firstUse = steps.findIndex((s) => s.uses !== undefined || (s.run !== undefined && !/IMAGE_TAG/.test(s.run)));
+  assert.ok(v < firstUse, 'validation runs first');
+  const script = steps[v]!.run!;
+  const run = (tag: string) => spawnSync('bash', ['-c', script], { env: { PATH: process.env.PATH, IMAGE_TAG: tag }, encoding: 'utf8' });
+  for (const good of ['3f9c2ab', '3f9c2ab71d04', 'a'.repeat(40)]) assert.is(run(good).status, 0, good);
+  for (const bad of ['', 'latest', '3F9C2AB', 'abc', 'a'.repeat(41), '3f9c2ab;id', '$(id)', '3f9c2ab\n::set-env name=X::1', '../x']) {
+    const r = run(bad);
+    assert.is.not(r.status, 0, JSON.stringify(bad));
+    assert.not.ok(bad && r.stdout.includes(bad), `the rejected value is not echoed: ${JSON.stringify(bad)}`);
+  }
+});
+
+test('the production deploy job runs only for the main branch', () => {
+  assert.match(deploy.if ?? '', /github\.ref == 'refs\/heads\/main'/);
+});
+
+test('the Dapr Configuration denies the secrets API on every store the components use, and the built-in one', () => {
+  const config = parse(readFileSync(join(repoRoot, 'dapr/configuration/dapr-config.yaml'), 'utf8')) as {
+    spec: { secrets?: { scopes?: Array<{ storeName: string; defaultAccess?: string; allowedSecrets?: string[] }> } };
+  };
+  const scopes = config.spec.secrets?.scopes ?? [];
+  const componentsDir = join(repoRoot, 'dapr/components');
+  const stores = new Set<string>(['kubernetes']);
+  for (const f of readdirSync(componentsDir)) {
+    for (const doc of parseAllDocuments(readFileSync(join(componentsDir, f), 'utf8'))) {
+      const c = doc.toJS() as { spec?: { type?: string }; metadata?: { name?: string }; auth?: { secretStore?: string } } | null;
+      if (c?.auth?.secretStore) stores.add(c.auth.secretStore);
+      if (c?.spec?.type?.startsWith('secretstores.') && c.metadata?.name) stores.add(c.metadata.name);
+    }
+  }
+  for (const store of stores) {
+    const s = scopes.find((x) => x.storeName === store);
+    assert.ok(s, `a secrets scope for ${store}`);
+    assert.is(s.defaultAccess, 'deny', store);
+    assert.equal(s.allowedSecrets ?? [], [], `${store} allows no secret through the API`);
+  }
+});
+
+// ---- NetworkPolicies, evaluated like a CNI would for the production render ----
+
+interface Peer { namespace: string; labels: Record<string, string>; ip?: string }
+type Rule = { ports?: Array<{ port: number; protocol?: string }>; from?: unknown[]; to?: unknown[] };
+type NP = K8sObject & { spec: { podSelector: { matchLabels?: Record<string, string> }; ingress?: Rule[]; egress?: Rule[] } };
+
+const matches = (sel: { matchLabels?: Record<string, string> } | undefined, labels: Record<string, string>) =>
+  Object.entries(sel?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+
+function peerMatches(p: Record<string, any>, peer: Peer, policyNs: string): boolean {
+  if (p.ipBlock) return peer.ip !== undefined && p.ipBlock.cidr === '0.0.0.0/0';
+  const nsOk = p.namespaceSelector ? matches(p.namespaceSelector, { 'kubernetes.io/metadata.name': peer.namespace }) : peer.namespace === policyNs;
+  const podOk = p.podSelector ? matches(p.podSelector, peer.labels) : true;
+  return peer.ip === undefined && nsOk && podOk;
+}
+
+function allowed(rules: Rule[] | undefined, peer: Peer, port: number, protocol = 'TCP'): boolean {
+  return (rules ?? []).some((r) => {
+    const peers = (r.from ?? r.to) as Array<Record<string, any>> | undefined;
+    const peerOk = !peers || peers.some((p) => peerMatches(p, peer, 'default'));
+    const portOk = !r.ports || r.ports.some((x) => x.port === port && (x.protocol ?? 'TCP') === protocol);
+    return peerOk && portOk;
+  });
+}
+
+const prod = render(3, [valuesFile, productionValuesFile]).objects;
+const np = (name: string) => find(prod, 'NetworkPolicy', name) as NP;
+const backend = np('todo-backend');
+const frontend = np('todo-frontend');
+const backendPod: Peer = { namespace: 'default', labels: { 'app.kubernetes.io/name': 'todo-backend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
+const frontendPod: Peer = { namespace: 'default', labels: { 'app.kubernetes.io/name': 'todo-frontend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
+const nginx: Peer = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
+const dns: Peer = { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
+const dapr: Peer = { namespace: 'dapr-system', labels: {} };
+const internet: Peer = { namespace: '', labels: {}, ip: '203.0.113.7' };
+const otherPod: Peer = { namespace: 'default', labels: { app: 'something-else' } };
+
+test('NetworkPolicy: the flows the app needs are allowed', () => {
+  assert.ok(allowed(backend.spec.ingress, nginx, 8000), 'ingress controller -> backend');
+  assert.ok(allowed(frontend.spec.ingress, nginx, 3000), 'ingress controller -> frontend');
+  assert.ok(allowed(backend.spec.ingress, frontendPod, 8000) && allowed(frontend.spec.egress, backendPod, 8000), 'frontend -> backend');
+  for (const p of [frontend, backend]) {
+    assert.ok(allowed(p.spec.egress, dns, 53, 'UDP') && allowed(p.spec.egress, dns, 53, 'TCP'), `${p.metadata.name} -> DNS`);
+  }
+  // PostgreSQL, Kafka, and 443 for OpenAI and the AKS API server (public FQDN) that daprd's secret store calls.
+  for (const port of [5432, 9092, 443]) assert.ok(allowed(backend.spec.egress, internet, port), `backend -> internet:${port}`);
+  // Dapr 1.14 control-plane container ports (NetworkPolicy sees the pod port after Service translation):
+  // sentry 50001 (Service 443), operator 6500 (Service 443), placement 50005, scheduler 50006.
+  for (const port of [50001, 6500, 50005, 50006]) assert.ok(allowed(backend.spec.egress, dapr, port), `backend -> dapr-system:${port}`);
+});
+
+test('NetworkPolicy: a compromised frontend reaches neither the database, Kafka, the internet, nor the backend sidecar', () => {
+  for (const port of [5432, 9092, 443, 80]) assert.not.ok(allowed(frontend.spec.egress, internet, port), `frontend -> internet:${port}`);
+  for (const port of [3500, 50001, 50002, 9090]) assert.not.ok(allowed(frontend.spec.egress, backendPod, port), `frontend -> backend:${port}`);
+  assert.not.ok(allowed(frontend.spec.egress, dapr, 50001), 'frontend -> dapr-system');
+  assert.not.ok(allowed(frontend.spec.ingress, otherPod, 3000), 'any pod -> frontend');
+  assert.not.ok(allowed(backend.spec.ingress, otherPod, 8000), 'any pod -> backend');
+  assert.not.ok(allowed(backend.spec.egress, internet, 80), 'backend -> internet:80 (IMDS, wireserver)');
+  assert.not.ok(allowed(backend.spec.egress, internet, 22), 'backend -> internet:22');
+});
+
+test('every container and init container in the chart, the test hook included, is hardened; only the backend mounts a token', () => {
+  const pods = prod.flatMap((o) => {
+    if (o.kind === 'Pod') return [{ name: o.metadata.name, spec: o.spec as any }];
+    if (o.kind === 'Deployment') return [{ name: o.metadata.name, spec: (o.spec as any).template.spec }];
+    return [];
+  });
+  assert.ok(pods.length >= 3);
+  for (const { name, spec } of pods) {
+    assert.is(spec.automountServiceAccountToken, name === 'todo-backend', `${name} automountServiceAccountToken`);
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      const sc = c.securityContext ?? {};
+      assert.is(sc.allowPrivilegeEscalation, false, `${name}/${c.name}`);
+      assert.is(sc.readOnlyRootFilesystem, true, `${name}/${c.name}`);
+      assert.is(sc.runAsNonRoot, true, `${name}/${c.name}`);
+      assert.equal(sc.capabilities?.drop, ['ALL'], `${name}/${c.name}`);
+      assert.is(sc.seccompProfile?.type ?? spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${name}/${c.name}`);
+    }
+  }
+});
+
+test.run();
