@@ -43,14 +43,16 @@ export const spec: ScriptSpec = {
 };
 
 function positive(flag: string, value: number | undefined, min: number, max: number): number {
-  if (value === undefined || !(value >= min && value <= max)) throw usageError(`--${flag} must be between ${min} and ${max} (got ${value})`);
+  if (value === undefined || !(value >= min && value <= max)) {
+    throw usageError(`--${flag} must be between ${min} and ${max} (got ${value})`, `pass a number of ${flag === 'cpu-target' ? 'percent' : 'seconds'} from ${min} to ${max}, or leave --${flag} out for its default`);
+  }
   return value;
 }
 
 await runMain(spec, async (ctx) => {
   const { flags, env } = ctx;
   const url = (flags.string('url') ?? env.url).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/\s]+/.test(url)) throw usageError(`--url must start with http:// or https:// and name a host (got "${url}")`);
+  if (!/^https?:\/\/[^/\s]+/.test(url)) throw usageError(`--url must start with http:// or https:// and name a host (got "${url}")`, 'e.g. --url https://todo.example.com, or set url: in the environment file');
   const scenario = flags.string('scenario') as Scenario;
   const criteria = {
     sampleIntervalSeconds: positive('sample-interval', flags.number('sample-interval'), 1, 300),

@@ -334,7 +334,9 @@ export async function readStatus(runner: Runner, release: string, namespace: str
   const r = await runner.run('helm', ['status', release, '-n', namespace, '-o', 'json'], { allowFailure: true, mutating: false });
   if (r.exitCode !== 0) {
     if (isReleaseNotFound(r.stderr)) return undefined;
-    throw new OpsError(`helm status ${release} failed: ${helmCallFailure(r)}`);
+    throw new OpsError(`helm status ${release} -n ${namespace} failed: ${helmCallFailure(r)}`, {
+      hint: 'check cluster access: kubectl get ns (npx zx scripts/doctor.mts)',
+    });
   }
   return parseStatus(r.stdout);
 }

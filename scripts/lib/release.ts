@@ -126,7 +126,7 @@ async function dryRunPlan(ctx: ScriptContext, inputs: DeployInputs, upgrade: Upg
   else log.warn(rendered.why);
 
   return {
-    summary: `dry-run: would deploy ${config.release} (${images.backend}, ${images.frontend}) to ${env.name}; ${steps.filter((s) => s.mutating).length} changing commands planned, none run`,
+    summary: `deploy: dry-run: would deploy ${config.release} (${images.backend}, ${images.frontend}) to ${env.name}; ${steps.filter((s) => s.mutating).length} changing commands planned, none run`,
     result: { plan: { config, images, tagSource, commands: steps, manifests, kubeContext: { ok: c.ok, detail: c.detail } } },
   };
 }
@@ -257,7 +257,7 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
       ].join('\n');
       log.info(summaryText);
       return {
-        summary: `deployed ${rel} revision ${revision} to ${env.name}: ${imageString(images.backend)}, ${imageString(images.frontend)}; ${env.url}`,
+        summary: `deploy: deployed ${rel} revision ${revision} to ${env.name}: ${imageString(images.backend)}, ${imageString(images.frontend)}; ${env.url}`,
         result: {
           release: rel, namespace: ns, revision, images: { backend: imageString(images.backend), frontend: imageString(images.frontend) }, url: env.url,
           helmVersion: pre.helm?.version ?? null, tagSource, rollout: verify.rollout, smoke: verify.smoke ?? null, secrets: secretsResult ?? null,
@@ -294,16 +294,19 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   const running = [rb.images.backend, rb.images.frontend].filter(Boolean).join(', ') || 'unknown images';
   const result = { ...base, rolledBack: rb.ok, rollback: { to: target.revision, revision: rb.revision ?? null, images: rb.images, ok: rb.ok, failure: rb.failure ?? null, smoke: rb.verify?.smoke ?? null }, durations: stepDurations(ctx) };
   if (rb.ok) {
-    const text = `deploy of ${rel} revision ${revision} failed (${failure}); rolled back to revision ${target.revision} (now revision ${rb.revision ?? '?'}), which runs ${running}${rb.verify?.smoke ? ' and passes smoke' : ''}`;
+    const text = `deploy: deploy of ${rel} revision ${revision} failed (${failure}); rolled back to revision ${target.revision} (now revision ${rb.revision ?? '?'}), which runs ${running}${rb.verify?.smoke ? ' and passes smoke' : ''}`;
     log.info(`steps:\n${stepTable(ctx)}`);
     return { summary: text, exitCode: ExitCode.rolledBack, result };
   }
-  const text = `deploy of ${rel} revision ${revision} failed (${failure}) AND the rollback to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`;
+  const text = `deploy: deploy of ${rel} revision ${revision} failed (${failure}) AND the rollback to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`;
   log.info(`steps:\n${stepTable(ctx)}`);
+  // The worst case: the app may be down. Say what to do on the terminal, not only in the CI step summary.
+  const hint = `helm history ${rel} -n ${ns}; kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}; then roll back by hand: npx zx scripts/rollback.mts --env ${ctx.flags.env} --to <REV> (docs/runbooks.md#roll-back)`;
+  log.warn(`manual action needed, the app may be down: ${hint}`);
   return {
     summary: text,
     exitCode: ExitCode.failed,
-    result,
+    result: { ...result, hint },
     markdown: `Manual action needed: \`helm history ${rel} -n ${ns}\`, \`kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}\`, see docs/runbooks.md#roll-back`,
   };
 }
@@ -360,16 +363,19 @@ export async function rollbackRelease(ctx: ScriptContext, inputs: RollbackInputs
     history, rollout: rb.verify?.rollout ?? null, smoke: rb.verify?.smoke ?? null, failure: rb.failure ?? null, durations: stepDurations(ctx),
   };
   if (runner.dryRun) {
-    return { summary: `dry-run: would roll back ${rel} from revision ${current.revision} to ${target.revision}, then watch the rollout and run smoke`, result };
+    return { summary: `rollback: dry-run: would roll back ${rel} from revision ${current.revision} to ${target.revision}, then watch the rollout and run smoke`, result };
   }
   const running = [rb.images.backend, rb.images.frontend].filter(Boolean).join(', ') || 'unknown images';
   log.info(`steps:\n${stepTable(ctx)}`);
   if (!rb.ok) {
+    const hint = `kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}; if the cause is outside the release (Secrets, database, Redpanda, DNS) see docs/runbooks.md#roll-back, else pick another revision: npx zx scripts/rollback.mts --env ${ctx.flags.env} --to <REV>`;
+    log.warn(`manual action needed, the app may be down: ${hint}`);
     return {
-      summary: `rollback of ${rel} to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`,
+      summary: `rollback: rollback of ${rel} to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`,
       exitCode: ExitCode.failed,
-      result,
+      result: { ...result, hint },
+      markdown: `Manual action needed: ${hint.replace(/; /g, '\n- ')}`,
     };
   }
-  return { summary: `rolled back ${rel} to revision ${target.revision} (now revision ${rb.revision ?? '?'}), running ${running}; ${rb.verify?.smoke ? 'smoke green' : 'smoke skipped'}; ${env.url}`, result };
+  return { summary: `rollback: rolled back ${rel} to revision ${target.revision} (now revision ${rb.revision ?? '?'}), running ${running}; ${rb.verify?.smoke ? 'smoke green' : 'smoke skipped'}; ${env.url}`, result };
 }

@@ -53,7 +53,7 @@ export function k6DurationSeconds(text: string): number | undefined {
 
 function checkDuration(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (k6DurationSeconds(value) === undefined) throw usageError(`--${flag} must be a k6 duration such as 30s, 2m or 1m30s (got "${value}")`);
+  if (k6DurationSeconds(value) === undefined) throw usageError(`--${flag} must be a k6 duration such as 30s, 2m or 1m30s (got "${value}")`, `e.g. --${flag} 2m`);
   return value;
 }
 
@@ -72,7 +72,7 @@ export function planK6(opts: {
   let peakVus: number;
   if (scenario === 'hpa') {
     if (stages.duration !== undefined || stages.rate !== undefined) {
-      throw usageError('--duration and --rate apply to --scenario smoke; for hpa use --ramp-up, --hold and --ramp-down');
+      throw usageError('--duration and --rate apply to --scenario smoke; for hpa use --ramp-up, --hold and --ramp-down', 'add --scenario smoke, or replace them with --ramp-up, --hold and --ramp-down');
     }
     const d = SCENARIO_DEFAULTS.hpa;
     const rampUp = checkDuration('ramp-up', stages.rampUp) ?? d.RAMP_UP;
@@ -86,7 +86,7 @@ export function planK6(opts: {
     expectedSeconds = (k6DurationSeconds(rampUp) ?? 0) + (k6DurationSeconds(hold) ?? 0) + (k6DurationSeconds(rampDown) ?? 0) + GRACEFUL_RAMP_DOWN_SECONDS;
   } else {
     if (stages.rampUp !== undefined || stages.hold !== undefined || stages.rampDown !== undefined) {
-      throw usageError('--ramp-up, --hold and --ramp-down apply to --scenario hpa; for smoke use --duration, --rate and --vus');
+      throw usageError('--ramp-up, --hold and --ramp-down apply to --scenario hpa; for smoke use --duration, --rate and --vus', 'drop --scenario smoke, or replace them with --duration, --rate and --vus');
     }
     const d = SCENARIO_DEFAULTS.smoke;
     const duration = checkDuration('duration', stages.duration) ?? d.SMOKE_DURATION;
@@ -97,7 +97,7 @@ export function planK6(opts: {
     expectedSeconds = (k6DurationSeconds(duration) ?? 0) + GRACEFUL_RAMP_DOWN_SECONDS;
   }
   for (const v of [stages.vus, stages.rate]) {
-    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw usageError(`--vus and --rate need a whole number of at least 1 (got ${v})`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw usageError(`--vus and --rate need a whole number of at least 1 (got ${v})`, 'e.g. --vus 20 or --rate 2');
   }
   for (const [name, value] of opts.extraVars ?? []) vars.push([name, value]);
   const scenarioFile = `load/${scenario}.ts`;

@@ -41,7 +41,7 @@ export function parseExtraVars(pairs: readonly string[]): Array<[string, string]
   return pairs.map((p) => {
     const eq = p.indexOf('=');
     const name = eq > 0 ? p.slice(0, eq) : '';
-    if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw usageError(`--k6-env needs NAME=VALUE with an upper-case name (got "${p}")`);
+    if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw usageError(`--k6-env needs NAME=VALUE with an upper-case name (got "${p}")`, 'e.g. --k6-env MAX_CHAT_REQUESTS=0');
     if (['BASE_URL', 'SUMMARY_PATH'].includes(name)) throw usageError(`--k6-env ${name} is set by load.mts itself`, name === 'BASE_URL' ? 'use --url' : 'use --report-dir');
     if (/TOKEN|SECRET|PASSWORD|KEY/.test(name)) {
       throw usageError(`--k6-env ${name}: a secret must not go on the command line`, `export ${name} in the environment instead; k6 reads system environment variables (e.g. AUTH_TOKEN)`);
