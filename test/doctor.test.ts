@@ -74,9 +74,11 @@ test('missing kubelogin (local accounts disabled) and an old helm are required f
 });
 
 test('local environment: no Azure calls at all; k6 missing is only a warning', async () => {
-  const r = await new FakeWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'local'], { missing: ['k6', 'az'] });
+  // az stays on PATH (the fake records every call): a missing az could not record the calls this test forbids.
+  const r = await new FakeWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'local'], { missing: ['k6'] });
   assert.is(r.code, 0, r.output);
-  assert.is(r.calls.filter((c) => c.tool === 'az').length, 0);
+  assert.ok(r.calls.some((c) => c.tool === 'kubectl'), 'the fakes record calls in this run');
+  assert.equal(r.calls.filter((c) => c.tool === 'az').map((c) => c.args.join(' ')), []);
   assert.match(r.stdout, /warn +k6 1\.0\.0 or newer: k6 is not installed/);
 });
 
@@ -142,11 +144,15 @@ test('SIGTERM during a slow call stops it and exits 130 saying what was running'
   // Wait until the slow call is recorded, then interrupt the script.
   const started = Date.now();
   while (!w.calls.some((c) => c.args.includes('account')) && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(w.calls.some((c) => c.args.includes('account')), 'the slow call started before the signal');
+  // Measured from the signal, not from spawn: Node and tsx start-up on a busy machine is not the script's doing.
+  const signalled = Date.now();
   child!.kill('SIGTERM');
   const r = await p;
   assert.is(r.code, 130, r.output);
   assert.match(r.stderr, /error: interrupted by SIGTERM while: azure account/);
-  assert.ok(Date.now() - started < 3000, 'did not wait for the slow call');
+  // The slow call lasts an hour of real time and the harness SIGKILLs at 20 s; a prompt exit is far below both.
+  assert.ok(Date.now() - signalled < 10_000, `exited ${Date.now() - signalled} ms after SIGTERM: it waited for the slow call`);
 });
 
 test.run();

@@ -298,7 +298,10 @@ test('--components-only leaves Helm alone: checks the CRDs, applies and verifies
   const r = await w.run('install-dapr', ['--env', 'local', '--components-only']);
   assert.is(r.code, 0, r.output);
   assert.ok(!r.calls.some((c) => c.tool === 'helm'), lines(r.calls).join('\n'));
-  assert.ok(indexOf(r.calls, /^kubectl get crd /) < indexOf(r.calls, /^kubectl apply -n default -f -$/));
+  const crdCheck = indexOf(r.calls, /^kubectl get crd /);
+  const apply = indexOf(r.calls, /^kubectl apply -n default -f -$/);
+  // Both must happen (a missing CRD check is -1, which is "before" anything), the check first.
+  assert.ok(crdCheck >= 0 && apply > crdCheck, `crd check at ${crdCheck}, apply at ${apply}:\n${lines(r.calls).join('\n')}`);
   assert.ok(indexOf(r.calls, /^kubectl get resiliencies\.dapr\.io -n default -o json$/) >= 0);
   assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: 5 manifests in default: 5 created$/);
 });

@@ -172,6 +172,7 @@ test('hpa: think time between requests, within THINK_TIME_MIN..THINK_TIME_MAX', 
   for (const s of k6Calls.sleeps) assert.ok(s >= 0.5 && s <= 2, `slept ${s}`);
   const defaults = await loadWith(hpa, {});
   drive(defaults.mod, 50);
+  assert.is(k6Calls.sleeps.length, 50, 'the defaults think between requests too');
   for (const s of k6Calls.sleeps) assert.ok(s >= 1 && s <= 3, `slept ${s}`);
 });
 

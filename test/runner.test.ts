@@ -178,10 +178,14 @@ test('logger: --json progress is JSON lines, redacted', async () => {
   restore();
   await log.step(`apply ${SECRET}`, async () => undefined);
   log.info(`value is ${SECRET}`);
-  for (const l of lines.join('').trim().split('\n')) {
-    const doc = JSON.parse(l) as Record<string, unknown>;
-    assert.type(doc.event, 'string');
-  }
+  const docs = lines.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  // The events are there, with the secret masked rather than the lines dropped.
+  assert.equal(docs.map((d) => [d.event, d.step ?? d.message]), [
+    ['step-start', 'apply ***'],
+    ['step-end', 'apply ***'],
+    ['info', 'value is ***'],
+  ]);
+  assert.is(docs[1]!.status, 'ok');
   assert.not.ok(lines.join('').includes(SECRET));
 });
 

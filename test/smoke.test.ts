@@ -104,7 +104,9 @@ test('slow then healthy: an attempt past --check-timeout is abandoned and the re
   assert.is(r.code, 0, r.output);
   const d = doc(r);
   // The script's own duration (Node's start-up, slow on a busy machine, is not in it).
-  assert.ok((d as unknown as { durationMs: number }).durationMs < 4000, 'did not wait for the 5 s answer');
+  // Waiting for the held answer would take 5 s by itself; the attempt count below is the main proof.
+  const durationMs = (d as unknown as { durationMs: number }).durationMs;
+  assert.ok(durationMs < 5000, `took ${durationMs} ms: waited for the 5 s answer`);
   const frontend = check(d, 'frontend');
   assert.is(frontend.ok, true);
   assert.is(frontend.attempts, 2);
