@@ -61,6 +61,7 @@ await runMain(spec, async ({ env, runner, log, flags }) => {
       ? `doctor: ${failed.length} of ${checks.length} checks failed for ${env.name} (${failed.map((c) => c.name).join(', ')})`
       : `doctor: all ${checks.length - warned.length} required checks passed for ${env.name}${warned.length ? ` (${warned.length} warning${warned.length > 1 ? 's' : ''})` : ''}`,
     exitCode: failed.length ? ExitCode.preflight : ExitCode.ok,
+    ...(failed.length ? { hint: 'run the fix: line under each FAILED check, then npx zx scripts/doctor.mts again' } : {}),
     result: { checks },
   };
 });

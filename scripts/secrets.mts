@@ -44,6 +44,7 @@ await runMain(spec, async (ctx) => {
         ? `secrets: check: all ${plan.keys.length} keys in ${plan.namespace} equal the sources`
         : `secrets: check: ${counts.different} different, ${counts.missing} missing of ${plan.keys.length} keys in ${plan.namespace} (${off.map((k) => `${k.secret}/${k.key}`).join(', ')})`,
       exitCode: off.length === 0 ? ExitCode.ok : ExitCode.failed,
+      ...(off.length ? { hint: `apply the sources: npx zx scripts/secrets.mts --env ${ctx.flags.env}` } : {}),
       result: { mode: 'check', keys: keysResult },
       markdown: keysMarkdown(plan.keys),
     };

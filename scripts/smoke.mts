@@ -65,6 +65,7 @@ await runMain(spec, async ({ env, flags, clock, redactor, log }) => {
   return {
     summary: summariseSmoke(report),
     exitCode: report.ok ? ExitCode.ok : ExitCode.failed,
+    ...(report.ok ? {} : { hint: 'each failed check above shows its status and body; what they mean: docs/runbooks.md#smoke-test' }),
     result: { url: report.url, checks: report.checks },
     markdown: [
       '| check | result | status | attempts | latency |',

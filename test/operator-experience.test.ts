@@ -4,7 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startAppServer } from './fixtures/app-server.ts';
 import type { AppServer } from './fixtures/app-server.ts';
-import type { FakeWorld, RunResult } from './support/harness.ts';
+import { FakeWorld } from './support/harness.ts';
+import type { RunResult } from './support/harness.ts';
 import { addWatch, productionEnvFile, productionWorld, REL, ROLLED_BACK, seedHistory, TAG } from './support/release.ts';
 
 let app: AppServer;
@@ -56,12 +57,12 @@ test('deploy and rollback: the last line starts with the script name, like every
   assert.match(lastLine(rb.stdout), /^rollback: rolled back hackathon-todo to revision 2 \(now revision 4\)/);
 });
 
-test('rollback that does not restore service: a "manual action needed" warning with the next commands, and the hint in --json', async () => {
+test('rollback that does not restore service: the summary, then a hint: line with the next commands, and the hint in --json', async () => {
   const w = addWatch(seedHistory(productionWorld(), ['superseded', 'superseded', 'deployed']), 'rollback', [{ at: 0, state: { ...ROLLED_BACK, backend: { waiting: 'CreateContainerConfigError' } } }]);
   w.on('kubectl', ['logs'], { stderr: 'Error from server (BadRequest): container "backend" is waiting to start', exit: 1 });
   const r = await run(w, 'rollback', ['--yes']);
   assert.is(r.code, 1, r.output);
-  assert.match(r.stderr, new RegExp(`warning: manual action needed, the app may be down: kubectl get pods -n default -l app\\.kubernetes\\.io/instance=${REL};.*npx zx scripts/rollback\\.mts --env \\S+ --to <REV>`));
+  assert.match(r.stderr, new RegExp(`\\nhint: manual action needed, the app may be down: .*kubectl get pods -n default -l app\\.kubernetes\\.io/instance=${REL};.*npx zx scripts/rollback\\.mts --env \\S+ --to <REV>`));
   assert.match(lastLine(r.stdout), /^rollback: rollback of hackathon-todo to revision 2 did not restore service: rollout: /);
 
   const j = await run(w, 'rollback', ['--yes', '--json']);
@@ -69,6 +70,19 @@ test('rollback that does not restore service: a "manual action needed" warning w
   const doc = JSON.parse(j.stdout) as { ok: boolean; hint?: string; summary: string };
   assert.is(doc.ok, false);
   assert.match(doc.hint ?? '', /npx zx scripts\/rollback\.mts --env \S+ --to <REV>/);
+});
+
+test('a failure reported as an outcome (doctor exit 3) still ends with a hint: line, and --json carries it', async () => {
+  const w = new FakeWorld({ kube: { context: 'minikube' } });
+  const r = await w.run('doctor', ['--env', 'production', '--skip-azure']);
+  assert.is(r.code, 3, r.output);
+  assert.match(lastLine(r.stdout), /^doctor: 1 of \d+ checks failed for production/);
+  assert.match(r.stderr, /^hint: run the fix: line under each FAILED check, then npx zx scripts\/doctor\.mts again$/m);
+  const j = await w.run('doctor', ['--env', 'production', '--skip-azure', '--json']);
+  assert.match((JSON.parse(j.stdout) as { hint?: string }).hint ?? '', /run the fix: line/);
+  const ok = await new FakeWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'local']);
+  assert.is(ok.code, 0, ok.output);
+  assert.not.match(ok.stderr, /hint:/, 'no hint on success');
 });
 
 test.run();

@@ -169,7 +169,7 @@ export function renderHelp(spec: ScriptSpec): string {
   if (own.length) parts.push('', 'Flags:', ...own.map(line));
   parts.push('', 'Common flags:', ...common.map(line));
   if (spec.examples?.length) parts.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
-  parts.push('', 'Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight failed, 4 deploy failed and rolled back.');
+  parts.push('', 'Exit codes: 0 ok, 1 failed, 2 usage or configuration error, 3 preflight failed, 4 deploy failed and rolled back, 130 interrupted.');
   return parts.join('\n');
 }
 

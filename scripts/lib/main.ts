@@ -39,6 +39,8 @@ export interface Outcome {
   result?: Record<string, unknown>;
   /** Extra markdown for $GITHUB_STEP_SUMMARY. */
   markdown?: string;
+  /** For a non-zero outcome: what to do next, printed as `hint:` after the summary (and in --json). */
+  hint?: string;
 }
 
 export interface MainOptions {
@@ -88,7 +90,7 @@ export async function runMain(spec: ScriptSpec, body: (ctx: ScriptContext) => Pr
   let runner: Runner | undefined;
   const started = clock.now();
 
-  const finish = (ok: boolean, code: number, summary: string, result: Record<string, unknown> = {}, markdown = '', error?: OpsError | Error): never => {
+  const finish = (ok: boolean, code: number, summary: string, result: Record<string, unknown> = {}, markdown = '', error?: OpsError | Error, hint?: string): never => {
     const durationMs = Math.round(clock.now() - started);
     if (flags.json) {
       const doc = redactor.redactDeep({
@@ -101,11 +103,13 @@ export async function runMain(spec: ScriptSpec, body: (ctx: ScriptContext) => Pr
         durationMs,
         steps: log.steps.map((s) => ({ ...s, durationMs: Math.round(s.durationMs) })),
         ...(error ? { error: { message: error.message, hint: (error as OpsError).hint ?? null } } : {}),
+        ...(hint && !error ? { hint } : {}),
         ...result,
       });
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else if (!error) {
       process.stdout.write(`${redactor.redact(summary)}\n`);
+      if (hint && !ok) process.stderr.write(`hint: ${redactor.redact(hint)}\n`);
     }
     if (error && !flags.json) {
       process.stderr.write(`error: ${redactor.redact(error.message)}\n`);
@@ -161,7 +165,7 @@ export async function runMain(spec: ScriptSpec, body: (ctx: ScriptContext) => Pr
     };
     const outcome = await body(ctx);
     const code = outcome.exitCode ?? ExitCode.ok;
-    return finish(code === ExitCode.ok, code, outcome.summary, outcome.result, outcome.markdown);
+    return finish(code === ExitCode.ok, code, outcome.summary, outcome.result, outcome.markdown, undefined, outcome.hint);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     const code = err instanceof OpsError ? err.exitCode : ExitCode.failed;

@@ -296,17 +296,22 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   if (rb.ok) {
     const text = `deploy: deploy of ${rel} revision ${revision} failed (${failure}); rolled back to revision ${target.revision} (now revision ${rb.revision ?? '?'}), which runs ${running}${rb.verify?.smoke ? ' and passes smoke' : ''}`;
     log.info(`steps:\n${stepTable(ctx)}`);
-    return { summary: text, exitCode: ExitCode.rolledBack, result };
+    return {
+      summary: text,
+      exitCode: ExitCode.rolledBack,
+      result,
+      hint: `the previous good revision serves traffic now; fix what failed (above), then deploy again (docs/runbooks.md#failed-rollout)`,
+    };
   }
   const text = `deploy: deploy of ${rel} revision ${revision} failed (${failure}) AND the rollback to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`;
   log.info(`steps:\n${stepTable(ctx)}`);
   // The worst case: the app may be down. Say what to do on the terminal, not only in the CI step summary.
   const hint = `helm history ${rel} -n ${ns}; kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}; then roll back by hand: npx zx scripts/rollback.mts --env ${ctx.flags.env} --to <REV> (docs/runbooks.md#roll-back)`;
-  log.warn(`manual action needed, the app may be down: ${hint}`);
   return {
     summary: text,
     exitCode: ExitCode.failed,
-    result: { ...result, hint },
+    result,
+    hint: `manual action needed, the app may be down: ${hint}`,
     markdown: `Manual action needed: \`helm history ${rel} -n ${ns}\`, \`kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}\`, see docs/runbooks.md#roll-back`,
   };
 }
@@ -369,11 +374,11 @@ export async function rollbackRelease(ctx: ScriptContext, inputs: RollbackInputs
   log.info(`steps:\n${stepTable(ctx)}`);
   if (!rb.ok) {
     const hint = `kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}; if the cause is outside the release (Secrets, database, Redpanda, DNS) see docs/runbooks.md#roll-back, else pick another revision: npx zx scripts/rollback.mts --env ${ctx.flags.env} --to <REV>`;
-    log.warn(`manual action needed, the app may be down: ${hint}`);
-    return {
+      return {
       summary: `rollback: rollback of ${rel} to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`,
       exitCode: ExitCode.failed,
-      result: { ...result, hint },
+      result,
+    hint: `manual action needed, the app may be down: ${hint}`,
       markdown: `Manual action needed: ${hint.replace(/; /g, '\n- ')}`,
     };
   }
