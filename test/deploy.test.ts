@@ -346,6 +346,17 @@ test('Dapr missing: exit 3 with the install-dapr hint', async () => {
   assert.equal(mutating(r.calls), []);
 });
 
+test('an identity that may not read CRDs (AKS built-in roles) still deploys when the sidecar injector is ready', async () => {
+  const w = addWatch(existing(), 'upgrade', [{ at: 0, state: HEALTHY_NEW }]);
+  // Rules are tried in order, so this answer wins over the world's own CRD answer.
+  w.scenario.rules.unshift({ tool: 'kubectl', args: ['get', 'crd', 'components.dapr.io'], respond: { stderr: 'Error from server (Forbidden): customresourcedefinitions.apiextensions.k8s.io "components.dapr.io" is forbidden: User "github" cannot get resource "customresourcedefinitions" in API group "apiextensions.k8s.io" at the cluster scope', exit: 1 } });
+  const r = await deploy(w);
+  assert.is(r.code, 0, r.output);
+  assert.match(r.stdout, /warn +Dapr CRDs installed: this identity may not read CRDs/);
+  assert.match(r.stdout, /ok +Dapr sidecar injector ready/);
+  assert.is(helmCalls(r.calls, 'upgrade').length, 1);
+});
+
 for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
   test(`dry-run with no cluster and no Azure login (Helm ${helmVersion}): config, images, commands in order, rendered manifests; only read-only calls; exit 0`, async () => {
     const w = new FakeWorld({ kube: { context: null }, helm: { version: helmVersion } });

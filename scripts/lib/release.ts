@@ -159,7 +159,7 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   });
   const nsExists = await log.step(`cluster: namespace ${ns}, Dapr, Secrets`, async () => {
     const [exists, dapr] = await Promise.all([namespaceExists(runner, ns), checkDapr(runner, env.name)]);
-    for (const c of dapr) log.info(`${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail}`);
+    for (const c of dapr) log.info(`${c.ok ? 'ok    ' : c.required ? 'FAILED' : 'warn  '} ${c.name}: ${c.detail}`);
     assertChecks(dapr);
     const missing = exists ? await findMissingSecrets(runner, ns) : SECRET_CATALOG.map((e) => `${e.secret}/${e.key}`);
     if (missing.length && !inputs.withSecrets) {
