@@ -39,7 +39,7 @@ const rel = (p: string) => relative(repoRoot, p);
 const ROLE = {
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
   acrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
-  aksRbacWriter: 'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb',
+  aksRbacAdmin: '3498e952-d568-435e-9b2c-8d77e338d7f7',
   aksClusterUser: '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
 } as const;
@@ -363,7 +363,7 @@ function assignmentsWithRole(f: BicepFile, roleId: string): Node[] {
     });
 }
 
-test('GitHub OIDC identity: federated credentials for main and the environment; AKS RBAC Writer, Cluster User and AcrPush', async () => {
+test('GitHub OIDC identity: federated credentials for main and the environment; AKS RBAC Admin (the chart has a Role and RoleBinding), Cluster User and AcrPush', async () => {
   const identity = await parseBicepFile(modulePath('identity'));
   const fics = resources(identity).filter((r) => r.type === 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials');
   const subjects = fics.map((r) => stringValue(propertyAt(r.body, ['properties', 'subject'])));
@@ -377,7 +377,7 @@ test('GitHub OIDC identity: federated credentials for main and the environment; 
   assert.is(literalValue(prod.assignments.find((a) => a.name === 'githubEnvironment')?.value), 'production');
 
   const ra = await parseBicepFile(modulePath('role-assignments'));
-  for (const [role, scope] of [[ROLE.aksRbacWriter, 'cluster'], [ROLE.aksClusterUser, 'cluster'], [ROLE.acrPush, 'registry']] as const) {
+  for (const [role, scope] of [[ROLE.aksRbacAdmin, 'cluster'], [ROLE.aksClusterUser, 'cluster'], [ROLE.acrPush, 'registry']] as const) {
     const found = assignmentsWithRole(ra, role);
     assert.is(found.length, 1, `one assignment of ${role}`);
     assert.is(propertyAt(found[0], ['properties', 'principalId'])?.text, 'githubPrincipalId');

@@ -28,7 +28,7 @@ param vaultReaderPrincipalId string
 var roleIds = {
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
   acrPush: '8311e382-0749-4cb8-b61a-304f252e45ec'
-  aksRbacWriter: 'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb'
+  aksRbacAdmin: '3498e952-d568-435e-9b2c-8d77e338d7f7'
   aksClusterUser: '4abbcc35-e782-43d8-92c5-2d3f1bd2253f'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
@@ -80,13 +80,14 @@ resource githubClusterUser 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }
 
-// helm upgrade writes Deployments, Services, Secrets and the like in every namespace (cluster scope).
-// It cannot create namespaces, CRDs or cluster roles: installing Dapr stays an admin task.
-resource githubRbacWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(cluster.id, githubPrincipalId, roleIds.aksRbacWriter)
+// helm upgrade writes Deployments, Services, Secrets and the like, and the chart's Role and
+// RoleBinding for the Dapr sidecar: RBAC Writer may not touch Roles or RoleBindings, RBAC Admin may.
+// Neither may create namespaces, CRDs or cluster roles: installing Dapr stays a cluster admin's task.
+resource githubRbacAdmin 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(cluster.id, githubPrincipalId, roleIds.aksRbacAdmin)
   scope: cluster
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.aksRbacWriter)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.aksRbacAdmin)
     principalId: githubPrincipalId
     principalType: 'ServicePrincipal'
   }
