@@ -5,7 +5,7 @@ import { sleep } from 'k6';
 import exec from 'k6/execution';
 import type { Options } from 'k6/options';
 import { readDuration, readInt, readScenarioConfig, readSeconds, ConfigError } from './lib/config.ts';
-import { callEndpoint, ENDPOINTS } from './lib/endpoints.ts';
+import { callEndpoint, ENDPOINTS, scenarioThresholds } from './lib/endpoints.ts';
 import { HPA_WEIGHTS, planIteration } from './lib/mix.ts';
 import { summaryOutputs } from './lib/summary.ts';
 import type { SummaryData } from './lib/summary.ts';
@@ -27,9 +27,6 @@ if (thinkMax < thinkMin) {
   throw new ConfigError(`THINK_TIME_MAX (${thinkMax}) must not be below THINK_TIME_MIN (${thinkMin})`);
 }
 
-// An empty threshold list makes k6 report the per-endpoint sub-metric without judging it.
-const perEndpoint: Record<string, string[]> = {};
-for (const endpoint of ENDPOINTS) perEndpoint[`http_req_duration{endpoint:${endpoint}}`] = [];
 
 export const options: Options = {
   scenarios: {
@@ -44,15 +41,7 @@ export const options: Options = {
       gracefulRampDown: '30s',
     },
   },
-  thresholds: {
-    // The plan: response times under 1 second for 100 concurrent users.
-    http_req_duration: ['p(95)<1000'],
-    // Fewer than 1% failed requests (k6 counts status >= 400 and network errors).
-    http_req_failed: ['rate<0.01'],
-    // Cannot fail by construction (see lib/mix.ts); here so the cap is visible in the summary.
-    chat_requests: [`count<=${config.maxChatRequests}`],
-    ...perEndpoint,
-  },
+  thresholds: scenarioThresholds(ENDPOINTS, config.maxChatRequests),
 };
 
 export default function (): void {
