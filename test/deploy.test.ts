@@ -30,8 +30,8 @@ test.after(async () => { await app.close(); });
 test.before.each(() => { app.setMode('healthy'); });
 
 // Real time (scale 1). Every timeline here is decided on the first poll after a Helm event and every
-// smoke passes at once, so nothing sleeps; scaled time would only shrink the scripts' own timeouts
-// (a 20 s version check is a 1 s floor at 0.01) below what a fake call costs on a busy 2-core machine.
+// smoke passes at once, so nothing sleeps, and scaled time would only shrink the scripts' own timeouts
+// toward what a fake call costs on a busy 2-core machine.
 // Where a deadline has to pass (smoke failing), the environment file shortens it instead.
 const SCALE = 1;
 const deploy = (w: FakeWorld, extra: string[] = [], env: Record<string, string> = {}, file = envFile): Promise<RunResult> =>

@@ -162,7 +162,7 @@ for (const version of ['v3.17.3', 'v4.1.4']) {
     const restore = world.activate();
     try {
       const redactor = new Redactor();
-      // Real time: nothing sleeps here, and a scaled clock would shrink the runner's timeout to a 1 s floor.
+      // Real time: nothing sleeps here, and a scaled clock would only shrink the runner's timeout.
       const clock = createClock(1);
       const log = new Logger({ script: 't', json: false, verbose: false, redactor, clock, interactive: false, out: () => undefined, err: () => undefined });
       const runner = new Runner({ dryRun: false, redactor, logger: log, clock, defaultTimeoutMs: 600_000 });

@@ -22,7 +22,7 @@ test.after(async () => { await app.close(); });
 test.before.each(() => { app.setMode('healthy'); });
 
 // Real time (scale 1), as in deploy.test.ts: nothing here waits except a failing smoke, whose deadline
-// the environment file shortens; scaled time would shrink the 20 s tool-version timeout to a 1 s floor.
+// the environment file shortens; scaled time would only shrink the scripts' own timeouts.
 const SCALE = 1;
 const rollback = (w: FakeWorld, extra: string[] = ['--yes'], file = envFile): Promise<RunResult> =>
   w.run('rollback', ['--env', file, ...extra], { timeScale: SCALE, killAfterMs: 90_000 });
