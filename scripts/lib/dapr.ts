@@ -24,6 +24,8 @@ import type { DaprManifest } from './dapr-components.ts';
 import { ExitCode, OpsError } from './errors.ts';
 import { currentRevision, isPending, pickRollbackRevision, readHistory, readStatus } from './helm.ts';
 import type { HelmRevision } from './helm.ts';
+import { isPodReady } from './kube.ts';
+import type { Pod } from './kube.ts';
 import { compareVersions } from './preflight.ts';
 import type { Runner } from './runner.ts';
 
@@ -239,26 +241,11 @@ export async function findMissingCrds(runner: Runner, names: readonly string[] =
 
 // ---------- control-plane readiness ----------
 
-interface ContainerStatus {
-  name: string;
-  ready?: boolean;
-  restartCount?: number;
-  state?: { waiting?: { reason?: string; message?: string }; running?: unknown; terminated?: { reason?: string; exitCode?: number } };
-}
-interface PodCondition { type: string; status: string; reason?: string; message?: string }
-export interface Pod {
-  metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
-  status?: { phase?: string; conditions?: PodCondition[]; containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] };
-}
-
 /** Waiting reasons that do not fix themselves; seen twice in a row they end the wait early. */
 const STUCK_REASONS = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'CreateContainerConfigError', 'RunContainerError']);
 /** A crash loop is expected briefly while sentry issues the first certificates; this many restarts is not. */
 export const CRASH_LOOP_RESTARTS = 5;
 
-export function isPodReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
 
 /** One pod's state in words: `dapr-operator-7c9 (Running, not ready; dapr-operator waiting: CrashLoopBackOff, 3 restarts)`. */
 export function describePod(pod: Pod): string {

@@ -6,6 +6,8 @@ import type { Clock } from './clock.ts';
 import { formatDuration } from './clock.ts';
 import type { LoadedEnvironment } from './config.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
+import { isPodReady } from './kube.ts';
+import type { Pod } from './kube.ts';
 import type { Logger } from './log.ts';
 import type { CheckResult } from './preflight.ts';
 import type { Redactor } from './redact.ts';
@@ -110,8 +112,6 @@ export function createNamespaceArgs(namespace: string): string[] {
   return ['create', 'namespace', namespace];
 }
 
-interface PodLike { status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } }
-
 /** Dapr CRDs (Helm does not create Components without them) and a ready sidecar injector (no daprd otherwise). */
 export async function checkDapr(runner: Runner, envName: string): Promise<CheckResult[]> {
   const fix = `npx zx scripts/install-dapr.mts --env ${envName}`;
@@ -138,9 +138,9 @@ export async function checkDapr(runner: Runner, envName: string): Promise<CheckR
   let total = 0;
   if (pods.exitCode === 0) {
     try {
-      const items = ((JSON.parse(pods.stdout) as { items?: PodLike[] }).items ?? []);
+      const items = ((JSON.parse(pods.stdout) as { items?: Pod[] }).items ?? []);
       total = items.length;
-      ready = items.filter((p) => p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      ready = items.filter((p) => p.status?.phase === 'Running' && isPodReady(p)).length;
     } catch { /* reported below as not ready */ }
   }
   out.push({

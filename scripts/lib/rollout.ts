@@ -6,6 +6,7 @@
 // succeeds when every Deployment of the release is fully rolled out (the rules of
 // `kubectl rollout status`); it gives up at the environment's rollout timeout.
 import type { Clock } from './clock.ts';
+import type { ContainerStatus, Pod } from './kube.ts';
 import { formatDuration } from './clock.ts';
 import type { Logger } from './log.ts';
 import type { Runner } from './runner.ts';
@@ -20,40 +21,9 @@ export const MAX_READ_ERRORS = 3;
 /** A container that restarted this often in a pod of the new ReplicaSet is failing even while Running. */
 export const RESTART_LIMIT = 3;
 
-// ---------- the slices of the Kubernetes objects we read (CLI-SHAPES.md §1.1-1.3) ----------
+// ---------- the slices of the Kubernetes objects we read (CLI-SHAPES.md §1.1-1.3); pods in kube.ts ----------
 
-interface ContainerState {
-  waiting?: { reason?: string; message?: string };
-  running?: { startedAt?: string };
-  terminated?: { exitCode?: number; reason?: string; message?: string };
-}
-
-export interface ContainerStatus {
-  name: string;
-  ready?: boolean;
-  restartCount?: number;
-  started?: boolean;
-  image?: string;
-  state?: ContainerState;
-  lastState?: ContainerState;
-}
-
-export interface Pod {
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    ownerReferences?: Array<{ kind: string; name: string; controller?: boolean }>;
-    deletionTimestamp?: string;
-  };
-  spec?: { containers?: Array<{ name: string; image?: string }>; initContainers?: Array<{ name: string; image?: string }> };
-  status?: {
-    phase?: string;
-    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
-    containerStatuses?: ContainerStatus[];
-    initContainerStatuses?: ContainerStatus[];
-  };
-}
+export type { ContainerStatus, Pod } from './kube.ts';
 
 export interface DeploymentCondition { type: string; status: string; reason?: string; message?: string }
 

@@ -209,6 +209,7 @@ export class Runner {
   }
 }
 
-function firstLine(text: string): string {
+/** The first non-blank line, trimmed: what an error message quotes of a CLI's output. */
+export function firstLine(text: string): string {
   return text.split('\n').find((l) => l.trim())?.trim() ?? '';
 }

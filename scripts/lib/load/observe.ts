@@ -4,6 +4,7 @@
 // API call timed out).
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import { firstLine } from '../runner.ts';
 import type { Runner, RunResult } from '../runner.ts';
 import { parseHpaList, parseNodeList, parsePodList } from './cluster.ts';
 import type { HpaSnapshot, NodeSnapshot, PodSnapshot } from './cluster.ts';
@@ -68,9 +69,6 @@ export function sampleCommands(target: WatchTarget, intervalSeconds: number): Ar
   ];
 }
 
-function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim())?.trim() ?? '';
-}
 
 export async function takeSample(runner: Runner, clock: Clock, target: WatchTarget, t0: number, phase: Phase, intervalSeconds: number): Promise<Sample> {
   const at = clock.now();
