@@ -33,7 +33,7 @@ export class Redactor {
   }
 
   /** True when text contains a registered secret (identifiers excluded): it must not reach a command line. */
-  contains(text: string): boolean {
+  forbidsOnCommandLine(text: string): boolean {
     for (const v of this.forbidden) if (text.includes(v)) return true;
     return false;
   }

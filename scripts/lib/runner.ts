@@ -116,7 +116,7 @@ export class Runner {
   async run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     const { redactor, logger, clock } = this.options;
     for (const a of [cmd, ...args]) {
-      if (redactor.contains(a)) {
+      if (redactor.forbidsOnCommandLine(a)) {
         // A programming error, never an operator's: secrets travel on stdin only.
         throw new OpsError(`refusing to put a secret on the command line of ${cmd}`, { hint: 'pass it on standard input (RunOptions.stdin)' });
       }
