@@ -1,10 +1,11 @@
 // scripts/lib/helm.ts: Helm 3.17 and 4.x output parsed into typed values, the rollback target
 // (never blindly current-1), the pending-lock recovery plan, and the command lines (no --wait,
 // no --atomic/--rollback-on-failure) on both majors.
+import { compareVersions, TOOLS } from '../scripts/lib/preflight.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  currentRevision, formatHistoryTable, helmCallFailure, helmErrorSummary, isLockError, isReleaseNotFound, isSupportedHelm, parseHelmVersion, parseHistory,
+  currentRevision, formatHistoryTable, helmCallFailure, helmErrorSummary, isLockError, isReleaseNotFound, parseHelmVersion, parseHistory,
   parseStatus, parseUpgradeRevision, pickRollbackRevision, planPendingRecovery, readHistory, readStatus, rollbackArgs, rollbackTarget, templateArgs, upgradeArgs,
 } from '../scripts/lib/helm.ts';
 import type { HelmRevision } from '../scripts/lib/helm.ts';
@@ -50,10 +51,12 @@ test('parseHelmVersion: --template, --short and BuildInfo forms on 3 and 4; 3.17
   assert.equal(parseHelmVersion('v3.17.3'), { version: '3.17.3', major: 3, minor: 17, patch: 3 });
   assert.is(parseHelmVersion('v3.17.2+gcc0bbbd\n').version, '3.17.2');
   assert.is(parseHelmVersion('version.BuildInfo{Version:"v4.1.4", GitCommit:"x", GitTreeState:"clean", GoVersion:"go1.24"}').major, 4);
-  assert.ok(isSupportedHelm(parseHelmVersion('v4.1.4')));
-  assert.ok(isSupportedHelm(parseHelmVersion('v3.17.0')));
-  assert.not.ok(isSupportedHelm(parseHelmVersion('v3.16.4')));
-  assert.not.ok(isSupportedHelm(parseHelmVersion('v2.17.0')));
+  // The supported range is the preflight's minimum (doctor and deploy check it).
+  const supported = (text: string) => compareVersions(parseHelmVersion(text).version, TOOLS.helm.minimum) >= 0;
+  assert.ok(supported('v4.1.4'));
+  assert.ok(supported('v3.17.0'));
+  assert.not.ok(supported('v3.16.4'));
+  assert.not.ok(supported('v2.17.0'));
   assert.throws(() => parseHelmVersion('garbage'), /cannot read the Helm version/);
 });
 

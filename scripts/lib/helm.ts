@@ -15,7 +15,7 @@
 //   `--timeout` still bounds hooks and API calls on both.
 // - Helm 4 may apply server-side (`apply_method: ssa` in `status -o json`) and omits zero times
 //   (`deleted`) there; the parser tolerates both.
-import { OpsError, ExitCode } from './errors.ts';
+import { OpsError } from './errors.ts';
 import { formatDuration } from './clock.ts';
 import type { Runner, RunResult } from './runner.ts';
 
@@ -129,10 +129,6 @@ export function parseHelmVersion(stdout: string): HelmVersion {
 }
 
 /** True for the Helm majors and minors this toolkit supports (3.17+ and 4.x). */
-export function isSupportedHelm(v: HelmVersion): boolean {
-  return (v.major === 3 && v.minor >= 17) || v.major === 4;
-}
-
 /** The revision number of the release's latest entry (what `helm status` calls current). */
 export function currentRevision(history: readonly HelmRevision[]): HelmRevision | undefined {
   return history.reduce<HelmRevision | undefined>((latest, h) => (!latest || h.revision > latest.revision ? h : latest), undefined);
@@ -339,15 +335,6 @@ export async function readStatus(runner: Runner, release: string, namespace: str
     });
   }
   return parseStatus(r.stdout);
-}
-
-export async function readHelmVersion(runner: Runner): Promise<HelmVersion> {
-  const r = await runner.run('helm', ['version', '--template', '{{.Version}}'], { mutating: false, attempts: 1 });
-  const v = parseHelmVersion(r.stdout);
-  if (!isSupportedHelm(v)) {
-    throw new OpsError(`Helm ${v.version} is not supported (3.17+ or 4.x)`, { hint: 'install Helm 3.17+ or 4.x: https://helm.sh/docs/intro/install/', exitCode: ExitCode.preflight });
-  }
-  return v;
 }
 
 /** `helm history` as the table rollback.mts prints: revision, time, status, chart, app version, description. */
