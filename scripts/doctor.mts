@@ -4,7 +4,7 @@
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
 import type { CheckResult } from './lib/preflight.ts';
-import { checkAzureLogin, checkKubeContext, checkProviders, checkQuota, checkTool, toolsFor } from './lib/preflight.ts';
+import { checkAzureLogin, formatCheck, checkKubeContext, checkProviders, checkQuota, checkTool, toolsFor } from './lib/preflight.ts';
 import { ExitCode } from './lib/errors.ts';
 
 export const spec: ScriptSpec = {
@@ -22,8 +22,7 @@ await runMain(spec, async ({ env, runner, log, flags }) => {
   const checks: CheckResult[] = [];
   const report = (c: CheckResult) => {
     checks.push(c);
-    const mark = c.ok ? 'ok    ' : c.required ? 'FAILED' : 'warn  ';
-    log.info(`${mark} ${c.name}: ${c.detail}${!c.ok && c.fix ? `\n       fix: ${c.fix}` : ''}`);
+    log.info(formatCheck(c));
   };
 
   await log.step('tools', async () => {

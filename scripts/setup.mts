@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
 import type { CheckResult } from './lib/preflight.ts';
-import { assertChecks, checkAzureLogin, checkKubeContext, checkProviders, checkQuota, checkTool } from './lib/preflight.ts';
+import { assertChecks, checkAzureLogin, formatCheck, checkKubeContext, checkProviders, checkQuota, checkTool } from './lib/preflight.ts';
 import { ExitCode, OpsError, usageError } from './lib/errors.ts';
 import { formatCommand } from './lib/runner.ts';
 import type { DeploymentResult, WhatIfSummary } from './lib/azure.ts';
@@ -78,8 +78,7 @@ await runMain(spec, async (ctx) => {
   const checks: CheckResult[] = [];
   const report = (c: CheckResult) => {
     checks.push(c);
-    const mark = c.ok ? 'ok    ' : c.required ? 'FAILED' : 'warn  ';
-    log.info(`${mark} ${c.name}: ${c.detail}${!c.ok && c.fix ? `\n       fix: ${c.fix}` : ''}`);
+    log.info(formatCheck(c));
   };
   let azReady = false;
   await log.step('preflight', async () => {

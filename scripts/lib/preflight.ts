@@ -14,6 +14,12 @@ export interface CheckResult {
   fix?: string;
 }
 
+/** A check as one line (`ok`, `FAILED` or `warn`, name, detail), with its fix on the next line when it failed. */
+export function formatCheck(c: CheckResult): string {
+  const mark = c.ok ? 'ok    ' : c.required ? 'FAILED' : 'warn  ';
+  return `${mark} ${c.name}: ${c.detail}${!c.ok && c.fix ? `\n       fix: ${c.fix}` : ''}`;
+}
+
 export type ToolName = 'az' | 'helm' | 'kubectl' | 'kubelogin' | 'k6';
 
 interface ToolInfo {

@@ -5,7 +5,7 @@
 import type { ScriptContext, Outcome } from './main.ts';
 import { formatDuration } from './clock.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
-import { assertChecks, assertKubeContext, checkAzureLogin, checkKubeContext, checkTool, toolsFor, TOOLS } from './preflight.ts';
+import { assertChecks, assertKubeContext, checkAzureLogin, checkKubeContext, checkTool, formatCheck, toolsFor, TOOLS } from './preflight.ts';
 import type { CheckResult } from './preflight.ts';
 import { formatCommand } from './runner.ts';
 import { SECRET_CATALOG, secretNames } from './secret-catalog.ts';
@@ -159,7 +159,7 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   });
   const nsExists = await log.step(`cluster: namespace ${ns}, Dapr, Secrets`, async () => {
     const [exists, dapr] = await Promise.all([namespaceExists(runner, ns), checkDapr(runner, env.name)]);
-    for (const c of dapr) log.info(`${c.ok ? 'ok    ' : c.required ? 'FAILED' : 'warn  '} ${c.name}: ${c.detail}`);
+    for (const c of dapr) log.info(formatCheck(c));
     assertChecks(dapr);
     const missing = exists ? await findMissingSecrets(runner, ns) : SECRET_CATALOG.map((e) => `${e.secret}/${e.key}`);
     if (missing.length && !inputs.withSecrets) {
