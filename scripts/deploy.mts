@@ -4,6 +4,7 @@
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
 import { deployRelease } from './lib/release.ts';
+import { SECRETS_FILE_RENAME } from './lib/secrets.ts';
 
 export const spec: ScriptSpec = {
   name: 'deploy',
@@ -18,15 +19,15 @@ export const spec: ScriptSpec = {
   ].join('\n'),
   flags: [
     { name: 'tag', type: 'string', value: 'TAG', description: 'image tag for backend and frontend (default: git rev-parse HEAD); "latest" is refused where the environment forbids it' },
-    { name: 'with-secrets', type: 'boolean', description: 'create or update the Kubernetes Secrets from --env-file (and Key Vault) before the upgrade' },
-    { name: 'env-file', type: 'string', value: 'PATH', description: 'dotenv file for --with-secrets (default: .env)' },
+    { name: 'with-secrets', type: 'boolean', description: 'create or update the Kubernetes Secrets from --secrets-file (and Key Vault) before the upgrade' },
+    { name: 'secrets-file', type: 'string', value: 'PATH', description: 'dotenv file for --with-secrets (default: .env)', renamedFrom: SECRETS_FILE_RENAME },
     { name: 'skip-smoke', type: 'boolean', description: 'do not run the smoke checks after the rollout (or after a rollback)' },
     { name: 'timeout', type: 'duration', value: 'DURATION', description: 'how long the rollout may take before it counts as failed, e.g. 300s or 5m (default: timeouts.rolloutSeconds)' },
   ],
   examples: [
     'npx zx scripts/deploy.mts --dry-run',
     'npx zx scripts/deploy.mts --env production --tag $(git rev-parse HEAD) --yes',
-    'npx zx scripts/deploy.mts --env production --with-secrets --env-file .env.production',
+    'npx zx scripts/deploy.mts --env production --with-secrets --secrets-file .env.production',
   ],
 };
 
@@ -34,7 +35,7 @@ await runMain(spec, async (ctx) => {
   const { flags } = ctx;
   const rolloutTimeoutMs = flags.duration('timeout');
   const tag = flags.string('tag');
-  const envFile = flags.string('env-file');
+  const envFile = flags.string('secrets-file');
   return deployRelease(ctx, {
     withSecrets: flags.boolean('with-secrets'),
     skipSmoke: flags.boolean('skip-smoke'),

@@ -4,7 +4,7 @@
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
 import { ExitCode } from './lib/errors.ts';
-import { applySecretsPlan, describeActions, describeKeys, dropSecretsFromProcessEnv, keysMarkdown, planSecrets } from './lib/secrets.ts';
+import { applySecretsPlan, describeActions, describeKeys, dropSecretsFromProcessEnv, keysMarkdown, planSecrets, SECRETS_FILE_RENAME } from './lib/secrets.ts';
 
 export const spec: ScriptSpec = {
   name: 'secrets',
@@ -15,22 +15,22 @@ export const spec: ScriptSpec = {
     'With --check: exit 0 when every key in the cluster equals the source, 1 when any is different or missing.',
   ].join('\n'),
   flags: [
-    { name: 'env-file', type: 'string', value: 'PATH', default: '.env', description: 'dotenv file with the secret values' },
+    { name: 'secrets-file', type: 'string', value: 'PATH', default: '.env', description: 'dotenv file with the secret values', renamedFrom: SECRETS_FILE_RENAME },
     { name: 'check', type: 'boolean', description: 'compare the cluster with the sources (missing / equal / different per key) and change nothing' },
     { name: 'no-restart', type: 'boolean', description: 'do not restart the deployments that read a changed value' },
   ],
   examples: [
     'npx zx scripts/secrets.mts --env production --check',
     'npx zx scripts/secrets.mts --env production --dry-run',
-    'npx zx scripts/secrets.mts --env production --env-file .env.production --yes',
+    'npx zx scripts/secrets.mts --env production --secrets-file .env.production --yes',
   ],
 };
 
 await runMain(spec, async (ctx) => {
   const { flags, log, env } = ctx;
-  const envFile = flags.string('env-file') ?? '.env';
+  const envFile = flags.string('secrets-file') ?? '.env';
   const dropped = dropSecretsFromProcessEnv(ctx.redactor);
-  if (dropped.length) log.detail(`ignoring ${dropped.join(', ')} from the shell environment (sources are --env-file and Key Vault only; child processes do not inherit them)`);
+  if (dropped.length) log.detail(`ignoring ${dropped.join(', ')} from the shell environment (sources are --secrets-file and Key Vault only; child processes do not inherit them)`);
   const plan = await planSecrets(ctx, { envFile });
   const counts = { equal: 0, different: 0, missing: 0 };
   for (const k of plan.keys) counts[k.status]++;

@@ -276,7 +276,7 @@ test('missing secrets: exit 3 listing them, with the secrets.mts fix; nothing ch
   assert.equal(mutating(r.calls), []);
 });
 
-test('--with-secrets --env-file: Secrets applied on stdin before the upgrade, values never on a command line or in the output', async () => {
+test('--with-secrets --secrets-file: Secrets applied on stdin before the upgrade, values never on a command line or in the output', async () => {
   const values = {
     DATABASE_URL: 'postgresql://todo:canaryPw9Zx@ep-cool.neon.tech/todo?sslmode=require',
     OPENAI_API_KEY: 'sk-canaryKey0123456789abcdefXYZ',
@@ -289,7 +289,7 @@ test('--with-secrets --env-file: Secrets applied on stdin before the upgrade, va
   const dotenv = join(dir, '.env');
   writeFileSync(dotenv, Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const w = addWatch(existing({ secrets: false }), 'upgrade', [{ at: 0, state: HEALTHY_NEW }]);
-  const r = await deploy(w, ['--with-secrets', '--env-file', dotenv, '--verbose']);
+  const r = await deploy(w, ['--with-secrets', '--secrets-file', dotenv, '--verbose']);
   assert.is(r.code, 0, r.output);
   const calls = r.calls;
   const apply = index(calls, (c) => c.tool === 'kubectl' && c.args[0] === 'apply');
@@ -302,14 +302,35 @@ test('--with-secrets --env-file: Secrets applied on stdin before the upgrade, va
   }
 });
 
-test('--env-file without --with-secrets is a usage error (exit 2), nothing called', async () => {
-  // (Node 20 itself checks that a file named by --env-file exists, even after the script name.)
+test('--secrets-file without --with-secrets is a usage error (exit 2), nothing called', async () => {
   const dotenv = join(mkdtempSync(join(tmpdir(), 'aks-todo-ops-dotenv-')), '.env');
   writeFileSync(dotenv, 'DATABASE_URL=\n');
   const w = existing();
-  const r = await deploy(w, ['--env-file', dotenv]);
+  const r = await deploy(w, ['--secrets-file', dotenv]);
   assert.is(r.code, 2, r.output);
-  assert.match(r.stderr, /--env-file is only read with --with-secrets/);
+  assert.match(r.stderr, /--secrets-file is only read with --with-secrets/);
+  assert.equal(r.calls, []);
+});
+
+test('--with-secrets --secrets-file naming a missing file: exit 2 from the script (not Node), before any call, so no namespace is created', async () => {
+  const missing = join(mkdtempSync(join(tmpdir(), 'aks-todo-ops-dotenv-')), 'nonexistent.env');
+  const w = existing({ secrets: false });
+  const r = await deploy(w, ['--with-secrets', '--secrets-file', missing]);
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, /^error: .*nonexistent\.env does not exist and .*production-test\.yaml names no Key Vault, so there is no source for the secrets$/m);
+  assert.match(r.stderr, /^hint: cp \.env\.example .*nonexistent\.env, .*--secrets-file PATH$/m);
+  assert.not.match(r.output, /not found/);
+  assert.equal(r.calls, []);
+});
+
+test('--env-file, the old name, still works where Node 20 lets it through (the file exists), with a one-line deprecation notice', async () => {
+  const dotenv = join(mkdtempSync(join(tmpdir(), 'aks-todo-ops-dotenv-')), '.env');
+  writeFileSync(dotenv, 'DATABASE_URL=\n');
+  const r = await deploy(existing(), ['--env-file', dotenv]);
+  // Read as --secrets-file: the same refusal as above, now under the new name.
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, /--secrets-file is only read with --with-secrets/);
+  assert.equal(r.stderr.match(/^warning: --env-file is deprecated, use --secrets-file: Node 20 .*exit 9.*$/gm)?.length, 1, r.stderr);
   assert.equal(r.calls, []);
 });
 

@@ -79,4 +79,17 @@ test('--help text and --help --json list every flag, common ones included', () =
   assert.equal(describeFlags(spec).flags.map((f) => f.name), ['env', 'dry-run', 'yes', 'json', 'verbose', 'help', 'tag', 'to', 'timeout', 'restart', 'only', 'scenario']);
 });
 
+test('a renamed flag: the old name still sets the new one, once-per-name notice; --help names it, --help --json does not', () => {
+  const renamed: ScriptSpec = { name: 'example', summary: 'x', flags: [{ name: 'secrets-file', type: 'string', value: 'PATH', description: 'dotenv', renamedFrom: { names: ['env-file'], why: 'Node takes that name' } }] };
+  const old = parseFlags(renamed, ['--env-file', 'a.env', '--env-file=b.env']);
+  assert.is(old.string('secrets-file'), 'b.env');
+  assert.equal(old.deprecations, ['--env-file is deprecated, use --secrets-file: Node takes that name']);
+  const current = parseFlags(renamed, ['--secrets-file', 'c.env']);
+  assert.is(current.string('secrets-file'), 'c.env');
+  assert.equal(current.deprecations, []);
+  assert.match(renderHelp(renamed), /--secrets-file PATH +dotenv \(formerly --env-file, deprecated\)/);
+  assert.equal(describeFlags(renamed).flags.map((f) => f.name).filter((n) => n.includes('file')), ['secrets-file']);
+  assert.throws(() => parseFlags(renamed, ['--env-file']), /--secrets-file needs a value/);
+});
+
 test.run();

@@ -81,7 +81,7 @@ for (const mode of MODES) {
     const started = Date.now() - 1000;
     const w = mode.world();
     const summary = join(w.dir, 'home', 'step-summary.md');
-    const r: RunResult = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(mode.values), ...mode.args], { env: { GITHUB_STEP_SUMMARY: summary } });
+    const r: RunResult = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(mode.values), ...mode.args], { env: { GITHUB_STEP_SUMMARY: summary } });
     assert.is(r.code, mode.code, r.output);
 
     assert.equal(leaks(r.stdout), [], 'stdout');
@@ -122,7 +122,7 @@ test('secrets exported in the shell reach no child process: dropped, and said so
     writeFileSync(join(spy, tool), `#!/bin/sh\nenv >> "${dumps}"\necho ---- >> "${dumps}"\nexec "${join(w.dir, 'bin', tool)}" "$@"\n`);
     chmodSync(join(spy, tool), 0o755);
   }
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(NEW), '--yes', '--verbose'], {
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(NEW), '--yes', '--verbose'], {
     env: { ...OLD, PATH: [spy, join(w.dir, 'bin'), dirname(process.execPath), '/usr/bin', '/bin'].join(':') },
   });
   assert.is(r.code, 0, r.output);

@@ -68,7 +68,7 @@ const pool = limit(4);
 const results = new Map<string, Promise<{ r: RunResult; mutating: string[] }>>(CASES.map((c) => {
   const p = pool(async () => {
     const w = localWorld();
-    const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(typeof c.env === 'string' ? c.env : envText(c.env)), '--yes']);
+    const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(typeof c.env === 'string' ? c.env : envText(c.env)), '--yes']);
     return { r, mutating: mutatingCalls(w) };
   });
   p.catch(() => undefined); // reported by the test that awaits it
@@ -133,7 +133,7 @@ test('DATABASE_URL: sslmode require, verify-ca or verify-full pass, with Neon\'s
 
 test('every problem is reported in one run, not one per attempt', async () => {
   const w = localWorld();
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(envText({ OPENAI_API_KEY: 'nope', BETTER_AUTH_SECRET: 'short', REDPANDA_SASL_USERNAME: undefined })), '--yes']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(envText({ OPENAI_API_KEY: 'nope', BETTER_AUTH_SECRET: 'short', REDPANDA_SASL_USERNAME: undefined })), '--yes']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /^error: 3 problems with the secrets; nothing was applied:/);
   for (const key of ['OPENAI_API_KEY', 'BETTER_AUTH_SECRET', 'REDPANDA_SASL_USERNAME']) assert.match(r.stderr, new RegExp(`- ${key}`));
@@ -141,13 +141,33 @@ test('every problem is reported in one run, not one per attempt', async () => {
 });
 
 test('no .env and no Key Vault: exit 2 with the cp .env.example fix', async () => {
-  // The default --env-file is .env in the current directory; test/fixtures has none. (A missing file
-  // named explicitly with --env-file never reaches the script on Node 20: Node itself stops on it.)
+  // The default --secrets-file is .env in the current directory; test/fixtures has none.
   const w = localWorld();
   const r = await runSecrets(w, ['--env', 'local', '--yes'], { cwd: join(repoRoot, 'test', 'fixtures') });
   assert.is(r.code, 2, r.output);
   assert.match(r.stderr, /error: \.env does not exist and environments\/local\.yaml names no Key Vault/);
   assert.match(r.stderr, /hint: cp \.env\.example \.env, fill in every value/);
+  assert.equal(mutatingCalls(w), []);
+});
+
+test('--secrets-file naming a missing file, started as the README does (npx zx): the script\'s own exit 2 and fix, not Node\'s exit 9', async () => {
+  // Under its old name, --env-file, Node 20 stopped first: `node: /nonexistent/.env: not found`, exit 9.
+  const w = localWorld();
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', '/nonexistent/.env', '--yes'], { viaNpxZx: true });
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, /^error: \/nonexistent\/\.env does not exist and environments\/local\.yaml names no Key Vault, so there is no source for the secrets$/m);
+  assert.match(r.stderr, /^hint: cp \.env\.example \/nonexistent\/\.env, fill in every value .*; or pass --secrets-file PATH$/m);
+  assert.not.match(r.output, /node: .*not found/);
+  assert.equal(mutatingCalls(w), []);
+});
+
+test('--env-file, the old name, still reads the file where Node 20 lets it through (the file exists), with one deprecation line', async () => {
+  const w = localWorld();
+  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(envText({ OPENAI_API_KEY: 'nope' })), '--yes']);
+  // The file was read: its bad key is reported, so the alias reached --secrets-file.
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, /- OPENAI_API_KEY/);
+  assert.equal(r.stderr.match(/^warning: --env-file is deprecated, use --secrets-file: .*$/gm)?.length, 1, r.stderr);
   assert.equal(mutatingCalls(w), []);
 });
 

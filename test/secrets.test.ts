@@ -22,7 +22,7 @@ function noValueIn(text: string, values: Values): void {
 test('happy path: four Secrets created from .env through stdin, every consumer restarted and awaited', async () => {
   const values = goodValues();
   const w = localWorld();
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(values), '--yes']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(values), '--yes']);
   assert.is(r.code, 0, r.output);
 
   // The context guard came before anything else.
@@ -56,7 +56,7 @@ test('happy path: four Secrets created from .env through stdin, every consumer r
 test('a SASL user name that is an ordinary word ("backend") does not block commands naming todo-backend', async () => {
   const values = { ...goodValues(), REDPANDA_SASL_USERNAME: 'backend' };
   const w = localWorld();
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(values), '--yes']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(values), '--yes']);
   assert.is(r.code, 0, r.output);
   assert.equal(restarts(w), ['deployment/todo-backend', 'deployment/todo-frontend']);
   assert.is(secretData(w, 'redpanda-credentials')?.username, 'backend');
@@ -66,10 +66,10 @@ test('idempotent: a re-run with the same values applies nothing and restarts not
   const values = goodValues();
   const env = writeEnvFile(values);
   const w = localWorld();
-  assert.is((await runSecrets(w, ['--env', 'local', '--env-file', env, '--yes'])).code, 0);
+  assert.is((await runSecrets(w, ['--env', 'local', '--secrets-file', env, '--yes'])).code, 0);
   const before = w.calls.length;
   // No --yes: nothing changes, so nothing needs confirming.
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', env]);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', env]);
   assert.is(r.code, 0, r.output);
   const second = w.calls.slice(before);
   assert.is(second.filter((c) => c.args[0] === 'apply' || c.args[0] === 'rollout').length, 0, second.map(line).join('\n'));
@@ -80,12 +80,12 @@ test('idempotent: a re-run with the same values applies nothing and restarts not
 test('one changed value: only its Secret is applied and only its consumers restart', async () => {
   const values = goodValues();
   const w = localWorld();
-  assert.is((await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(values), '--yes'])).code, 0);
+  assert.is((await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(values), '--yes'])).code, 0);
 
   // OPENAI_API_KEY is read by the backend only.
   const before = w.calls.length;
   const rotated = { ...values, OPENAI_API_KEY: 'sk-proj-R0tated9Kq2Xw7Ln4Pz8Vb3Mc6TestOnlyHj1Sd5Gf0Ua2' };
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(rotated), '--yes']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(rotated), '--yes']);
   assert.is(r.code, 0, r.output);
   const calls = w.calls.slice(before);
   const apply = calls.filter((c) => c.args[0] === 'apply');
@@ -100,19 +100,19 @@ test('one changed value: only its Secret is applied and only its consumers resta
   // BETTER_AUTH_SECRET is read by both; --no-restart restarts neither and says so.
   const mid = w.calls.length;
   const again = { ...rotated, BETTER_AUTH_SECRET: 'rotated-auth-secret-0123456789abcdefghij' };
-  const r2 = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(again), '--yes', '--no-restart']);
+  const r2 = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(again), '--yes', '--no-restart']);
   assert.is(r2.code, 0, r2.output);
   assert.is(w.calls.slice(mid).filter((c) => c.args[0] === 'rollout').length, 0);
   assert.match(r2.stdout, /--no-restart: todo-backend, todo-frontend still run with the old values/);
   const mid2 = w.calls.length;
   // The next run without --no-restart finds nothing changed, so it cannot restart either: the docs say to restart by hand.
-  assert.is((await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(again)])).code, 0);
+  assert.is((await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(again)])).code, 0);
   assert.is(w.calls.slice(mid2).filter((c) => c.args[0] === 'rollout').length, 0);
 });
 
 test('a consumer that is not deployed yet is skipped, not an error', async () => {
   const w = localWorld({ kube: { context: 'minikube', objects: [] } });
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(goodValues()), '--yes']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues()), '--yes']);
   assert.is(r.code, 0, r.output);
   assert.is(restarts(w).length, 0);
   assert.match(r.stdout, /deployment\/todo-backend is not deployed in default yet/);
@@ -126,7 +126,7 @@ test('--check: missing / equal / different per key, no value, no change; exit 0 
     clusterSecret('redpanda-credentials', { username: values.REDPANDA_SASL_USERNAME!, password: values.REDPANDA_SASL_PASSWORD! }),
   ]);
   const env = writeEnvFile(values);
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', env, '--check']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', env, '--check']);
   assert.is(r.code, 1, r.output);
   assert.match(r.stdout, /^equal +database-credentials\/connection-string +<- DATABASE_URL from .*\.env:1$/m);
   assert.match(r.stdout, /^different +openai-credentials\/api-key +<- OPENAI_API_KEY/m);
@@ -137,7 +137,7 @@ test('--check: missing / equal / different per key, no value, no change; exit 0 
   assert.equal(mutatingCalls(w), []);
   noValueIn(r.output, { ...values, old: 'sk-proj-oldoldoldoldoldoldoldoldold0000' });
 
-  const j = await runSecrets(w, ['--env', 'local', '--env-file', env, '--check', '--json']);
+  const j = await runSecrets(w, ['--env', 'local', '--secrets-file', env, '--check', '--json']);
   assert.is(j.code, 1);
   const doc = JSON.parse(j.stdout) as { mode: string; keys: Array<{ secret: string; key: string; status: string; source: string }> };
   assert.is(doc.mode, 'check');
@@ -148,8 +148,8 @@ test('--check: missing / equal / different per key, no value, no change; exit 0 
   assert.ok(doc.keys.every((k) => k.source === 'dotenv'));
 
   // After an apply, the check passes with exit 0.
-  assert.is((await runSecrets(w, ['--env', 'local', '--env-file', env, '--yes'])).code, 0);
-  const ok = await runSecrets(w, ['--env', 'local', '--env-file', env, '--check']);
+  assert.is((await runSecrets(w, ['--env', 'local', '--secrets-file', env, '--yes'])).code, 0);
+  const ok = await runSecrets(w, ['--env', 'local', '--secrets-file', env, '--check']);
   assert.is(ok.code, 0, ok.output);
   assert.match(ok.stdout, /secrets: check: all 6 keys in default equal the sources/);
 });
@@ -157,7 +157,7 @@ test('--check: missing / equal / different per key, no value, no change; exit 0 
 test('--dry-run: prints the plan and the mutating commands, applies and restarts nothing', async () => {
   const values = goodValues();
   const w = localWorld();
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(values), '--dry-run']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(values), '--dry-run']);
   assert.is(r.code, 0, r.output);
   assert.equal(mutatingCalls(w), []);
   assert.is(w.callsOf('kubectl', 'status').length, 0, 'nothing restarted, so nothing awaited');
@@ -172,7 +172,7 @@ test('--dry-run: prints the plan and the mutating commands, applies and restarts
 
 test('wrong kube context: exit 3 before any Secret is read or written', async () => {
   const w = localWorld({ kube: { context: 'hackathon-todo-prod', objects: [] } });
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(goodValues()), '--yes']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues()), '--yes']);
   assert.is(r.code, 3, r.output);
   assert.match(r.stderr, /refusing to touch the cluster: current context is "hackathon-todo-prod"/);
   assert.match(r.stderr, /hint: kubectl config use-context minikube/);
@@ -181,7 +181,7 @@ test('wrong kube context: exit 3 before any Secret is read or written', async ()
 
 test('changes without --yes in a non-interactive run are refused (exit 2) before anything is applied', async () => {
   const w = localWorld();
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(goodValues())]);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues())]);
   assert.is(r.code, 2, r.output);
   assert.match(r.stderr, /without --yes/);
   assert.equal(mutatingCalls(w), []);
@@ -189,7 +189,7 @@ test('changes without --yes in a non-interactive run are refused (exit 2) before
 
 test('a rollout that does not finish fails the run (exit 1) with the pods command as the hint', async () => {
   const w = localWorld().on('kubectl', ['rollout', 'status', 'deployment/todo-backend'], { stderr: 'error: deployment "todo-backend" exceeded its progress deadline', exit: 1 });
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(goodValues()), '--yes']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues()), '--yes']);
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /error: deployment\/todo-backend did not finish restarting within 180s .*exceeded its progress deadline/);
   assert.match(r.stderr, /hint: the new values are applied; .*kubectl get pods -n default -l app\.kubernetes\.io\/name=todo-backend/);
@@ -197,7 +197,7 @@ test('a rollout that does not finish fails the run (exit 1) with the pods comman
 
 test('a restart that fails after the apply: exit 1, and the hint gives the restart to run by hand (a re-run would restart nothing)', async () => {
   const w = localWorld().on('kubectl', ['rollout', 'restart', 'deployment/todo-frontend'], { stderr: 'Error from server (Forbidden): deployments.apps "todo-frontend" is forbidden: User "ci" cannot patch resource "deployments"', exit: 1 });
-  const r = await runSecrets(w, ['--env', 'local', '--env-file', writeEnvFile(goodValues()), '--yes']);
+  const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues()), '--yes']);
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /error: could not restart deployment\/todo-frontend after the Secrets changed: Error from server \(Forbidden\)/);
   assert.match(r.stderr, /hint: the new values are applied, .*kubectl rollout restart deployment\/todo-backend -n default; kubectl rollout restart deployment\/todo-frontend -n default/);
@@ -207,7 +207,7 @@ test('a restart that fails after the apply: exit 1, and the hint gives the resta
 test('--help lists the script\'s own flags and the check exit codes', async () => {
   const r = await runSecrets(localWorld(), ['--help']);
   assert.is(r.code, 0);
-  for (const f of ['--env-file PATH', '--check', '--no-restart', '--dry-run', '--json']) assert.ok(r.stdout.includes(f), f);
+  for (const f of ['--secrets-file PATH', '--check', '--no-restart', '--dry-run', '--json']) assert.ok(r.stdout.includes(f), f);
   assert.match(r.stdout, /exit 0 when every key in the cluster equals the source, 1 when any is different or missing/);
 });
 

@@ -14,6 +14,11 @@ export interface FlagSpec {
   default?: string | number | boolean;
   /** Allowed values for a string flag. */
   choices?: readonly string[];
+  /**
+   * Old names still accepted for this flag; using one prints a one-line notice with `why`. --help
+   * shows them, --help --json does not, so the docs and workflows cannot go back to using them.
+   */
+  renamedFrom?: { names: readonly string[]; why: string };
 }
 
 export interface ScriptSpec {
@@ -48,6 +53,8 @@ export interface ParsedFlags {
   values: Readonly<Record<string, FlagValue>>;
   /** Arguments that are not flags. */
   positionals: string[];
+  /** One line per deprecated flag name used, for runMain to print as a warning. */
+  deprecations: string[];
   string(name: string): string | undefined;
   number(name: string): number | undefined;
   boolean(name: string): boolean;
@@ -63,6 +70,8 @@ export function allFlags(spec: ScriptSpec): FlagSpec[] {
 export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFlags {
   const flags = allFlags(spec);
   const byName = new Map(flags.map((f) => [f.name, f]));
+  const byOldName = new Map(flags.flatMap((f) => (f.renamedFrom?.names ?? []).map((old) => [old, { flag: f, why: f.renamedFrom?.why ?? '' }] as const)));
+  const deprecations = new Map<string, string>();
   const values: Record<string, FlagValue> = {};
   for (const f of flags) {
     values[f.name] = f.type === 'list' ? [] : f.type === 'boolean' ? (f.default ?? false) : f.type === 'duration' && f.default !== undefined ? parseDuration(String(f.default)) : f.default;
@@ -88,6 +97,11 @@ export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFla
     if (!byName.has(name) && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'boolean') {
       name = name.slice(3);
       negated = true;
+    }
+    const renamed = byName.has(name) ? undefined : byOldName.get(name);
+    if (renamed) {
+      deprecations.set(name, `--${name} is deprecated, use --${renamed.flag.name}: ${renamed.why}`);
+      name = renamed.flag.name;
     }
     const spec_ = byName.get(name);
     if (!spec_) {
@@ -138,6 +152,7 @@ export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFla
     help: values.help === true,
     values,
     positionals,
+    deprecations: [...deprecations.values()],
     string: (n) => { const v = get(n); return typeof v === 'string' ? v : undefined; },
     number: (n) => { const v = get(n); return typeof v === 'number' && byName.get(n)?.type === 'number' ? v : undefined; },
     boolean: (n) => get(n) === true,
@@ -155,6 +170,7 @@ export function renderHelp(spec: ScriptSpec): string {
       f.choices ? `one of: ${f.choices.join(', ')}` : '',
       f.default !== undefined && f.type !== 'boolean' ? `default: ${f.default}` : '',
       f.type === 'list' ? 'repeatable, or comma-separated' : '',
+      f.renamedFrom ? `formerly ${f.renamedFrom.names.map((n) => `--${n}`).join(', ')}, deprecated` : '',
     ].filter(Boolean).join('; ');
     return `  ${left(f).padEnd(width)}${f.description}${extra ? ` (${extra})` : ''}`;
   };

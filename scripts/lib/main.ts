@@ -86,6 +86,7 @@ export async function runMain(spec: ScriptSpec, body: (ctx: ScriptContext) => Pr
     clock,
     summaryFile: process.env.GITHUB_STEP_SUMMARY || undefined,
   });
+  for (const notice of flags.deprecations) log.warn(notice);
   let state = 'starting';
   let runner: Runner | undefined;
   const started = clock.now();

@@ -9,7 +9,7 @@ import { assertChecks, assertKubeContext, checkAzureLogin, checkKubeContext, che
 import type { CheckResult } from './preflight.ts';
 import { formatCommand } from './runner.ts';
 import { SECRET_CATALOG, secretNames } from './secret-catalog.ts';
-import { dropSecretsFromProcessEnv, findMissingSecrets, syncSecrets } from './secrets.ts';
+import { dropSecretsFromProcessEnv, findMissingSecrets, missingSecretsSource, syncSecrets } from './secrets.ts';
 import { planSmokeChecks, smokeOptionsFromEnv } from './smoke.ts';
 import type { HelmRevision, HelmVersion, UpgradeArgs } from './helm.ts';
 import {
@@ -139,7 +139,10 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   const ns = env.kube.namespace;
   const rel = env.release.name;
   const rolloutTimeoutMs = inputs.rolloutTimeoutMs ?? env.timeouts.rolloutSeconds * 1000;
-  if (inputs.envFile && !inputs.withSecrets) throw usageError('--env-file is only read with --with-secrets', 'add --with-secrets to load the Secrets from that file before the deploy');
+  if (inputs.envFile && !inputs.withSecrets) throw usageError('--secrets-file is only read with --with-secrets', 'add --with-secrets to load the Secrets from that file before the deploy');
+  // A missing --secrets-file would otherwise surface only in the sync, after the namespace was created.
+  const noSource = inputs.withSecrets ? missingSecretsSource(env, inputs.envFile ?? '.env') : undefined;
+  if (noSource) throw noSource;
 
   // 2. The tag first: a wrong tag is a usage error whether or not there is a cluster.
   const { tag, source: tagSource } = await resolveTag(runner, inputs.tag);
@@ -164,7 +167,7 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
     const missing = exists ? await findMissingSecrets(runner, ns) : SECRET_CATALOG.map((e) => `${e.secret}/${e.key}`);
     if (missing.length && !inputs.withSecrets) {
       throw new OpsError(`required Secrets are missing in ${ns}: ${missing.join(', ')}; nothing was changed`, {
-        hint: `load them first: npx zx scripts/secrets.mts --env ${flags.env}   (or re-run this deploy with --with-secrets [--env-file .env])`,
+        hint: `load them first: npx zx scripts/secrets.mts --env ${flags.env}   (or re-run this deploy with --with-secrets [--secrets-file .env])`,
         exitCode: ExitCode.preflight,
       });
     }

@@ -104,6 +104,27 @@ function shownPath(path: string): string {
 // ---------------------------------------------------------------- sources
 
 /**
+ * --secrets-file of secrets.mts and deploy.mts was --env-file. Node 20 reads --env-file anywhere on
+ * its command line, even after the script name, and exits 9 (`node: PATH: not found`) before the
+ * script starts when the file is missing, so the old name survives only as an alias.
+ */
+export const SECRETS_FILE_RENAME = {
+  names: ['env-file'],
+  why: 'Node 20 treats --env-file as its own flag and stops with exit 9 when that file is missing',
+} as const;
+
+/**
+ * The error for a dotenv file that does not exist where nothing else could supply the values (no
+ * Key Vault), or undefined. deploy.mts asks before its first change; loadSecretValues throws it.
+ */
+export function missingSecretsSource(env: ScriptContext['env'], envFile: string): OpsError | undefined {
+  const path = isAbsolute(envFile) ? envFile : resolve(process.cwd(), envFile);
+  if (existsSync(path) || env.azure?.keyVault) return undefined;
+  const shown = shownPath(path);
+  return usageError(`${shown} does not exist and ${env.file} names no Key Vault, so there is no source for the secrets`, `cp .env.example ${shown}, fill in every value (formats in .env.example), chmod 600 ${shown}; or pass --secrets-file PATH`);
+}
+
+/**
  * Reads the catalog's values from the dotenv file and, when the environment names one, Key Vault.
  * Key Vault wins where both have a key (it is the production source of truth; a stale .env must
  * not roll a rotated value back); .env fills the gaps. Validates everything and throws one usage
@@ -117,6 +138,8 @@ export async function loadSecretValues(ctx: Pick<ScriptContext, 'env' | 'log' | 
   const problems: SecretProblem[] = [];
   const fromFile = new Map<string, { value: string; line: number }>();
   const catalogVars = new Set(SECRET_CATALOG.map((e) => e.envVar));
+  const noSource = missingSecretsSource(env, envFile);
+  if (noSource) throw noSource;
 
   if (existsSync(path)) {
     let text: string;
@@ -146,8 +169,6 @@ export async function loadSecretValues(ctx: Pick<ScriptContext, 'env' | 'log' | 
     try {
       if ((statSync(path).mode & 0o077) !== 0) log.warn(`${shown} is readable by other users of this machine; restrict it: chmod 600 ${shown}`);
     } catch { /* the mode is advice only */ }
-  } else if (!vault) {
-    throw usageError(`${shown} does not exist and ${env.file} names no Key Vault, so there is no source for the secrets`, `cp .env.example ${shown}, fill in every value (formats in .env.example), chmod 600 ${shown}; or pass --env-file PATH`);
   } else {
     log.info(`no ${shown}: every secret must come from Key Vault ${vault}`);
   }
