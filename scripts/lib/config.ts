@@ -78,14 +78,45 @@ export function listEnvironments(root: string): string[] {
     .sort();
 }
 
-function describeIssue(issue: z.core.$ZodIssue): { path: string; message: string } {
+const EXPECTED: Record<string, string> = {
+  number: 'a number', int: 'a whole number', string: 'a string', boolean: 'true or false', array: 'a list', object: 'a mapping of keys',
+};
+
+/** How a YAML value reads to the person who wrote it. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping of keys';
+  if (typeof value === 'boolean') return 'true/false';
+  return `a ${typeof value}`;
+}
+
+/**
+ * The value at an issue's path in the parsed file, and whether the key is there at all. Read from the
+ * file itself: zod 4 leaves `input` off its issues by default, so "missing" and "wrong type" look alike.
+ */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): { present: boolean; value: unknown } {
+  let node: unknown = raw;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return { present: false, value: undefined };
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return { present: true, value: node };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: string; message: string } {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
     return { path: keys.join(', '), message: 'unknown key (check the spelling; see environments/production.yaml)' };
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return { path, message: `is required (expected ${issue.expected})` };
+  if (issue.code === 'invalid_type') {
+    const expected = EXPECTED[issue.expected] ?? issue.expected;
+    const at = valueAt(raw, issue.path);
+    if (!at.present) return { path, message: `is required (expected ${expected})` };
+    // The usual slip: a quoted number or boolean, which YAML reads as a string.
+    const unquote = typeof at.value === 'string' && ((issue.expected === 'number' && at.value.trim() !== '' && Number.isFinite(Number(at.value))) || (issue.expected === 'boolean' && /^(true|false)$/.test(at.value)));
+    return { path, message: `expected ${expected}, got ${kindOf(at.value)}${unquote ? ' (remove the quotes)' : ''}` };
   }
   return { path, message: issue.message };
 }
@@ -126,7 +157,7 @@ export function loadEnvironment(root: string, nameOrFile: string): LoadedEnviron
   }
   const parsed = environmentSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(describeIssue);
+    const problems = parsed.error.issues.map((issue) => describeIssue(issue, raw));
     const first = problems[0]!;
     const rest = problems.slice(1).map((p) => `; ${p.path}: ${p.message}`).join('');
     throw usageError(`${shown}: ${first.path || '(top level)'}: ${first.message}${rest}`, `edit ${shown} and fix the key${problems.length > 1 ? 's' : ''} named above`);
