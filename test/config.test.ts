@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { listEnvironments, loadEnvironment } from '../scripts/lib/config.ts';
+import { imageRepositoryProblem, listEnvironments, loadEnvironment } from '../scripts/lib/config.ts';
 import { OpsError } from '../scripts/lib/errors.ts';
 import { FakeWorld } from './support/harness.ts';
 import { repoRoot } from './support/tools.ts';
@@ -71,6 +71,63 @@ for (const [name, file, pattern] of cases) {
     }
   });
 }
+
+// release.chart, release.valuesFiles and release.images.* reach `helm upgrade` as they are: checked on load.
+const releaseCases: Array<[string, string, RegExp, RegExp]> = [
+  ['a chart folder that does not exist', variant('no-chart', (d) => { d.release.chart = 'charts/todo'; }),
+    /no-chart\.yaml: release\.chart: charts\/todo does not exist \(paths are relative to the repository root, /, /set release\.chart to the chart's folder, e\.g\. helm/],
+  ['a chart folder without Chart.yaml', variant('not-chart', (d) => { d.release.chart = 'helm/templates'; }),
+    /release\.chart: helm\/templates is not a Helm chart: it has no Chart\.yaml/, /the folder that holds Chart\.yaml/],
+  ['a chart that is a file but no packaged chart', variant('chart-file', (d) => { d.release.chart = 'helm/Chart.yaml'; }),
+    /release\.chart: helm\/Chart\.yaml is not a folder/, /set release\.chart/],
+  ['a values file that does not exist', variant('no-values', (d) => { d.release.valuesFiles = ['helm/values.yaml', 'helm/values-prod.yaml']; }),
+    /no-values\.yaml: release\.valuesFiles: helm\/values-prod\.yaml does not exist \(paths are relative to the repository root, [^)]*\)$/, /correct or remove helm\/values-prod\.yaml in release\.valuesFiles, or create it/],
+  ['a values file that is a folder', variant('values-dir', (d) => { d.release.valuesFiles = ['helm']; }),
+    /release\.valuesFiles: helm is not a file/, /release\.valuesFiles/],
+  ['an image name with a shell metacharacter', variant('image-semicolon', (d) => { d.release.images.backend = 'hackathontodoacr.azurecr.io/todo-backend;rm -rf /'; }),
+    /image-semicolon\.yaml: release\.images\.backend: "hackathontodoacr\.azurecr\.io\/todo-backend;rm -rf \/" is not an image repository name: write \[registry\[:port\]\/\]name, lowercase/, /fix the key/],
+  ['an image name with a tag', variant('image-tag', (d) => { d.release.images.frontend = 'hackathontodoacr.azurecr.io/todo-frontend:v1'; }),
+    /release\.images\.frontend: "hackathontodoacr\.azurecr\.io\/todo-frontend:v1" carries a tag or digest: .*write the repository name alone, e\.g\. "hackathontodoacr\.azurecr\.io\/todo-frontend"/, /fix the key/],
+  ['an image name in upper case', variant('image-upper', (d) => { d.release.images.backend = 'hackathontodoacr.azurecr.io/Todo-Backend'; }),
+    /release\.images\.backend: .* repository paths are lowercase/, /fix the key/],
+];
+
+for (const [name, file, message, hint] of releaseCases) {
+  test(`loader rejects ${name}, naming the file, the key and the fix`, () => {
+    try {
+      loadEnvironment(repoRoot, file);
+      assert.unreachable('should have thrown');
+    } catch (e) {
+      assert.instance(e, OpsError);
+      assert.is((e as OpsError).exitCode, 2);
+      assert.match((e as Error).message, message);
+      assert.match((e as OpsError).hint ?? '', hint);
+    }
+  });
+}
+
+test('image names: the OCI reference grammar (registry host[:port], lowercase path components, separators)', () => {
+  for (const ok of ['todo-backend', 'hackathontodoacr.azurecr.io/todo-backend', 'localhost:5000/team/app', 'Registry.Example.com/a/b', '10.0.0.1:5000/a', '[::1]:5000/a', 'a__b', 'a.b_c--d', 'ghcr.io/o/r/sub']) {
+    assert.is(imageRepositoryProblem(ok), undefined, ok);
+  }
+  for (const bad of ['', 'a;b', 'a b', 'app:1.0', 'a@sha256:abc', 'A', 'a..b', 'a___b', '-a', 'a-', '/a', 'a/', 'a//b', 'reg.io/a$(id)', 'x'.repeat(256)]) {
+    assert.type(imageRepositoryProblem(bad), 'string', bad);
+  }
+});
+
+test('a deploy given an environment with a bad release entry exits 2 before any command runs', async () => {
+  const world = new FakeWorld();
+  const bad = releaseCases.find(([name]) => name.includes('shell metacharacter'))![1];
+  const r = await world.run('deploy', ['--env', bad, '--tag', '3f9c2ab71d04e5f6a7b8c9d0e1f2a3b4c5d6e7f8', '--yes']);
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, /^error: .*image-semicolon\.yaml: release\.images\.backend: .* is not an image repository name/m);
+  assert.match(r.stderr, /^hint: edit .*image-semicolon\.yaml/m);
+  assert.equal(r.calls, [], 'no CLI call (no helm, kubectl or az)');
+  const missingValues = await world.run('deploy', ['--env', releaseCases.find(([name]) => name.includes('values file that does not'))![1], '--tag', '3f9c2ab71d04e5f6a7b8c9d0e1f2a3b4c5d6e7f8', '--yes']);
+  assert.is(missingValues.code, 2, missingValues.output);
+  assert.match(missingValues.stderr, /release\.valuesFiles: helm\/values-prod\.yaml does not exist/);
+  assert.equal(missingValues.calls, []);
+});
 
 test('unreadable YAML names the file and the line', () => {
   const file = join(dir, 'broken.yaml');

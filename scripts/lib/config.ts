@@ -1,5 +1,5 @@
 // The environment files (environments/<name>.yaml): one typed loader, strict about every key.
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -7,6 +7,32 @@ import { usageError } from './errors.ts';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes');
 const seconds = z.number().int().positive().max(86_400);
+
+// An image repository name without tag or digest, as the OCI distribution reference grammar has it
+// (github.com/distribution/reference): [host[:port]/]path-component(/path-component)*, each path
+// component lowercase letters and digits, optionally split by one of . _ __ or a run of dashes.
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])`;
+export const IMAGE_REPOSITORY = new RegExp(`^(?:${HOST}(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+
+/** Why `image` is not a repository name for release.images.*, or undefined when it is one. */
+export function imageRepositoryProblem(image: string): string | undefined {
+  const shape = 'write [registry[:port]/]name, lowercase, e.g. hackathontodoacr.azurecr.io/todo-backend';
+  if (image.length > 255) return `is ${image.length} characters long, more than the 255 an image name may have`;
+  if (IMAGE_REPOSITORY.test(image)) return undefined;
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  if (image.includes('@') || last.includes(':')) {
+    return `${JSON.stringify(image)} carries a tag or digest: deploy.mts adds the tag (--tag, or the commit); write the repository name alone, e.g. ${JSON.stringify(image.replace(/@.*$/, '').replace(/:[^/:]*$/, ''))}`;
+  }
+  if (IMAGE_REPOSITORY.test(image.toLowerCase())) return `${JSON.stringify(image)} is not an image repository name: repository paths are lowercase; ${shape}`;
+  return `${JSON.stringify(image)} is not an image repository name: ${shape} (path components are lowercase letters and digits, separated by /, each optionally split by . _ __ or -)`;
+}
+
+const imageRepository = z.string().superRefine((image, ctx) => {
+  const problem = imageRepositoryProblem(image);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const azureSchema = z.strictObject({
   subscription: z.string().min(1).nullable().default(null),
@@ -37,7 +63,7 @@ export const environmentSchema = z
       name: name.max(53),
       chart: z.string().min(1),
       valuesFiles: z.array(z.string().min(1)).min(1),
-      images: z.strictObject({ backend: z.string().min(1), frontend: z.string().min(1) }),
+      images: z.strictObject({ backend: imageRepository, frontend: imageRepository }),
       allowLatestTag: z.boolean(),
     }),
     url: z.url({ protocol: /^https?$/ }),
@@ -165,5 +191,36 @@ export function loadEnvironment(root: string, nameOrFile: string): LoadedEnviron
   if (!isPath && parsed.data.name !== nameOrFile) {
     throw usageError(`${shown}: name: is "${parsed.data.name}" but the file is for "${nameOrFile}"`, `set name: ${nameOrFile}`);
   }
+  assertReleaseFiles(parsed.data.release, root, shown);
   return { ...parsed.data, file: shown, root };
+}
+
+/**
+ * release.chart and release.valuesFiles go to `helm upgrade` as they are, run in the repository root:
+ * a wrong path must stop the script here (exit 2, nothing run), not fail Helm halfway through a deploy.
+ */
+function assertReleaseFiles(release: Environment['release'], root: string, shown: string): void {
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
+  const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+  const problems: Array<{ key: string; message: string; fix: string }> = [];
+  const chart = at(release.chart);
+  // A `helm package` archive is a chart too; Helm reads it as it is.
+  const packaged = release.chart.endsWith('.tgz') && existsSync(chart) && statSync(chart).isFile();
+  if (!packaged && !isDir(chart)) {
+    problems.push({ key: 'release.chart', message: `${release.chart} ${existsSync(chart) ? 'is not a folder' : 'does not exist'} (paths are relative to the repository root, ${root})`, fix: 'set release.chart to the chart\'s folder, e.g. helm' });
+  } else if (!packaged && !existsSync(join(chart, 'Chart.yaml'))) {
+    problems.push({ key: 'release.chart', message: `${release.chart} is not a Helm chart: it has no Chart.yaml`, fix: 'set release.chart to the folder that holds Chart.yaml, e.g. helm' });
+  }
+  for (const file of release.valuesFiles) {
+    const path = at(file);
+    if (existsSync(path) && statSync(path).isFile()) continue;
+    problems.push({
+      key: 'release.valuesFiles',
+      message: `${file} ${existsSync(path) ? 'is not a file' : 'does not exist'} (paths are relative to the repository root, ${root})`,
+      fix: `correct or remove ${file} in release.valuesFiles, or create it`,
+    });
+  }
+  if (problems.length) {
+    throw usageError(`${shown}: ${problems.map((p) => `${p.key}: ${p.message}`).join('; ')}`, `edit ${shown}: ${problems.map((p) => p.fix).join('; ')}`);
+  }
 }
