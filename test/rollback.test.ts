@@ -98,11 +98,24 @@ test('--to a revision not in the history, or the current one: exit 2, nothing ch
   assert.equal(mutating([...missing.calls, ...current.calls]), []);
 });
 
+test('--to 99 (not in the history): the history table is printed, so the hint\'s "history above" is there to pick from; exit 2, nothing changed', async () => {
+  const r = await rollback(world(['superseded', 'failed', 'deployed']), ['--to', '99', '--yes']);
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stdout, /History of hackathon-todo in default:\n +REVISION +UPDATED +STATUS +CHART +APP VERSION +DESCRIPTION\n +1 +2026-11-20 09:00:00Z +superseded .*\n +2 +.* failed .*\n +3 \(current\) .* deployed /);
+  assert.not.match(r.stdout, /\(target\)/);
+  assert.match(r.stderr, /^error: revision 99 is not in the history of hackathon-todo \(revisions: 1, 2, 3\)$/m);
+  assert.match(r.stderr, /^hint: pick a revision from the history above: npx zx scripts\/rollback\.mts --env .*production-test\.yaml --to REV$/m);
+  assert.not.match(r.output, /table above/);
+  assert.equal(rollbacks(r.calls), []);
+  assert.equal(mutating(r.calls), []);
+});
+
 test('nothing good to roll back to: exit 1 with the history and the way out', async () => {
   const r = await rollback(world(['failed', 'deployed']));
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /no revision before 2 ever deployed successfully \(history: 1:failed, 2:deployed\)/);
   assert.match(r.stderr, /hint: .*--to REV --force/);
+  assert.match(r.stdout, /REVISION +UPDATED +STATUS[^\n]*\n +1 +[^\n]* failed [^\n]*\n +2 \(current\) /, 'the table to pick --to REV from');
   assert.equal(mutating(r.calls), []);
 });
 

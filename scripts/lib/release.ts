@@ -345,21 +345,28 @@ export async function rollbackRelease(ctx: ScriptContext, inputs: RollbackInputs
   const current = currentRevision(history);
   if (!current) throw new OpsError(`release ${rel} does not exist in namespace ${ns}: nothing to roll back`, { hint: `helm list -n ${ns} -a`, exitCode: ExitCode.failed });
 
+  const showHistory = (marks: Record<number, string>) => log.info(`History of ${rel} in ${ns}:\n${formatHistoryTable(history, marks).split('\n').map((l) => `  ${l}`).join('\n')}`);
+  const pickAgain = `pick a revision from the history above: npx zx scripts/rollback.mts --env ${ctx.flags.env} --to REV`;
+
   let target: HelmRevision | undefined;
-  if (inputs.to !== undefined) {
-    target = history.find((h) => h.revision === inputs.to);
-    if (!target) throw usageError(`revision ${inputs.to} is not in the history of ${rel} (revisions: ${history.map((h) => h.revision).join(', ')})`, 'pick one from the table above');
-    if (target.revision === current.revision) throw usageError(`revision ${target.revision} is the current revision already`, 'pick an earlier one, or omit --to for the newest good revision before it');
-    if (!GOOD_STATUSES.has(target.status) && !inputs.force) {
-      throw usageError(`revision ${target.revision} is ${target.status} (${target.description}): rolling back to it would most likely fail the same way`, `pick a deployed or superseded revision, or pass --force if you know why it failed and want it anyway`);
+  try {
+    if (inputs.to !== undefined) {
+      target = history.find((h) => h.revision === inputs.to);
+      if (!target) throw usageError(`revision ${inputs.to} is not in the history of ${rel} (revisions: ${history.map((h) => h.revision).join(', ')})`, pickAgain);
+      if (target.revision === current.revision) throw usageError(`revision ${target.revision} is the current revision already`, `${pickAgain}, or omit --to for the newest good revision before it`);
+      if (!GOOD_STATUSES.has(target.status) && !inputs.force) {
+        throw usageError(`revision ${target.revision} is ${target.status} (${target.description}): rolling back to it would most likely fail the same way`, `pick a deployed or superseded revision, or pass --force if you know why it failed and want it anyway`);
+      }
+    } else {
+      target = pickRollbackRevision(history, current.revision);
+      if (!target) throw new OpsError(`no revision before ${current.revision} ever deployed successfully (history: ${historyLine(history)}): nothing good to roll back to`, { hint: `pick one explicitly with --to REV --force, or redeploy a known-good tag: npx zx scripts/deploy.mts --env ${ctx.flags.env} --tag <sha>`, exitCode: ExitCode.failed });
     }
-  } else {
-    target = pickRollbackRevision(history, current.revision);
-    if (!target) throw new OpsError(`no revision before ${current.revision} ever deployed successfully (history: ${historyLine(history)}): nothing good to roll back to`, { hint: `pick one explicitly with --to REV --force, or redeploy a known-good tag: npx zx scripts/deploy.mts --env ${ctx.flags.env} --tag <sha>`, exitCode: ExitCode.failed });
+  } catch (e) {
+    // Every refusal's hint sends the operator to the history: print it first, so it is there to pick from.
+    showHistory({ [current.revision]: '(current)' });
+    throw e;
   }
-  const marks: Record<number, string> = { [current.revision]: '(current)' };
-  marks[target.revision] = '(target)';
-  log.info(`History of ${rel} in ${ns}:\n${formatHistoryTable(history, marks).split('\n').map((l) => `  ${l}`).join('\n')}`);
+  showHistory({ [current.revision]: '(current)', [target.revision]: '(target)' });
   log.info(`rolling back ${rel} from revision ${current.revision} (${current.status}) to revision ${target.revision} (${target.status}, ${target.description})`);
   log.info(`command: ${formatCommand('helm', rollbackArgs(rel, ns, target.revision, env.timeouts.helmSeconds))}`);
 
