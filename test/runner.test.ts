@@ -22,19 +22,84 @@ function setup(world: FakeWorld, opts: { dryRun?: boolean; json?: boolean; timeo
   return { runner, lines, restore, log, redactor };
 }
 
-test('classifies mutating calls', () => {
-  assert.ok(classifyMutating('kubectl', ['apply', '-f', '-']));
-  assert.ok(classifyMutating('kubectl', ['rollout', 'restart', 'deployment/todo-backend']));
-  assert.not.ok(classifyMutating('kubectl', ['rollout', 'status', 'deployment/todo-backend']));
-  assert.not.ok(classifyMutating('kubectl', ['get', 'pods', '-o', 'json']));
-  assert.ok(classifyMutating('helm', ['upgrade', '--install', 'hackathon-todo', 'helm']));
-  assert.ok(classifyMutating('helm', ['rollback', 'hackathon-todo', '3']));
-  assert.not.ok(classifyMutating('helm', ['history', 'hackathon-todo', '-o', 'json']));
-  assert.not.ok(classifyMutating('helm', ['template', 'hackathon-todo', 'helm']));
-  assert.ok(classifyMutating('az', ['deployment', 'sub', 'create', '-l', 'eastus']));
-  assert.not.ok(classifyMutating('az', ['deployment', 'sub', 'what-if', '-l', 'eastus']));
-  assert.ok(classifyMutating('az', ['aks', 'get-credentials', '-g', 'rg', '-n', 'c']));
-  assert.not.ok(classifyMutating('az', ['account', 'show']));
+// Every command line the scripts run, as each call site builds it, with what it must classify as:
+// the read-only allow-list must keep each read a read and each change a change.
+const CALL_SITES: Array<[boolean, string, string[]]> = [
+  // preflight.ts: tool versions, login, providers, quota, kube context
+  [false, 'az', ['version', '-o', 'json']],
+  [false, 'helm', ['version', '--template', '{{.Version}}']],
+  [false, 'kubectl', ['version', '--client', '-o', 'json']],
+  [false, 'kubelogin', ['--version']],
+  [false, 'k6', ['version']],
+  [false, 'az', ['account', 'show', '-o', 'json']],
+  [false, 'az', ['provider', 'show', '-n', 'Microsoft.ContainerService', '--query', 'registrationState', '-o', 'tsv']],
+  [false, 'az', ['vm', 'list-usage', '-l', 'eastus', '-o', 'json']],
+  [false, 'kubectl', ['config', 'current-context']],
+  // azure.ts and setup.mts
+  [false, 'az', ['deployment', 'sub', 'what-if', '--name', 'd', '--location', 'eastus', '--template-file', 'bicep/main.bicep', '--no-pretty-print', '-o', 'json']],
+  [false, 'az', ['deployment', 'sub', 'show', '--name', 'd', '-o', 'json']],
+  [false, 'az', ['deployment', 'operation', 'sub', 'list', '--name', 'd', '-o', 'json']],
+  [false, 'az', ['deployment', 'operation', 'group', 'list', '--resource-group', 'rg', '--name', 'd', '-o', 'json']],
+  [false, 'az', ['keyvault', 'list-deleted', '-o', 'json']],
+  [true, 'az', ['deployment', 'sub', 'create', '--name', 'd', '--location', 'eastus', '-o', 'json']],
+  [true, 'az', ['aks', 'get-credentials', '--resource-group', 'rg', '--name', 'c', '--overwrite-existing']],
+  [true, 'kubelogin', ['convert-kubeconfig', '-l', 'azurecli']],
+  // deploy.ts, release.ts, helm.ts, rollout.ts, secrets.ts
+  [false, 'git', ['rev-parse', 'HEAD']],
+  [false, 'az', ['acr', 'repository', 'show-tags', '-n', 'acr', '--repository', 'todo-backend', '-o', 'json']],
+  [false, 'kubectl', ['get', 'namespace', 'todo', '-o', 'name']],
+  [false, 'kubectl', ['get', 'crd', 'components.dapr.io', '-o', 'name']],
+  [false, 'kubectl', ['get', 'pods', '-n', 'dapr-system', '-l', 'app=dapr-sidecar-injector', '-o', 'json']],
+  [false, 'kubectl', ['get', 'deployments', '-l', 'app.kubernetes.io/instance=r', '-n', 'todo', '-o', 'json']],
+  [false, 'kubectl', ['get', 'secret', 'db', '-n', 'todo', '--ignore-not-found', '-o', 'go-template={{range $k, $v := .data}}{{$k}}{{"\\n"}}{{end}}']],
+  [false, 'kubectl', ['get', 'hpa', '-l', 'app.kubernetes.io/instance=r', '-n', 'todo', '-o', 'json', '--request-timeout=10s']],
+  [false, 'kubectl', ['logs', 'p', '-c', 'backend', '-n', 'todo', '--tail=20', '--previous']],
+  [false, 'kubectl', ['rollout', 'status', 'deployment/todo-backend', '-n', 'todo', '--timeout=300s']],
+  [false, 'helm', ['history', 'hackathon-todo', '-n', 'todo', '--max', '50', '-o', 'json']],
+  [false, 'helm', ['status', 'hackathon-todo', '-n', 'todo', '-o', 'json']],
+  [false, 'helm', ['template', 'hackathon-todo', 'helm', '-n', 'todo']],
+  [true, 'kubectl', ['create', 'namespace', 'todo']],
+  [true, 'kubectl', ['apply', '-n', 'todo', '-f', '-']],
+  [true, 'kubectl', ['rollout', 'restart', 'deployment/todo-backend', '-n', 'todo']],
+  [true, 'helm', ['upgrade', '--install', 'hackathon-todo', 'helm', '-n', 'todo']],
+  [true, 'helm', ['rollback', 'hackathon-todo', '3', '-n', 'todo', '--timeout', '300s']],
+  [true, 'helm', ['uninstall', 'hackathon-todo', '-n', 'todo']],
+  // dapr.ts and install-dapr.mts
+  [false, 'helm', ['show', 'crds', 'dapr/dapr', '--version', '1.14.4']],
+  [false, 'kubectl', ['get', 'crd', 'components.dapr.io', 'configurations.dapr.io', '-o', 'name']],
+  [false, 'kubectl', ['get', 'components.dapr.io', '-n', 'todo', '-o', 'json']],
+  [true, 'kubectl', ['apply', '--server-side', '--force-conflicts', '-f', '-']],
+  [true, 'helm', ['repo', 'add', 'dapr', 'https://dapr.github.io/helm-charts/', '--force-update']],
+  [true, 'helm', ['repo', 'update', 'dapr']],
+  [true, 'helm', ['upgrade', '--install', 'dapr', 'dapr/dapr', '--version', '1.14.4', '-n', 'dapr-system']],
+  // load.mts: both callers declare it (the dry-run plans it as a change; the real run samples while it runs)
+  [true, 'k6', ['run', 'load/hpa.ts']],
+];
+
+test('classifies every call the scripts make as before: reads are reads, changes are changes', () => {
+  for (const [mutating, cmd, args] of CALL_SITES) {
+    assert.is(classifyMutating(cmd, args), mutating, `${cmd} ${args.join(' ')}`);
+  }
+});
+
+test('fail-closed: a verb, flag order or CLI not on the read-only list counts as a change', () => {
+  for (const [cmd, args] of [
+    ['az', ['aks', 'nodepool', 'add', '-g', 'rg', '--cluster-name', 'c', '-n', 'np2']],
+    ['az', ['aks', 'get-credentials', '-g', 'rg', '-n', 'c']],
+    ['az', ['role', 'assignment', 'create', '--role', 'Reader']],
+    ['az', ['group', 'delete', '-n', 'show']],
+    ['kubectl', ['frobnicate', 'pods']],
+    ['kubectl', ['exec', 'p', '--', 'rm', '-rf', '/data']],
+    ['kubectl', ['-n', 'todo', 'get', 'pods']],
+    ['kubectl', ['config', 'use-context', 'prod']],
+    ['kubectl', ['rollout', 'undo', 'deployment/x']],
+    ['helm', ['dependency', 'update', 'helm']],
+    ['helm', ['plugin', 'install', 'x']],
+    ['kubectl', []],
+    ['terraform', ['show']],
+  ] as Array<[string, string[]]>) {
+    assert.ok(classifyMutating(cmd, args), `${cmd} ${args.join(' ')} must count as a change`);
+  }
 });
 
 test('transient errors are recognised, real errors are not', () => {
@@ -61,6 +126,27 @@ test('dry-run: mutating calls are printed and never reach the fake; read-only ca
   const text = lines.join('');
   assert.match(text, /\[dry-run\] would run: kubectl apply -f - < \(stdin\)/);
   assert.match(text, /\[dry-run\] would run: helm upgrade --install hackathon-todo helm/);
+});
+
+test('dry-run is fail-closed: a verb nobody declared read-only is printed as a change, never run', async () => {
+  const world = new FakeWorld({ kube: { context: 'minikube' } });
+  const { runner, lines, restore } = setup(world, { dryRun: true, json: true });
+  try {
+    assert.ok((await runner.run('az', ['aks', 'nodepool', 'add', '-g', 'rg', '--cluster-name', 'c', '-n', 'np2'])).dryRun);
+    assert.ok((await runner.run('kubectl', ['frobnicate', 'deployment/todo-backend'])).dryRun);
+    // A caller may declare a call read-only; then --dry-run runs it.
+    assert.not.ok((await runner.run('kubectl', ['config', 'current-context'], { mutating: false })).dryRun);
+    assert.not.ok((await runner.run('kubectl', ['config', 'current-context'])).dryRun);
+  } finally { restore(); }
+  assert.equal(world.calls.map((c) => [c.tool, ...c.args].join(' ')), ['kubectl config current-context', 'kubectl config current-context']);
+  const plans = lines.join('').trim().split('\n').map((l) => JSON.parse(l) as { event: string; command?: string }).filter((e) => e.event === 'plan');
+  assert.equal(plans.map((p) => p.command), ['az aks nodepool add -g rg --cluster-name c -n np2', 'kubectl frobnicate deployment/todo-backend']);
+  assert.equal(runner.history.map((h) => [h.command.split(' ').slice(0, 3).join(' '), h.mutating, h.dryRun]), [
+    ['az aks nodepool', true, true],
+    ['kubectl frobnicate deployment/todo-backend', true, true],
+    ['kubectl config current-context', false, false],
+    ['kubectl config current-context', false, false],
+  ]);
 });
 
 test('a secret on a command line is refused before anything runs', async () => {
