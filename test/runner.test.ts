@@ -2,8 +2,10 @@
 // exercised against the fake CLIs from this process.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { z } from 'zod';
+import { checkCliAnswer, commandName, parseCliJson } from '../scripts/lib/cli-json.ts';
 import { createClock } from '../scripts/lib/clock.ts';
-import { OpsError } from '../scripts/lib/errors.ts';
+import { ExitCode, OpsError } from '../scripts/lib/errors.ts';
 import { Logger } from '../scripts/lib/log.ts';
 import { Redactor } from '../scripts/lib/redact.ts';
 import { Runner, classifyMutating, isTransient, retryAfterSeconds } from '../scripts/lib/runner.ts';
@@ -205,7 +207,7 @@ test('retry: a 429 then success makes two calls, honouring Retry-After', async (
     .on('az', ['account', 'show'], { json: { id: 'sub', name: 'Sub' } });
   const { runner, lines, restore } = setup(world);
   try {
-    const r = await runner.json<{ id: string }>('az', ['account', 'show', '-o', 'json']);
+    const r = await runner.json(z.looseObject({ id: z.string() }), 'az', ['account', 'show', '-o', 'json']);
     assert.is(r.id, 'sub');
   } finally { restore(); }
   const calls = world.calls;
@@ -256,6 +258,73 @@ test('timeout: a call slower than its timeout is killed and reported', async () 
     assert.match((e as Error).message, /did not finish within 10\.0s and was stopped/);
   } finally { restore(); }
   assert.ok(Date.now() - started < 15_000, `killed after ${Date.now() - started} ms, before the fake finished`);
+});
+
+/** The OpsError fn throws; fails the test when it throws nothing or something else (a TypeError). */
+function opsError(fn: () => unknown): OpsError {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, OpsError, `not an OpsError: ${String(e)}`);
+    return e as OpsError;
+  }
+  throw new Error('no OpsError thrown');
+}
+
+const Usage = z.array(z.looseObject({ currentValue: z.union([z.string(), z.number()]), name: z.looseObject({ value: z.string() }) }));
+const usageAnswer = (stdout: string) => ({ command: 'az vm list-usage -l eastus -o json', stdout });
+
+test('parseCliJson: a matching answer comes back typed, with the fields the schema does not name kept', () => {
+  const real = '[{"currentValue": "0", "limit": "10", "localName": "Standard DSv3 Family vCPUs", "unit": "Count", "name": {"localizedValue": "x", "value": "standardDSv3Family"}}]';
+  const [u] = parseCliJson(usageAnswer(real), Usage);
+  assert.is(u!.name.value, 'standardDSv3Family');
+  assert.is((u as Record<string, unknown>).unit, 'Count', 'loose objects let the CLI\'s other fields through');
+  assert.is(commandName('kubectl get pods -n dapr-system -o json'), 'kubectl get pods');
+  assert.is(commandName('az version'), 'az version');
+});
+
+test('parseCliJson: another shape is an OpsError naming the command, the path and what was found', () => {
+  const top = opsError(() => parseCliJson(usageAnswer('{}'), Usage));
+  assert.is(top.message, 'unexpected answer from az vm list-usage: expected an array at the top level, got an object');
+  assert.is(top.exitCode, ExitCode.failed, 'exit 1 unless the caller is a preflight check');
+  assert.match(top.hint ?? '', /check the az version with npx zx scripts\/doctor\.mts/);
+  assert.is(opsError(() => parseCliJson(usageAnswer('{}'), Usage, { exitCode: ExitCode.preflight })).exitCode, 3);
+  assert.is(opsError(() => parseCliJson(usageAnswer('[{"currentValue": "1", "name": {"value": 7}}]'), Usage)).message,
+    'unexpected answer from az vm list-usage: expected a string at [0].name.value, got a number');
+  assert.is(opsError(() => parseCliJson(usageAnswer('[{"currentValue": true, "name": {"value": "cores"}}]'), Usage)).message,
+    'unexpected answer from az vm list-usage: expected a string or a number at [0].currentValue, got a boolean');
+  assert.is(opsError(() => parseCliJson(usageAnswer('[{"currentValue": 1}]'), Usage)).message,
+    'unexpected answer from az vm list-usage: expected an object at [0].name, got nothing');
+  assert.is(opsError(() => checkCliAnswer('az version', {}, z.looseObject({ 'azure-cli': z.string() }))).message,
+    'unexpected answer from az version: expected a string at ["azure-cli"], got nothing');
+  assert.is(opsError(() => checkCliAnswer('helm status', { s: 'exploded' }, z.object({ s: z.enum(['deployed', 'failed']) }))).message,
+    'unexpected answer from helm status: expected one of "deployed", "failed" at s');
+});
+
+test('parseCliJson: output that is not JSON is quoted (redacted), unless it may hold secrets', () => {
+  const e = opsError(() => parseCliJson(usageAnswer(`\nERROR: nope ${SECRET}\nmore`), Usage, { redact: (t) => t.replaceAll(SECRET, '***') }));
+  assert.is(e.message, 'az vm list-usage did not print JSON: ERROR: nope ***');
+  assert.is(opsError(() => parseCliJson(usageAnswer(''), Usage)).message, 'az vm list-usage did not print JSON: (empty output)');
+  const secret = opsError(() => parseCliJson({ command: 'kubectl get secret db -o json', stdout: `password: ${SECRET}` }, z.looseObject({}), { outputHoldsSecrets: true }));
+  assert.not.ok(secret.message.includes(SECRET));
+  assert.match(secret.message, /^kubectl get secret db did not print JSON: \(output not shown/);
+  // A value that does not match is described by its type only, never quoted.
+  const shape = opsError(() => parseCliJson({ command: 'kubectl get secret db -o json', stdout: JSON.stringify({ data: { k: 42, s: SECRET } }) }, z.looseObject({ data: z.record(z.string(), z.boolean()) })));
+  assert.not.ok(shape.message.includes(SECRET));
+});
+
+test('runner.json: the fake answering {} where a list belongs is an OpsError with the caller\'s exit code, not a TypeError', async () => {
+  const world = new FakeWorld({ az: { usage: {} as unknown as unknown[] } });
+  const { runner, restore } = setup(world);
+  let err: unknown;
+  try {
+    await runner.json(Usage, 'az', ['vm', 'list-usage', '-l', 'eastus', '-o', 'json'], { mutating: false, unexpected: { exitCode: ExitCode.preflight } });
+  } catch (e) {
+    err = e;
+  } finally { restore(); }
+  assert.instance(err, OpsError);
+  assert.is((err as OpsError).message, 'unexpected answer from az vm list-usage: expected an array at the top level, got an object');
+  assert.is((err as OpsError).exitCode, ExitCode.preflight);
 });
 
 test('logger: --json progress is JSON lines, redacted', async () => {

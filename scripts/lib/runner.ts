@@ -3,6 +3,9 @@
 // output, applies a timeout to every call, and retries only failures known to be transient.
 import { $ } from 'zx';
 import type { ProcessPromise } from 'zx';
+import type { z } from 'zod';
+import { parseCliJson } from './cli-json.ts';
+import type { CliAnswerOptions } from './cli-json.ts';
 import type { Clock } from './clock.ts';
 import { formatDuration } from './clock.ts';
 import { OpsError, ExitCode } from './errors.ts';
@@ -194,16 +197,16 @@ export class Runner {
     return r;
   }
 
-  /** Runs a command and parses its stdout as JSON into T (shape-checked by the caller's parser). */
-  async json<T>(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<T> {
-    const r = await this.run(cmd, args, opts);
-    try {
-      return JSON.parse(r.stdout) as T;
-    } catch {
-      throw new OpsError(`${r.command} did not print JSON: ${firstLine(this.options.redactor.redact(r.stdout)) || '(empty output)'}`, {
-        hint: `check the ${cmd} version with npx zx scripts/doctor.mts`,
-      });
-    }
+  /**
+   * Runs a read and returns its JSON answer, checked against `schema` (cli-json.ts): an answer of
+   * another shape is an OpsError naming the command, with `unexpected.exitCode` (default 1).
+   */
+  async json<S extends z.ZodType>(schema: S, cmd: string, args: readonly string[], opts: RunOptions & { unexpected?: Pick<CliAnswerOptions, 'exitCode' | 'hint'> } = {}): Promise<z.output<S>> {
+    const { unexpected, ...runOpts } = opts;
+    const r = await this.run(cmd, args, runOpts);
+    // A programming error: only a read has an answer, and --dry-run does not run a change.
+    if (r.dryRun) throw new Error(`${r.command} counts as a change, so --dry-run did not run it and there is no answer to read; declare the read with mutating: false`);
+    return parseCliJson(r, schema, { ...unexpected, outputHoldsSecrets: opts.outputHoldsSecrets === true, redact: (t) => this.options.redactor.redact(t) });
   }
 
   private async once(cmd: string, args: readonly string[], shown: string, opts: RunOptions, timeoutMs: number, attempt: number): Promise<RunResult> {
