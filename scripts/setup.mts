@@ -11,9 +11,10 @@ import type { CheckResult } from './lib/preflight.ts';
 import { assertChecks, checkAzureLogin, formatCheck, checkKubeContext, checkProviders, checkQuota, checkTool } from './lib/preflight.ts';
 import { ExitCode, OpsError, usageError } from './lib/errors.ts';
 import { formatCommand } from './lib/runner.ts';
+import { parseCliJson } from './lib/cli-json.ts';
 import type { DeploymentResult, WhatIfSummary } from './lib/azure.ts';
 import {
-  checkDeletedKeyVault, checkParamsEnvironment, checkParamsMatchEnvironment, deploymentName, describeCounts, explainDeploymentFailure,
+  DeploymentAnswerSchema, WhatIfAnswerSchema, checkDeletedKeyVault, checkParamsEnvironment, checkParamsMatchEnvironment, deploymentName, describeCounts, explainDeploymentFailure,
   formatWhatIf, kubeloginMode, outputString, parseCliError, parseDeployment, parseWhatIf, readBicepParams,
 } from './lib/azure.ts';
 
@@ -118,7 +119,7 @@ await runMain(spec, async (ctx) => {
   let whatIf: WhatIfSummary | undefined;
   if (azReady) {
     ctx.setState('what-if');
-    whatIf = await log.step('what-if', async () => parseWhatIf(await runner.json<unknown>('az', whatIfArgs, { mutating: false, env: childEnv, timeoutMs: WHAT_IF_TIMEOUT_MS })));
+    whatIf = await log.step('what-if', async () => parseWhatIf(await runner.json(WhatIfAnswerSchema, 'az', whatIfArgs, { mutating: false, env: childEnv, timeoutMs: WHAT_IF_TIMEOUT_MS })));
     for (const l of formatWhatIf(whatIf)) log.info(l);
   } else {
     log.plan(formatCommand('az', whatIfArgs), 'read-only; skipped because az is not logged in to the expected subscription');
@@ -148,7 +149,7 @@ await runMain(spec, async (ctx) => {
     // The outputs of the last run of this deployment name, for the credentials and the summary.
     const last = await runner.run('az', ['deployment', 'sub', 'show', '--name', name, '-o', 'json'], { allowFailure: true, mutating: false });
     if (last.exitCode === 0) {
-      try { deployment = parseDeployment(JSON.parse(last.stdout)); } catch { deployment = undefined; }
+      try { deployment = parseDeployment(parseCliJson(last, DeploymentAnswerSchema)); } catch { deployment = undefined; }
     }
   } else {
     const deletes = whatIf?.deletes ?? [];
@@ -165,7 +166,7 @@ await runMain(spec, async (ctx) => {
       if (r.dryRun) return undefined;
       let result: DeploymentResult | undefined;
       if (r.exitCode === 0) {
-        try { result = parseDeployment(JSON.parse(r.stdout)); } catch { result = undefined; }
+        try { result = parseDeployment(parseCliJson(r, DeploymentAnswerSchema)); } catch { result = undefined; }
       }
       if (r.exitCode === 0 && result?.provisioningState === 'Succeeded') return result;
       if (r.timedOut) {

@@ -24,8 +24,9 @@ export const spec: ScriptSpec = {
     { name: 'no-chat', type: 'boolean', description: 'skip the chat check' },
     { name: 'auth-check', type: 'boolean', description: 'also check that the auth route answers 200 JSON' },
     { name: 'auth-path', type: 'string', value: 'PATH', default: DEFAULT_AUTH_PATH, description: 'the route the auth check GETs' },
-    { name: 'deadline', type: 'duration', value: 'DURATION', description: "how long checks are retried in all, e.g. 30s or 2m (default: the environment's timeouts.smokeSeconds)" },
-    { name: 'check-timeout', type: 'duration', value: 'DURATION', default: `${DEFAULT_CHECK_TIMEOUT_MS / 1000}s`, description: 'how long one attempt may take' },
+    // Bounded so a typo (1000h for 1000s) is a usage error, not a timer Node cannot hold or hours of retries.
+    { name: 'deadline', type: 'duration', value: 'DURATION', max: '1h', description: "how long checks are retried in all, e.g. 30s or 2m (default: the environment's timeouts.smokeSeconds)" },
+    { name: 'check-timeout', type: 'duration', value: 'DURATION', max: '10m', default: `${DEFAULT_CHECK_TIMEOUT_MS / 1000}s`, description: 'how long one attempt may take' },
   ],
   examples: [
     'npx zx scripts/smoke.mts --env production',

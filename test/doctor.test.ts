@@ -54,6 +54,18 @@ test('unregistered provider and too little quota: both fixes shown', async () =>
   assert.match(r.stdout, /FAILED vCPU quota .*standardDSv3Family: 4 of 10 vCPUs free, 10 needed/);
 });
 
+test('an unexpected answer ({} from az vm list-usage) is a clean preflight failure: exit 3, no stack trace', async () => {
+  const r = await prodWorld({ az: { account, usage: {} as unknown as unknown[] } }).run('doctor', ['--env', 'production']);
+  assert.is(r.code, 3, r.output);
+  assert.match(r.stderr, /^error: unexpected answer from az vm list-usage: expected an array at the top level, got an object$/m);
+  assert.match(r.stderr, /^hint: check the az version with npx zx scripts\/doctor\.mts/m);
+  assert.not.match(r.output, /TypeError|is not a function|bug in aks-todo-ops|\n +at /);
+  // --verbose adds the stack, for a report.
+  const v = await prodWorld({ az: { account, usage: {} as unknown as unknown[] } }).run('doctor', ['--env', 'production', '--verbose']);
+  assert.is(v.code, 3);
+  assert.match(v.stderr, /OpsError: unexpected answer from az vm list-usage[^\n]*\n +at /);
+});
+
 test('wrong kube context: exit 3 with get-credentials as the fix', async () => {
   const r = await prodWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'production']);
   assert.is(r.code, 3);

@@ -2,8 +2,10 @@
 // exercised against the fake CLIs from this process.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { z } from 'zod';
+import { checkCliAnswer, commandName, parseCliJson } from '../scripts/lib/cli-json.ts';
 import { createClock } from '../scripts/lib/clock.ts';
-import { OpsError } from '../scripts/lib/errors.ts';
+import { ExitCode, OpsError } from '../scripts/lib/errors.ts';
 import { Logger } from '../scripts/lib/log.ts';
 import { Redactor } from '../scripts/lib/redact.ts';
 import { Runner, classifyMutating, isTransient, retryAfterSeconds } from '../scripts/lib/runner.ts';
@@ -22,19 +24,84 @@ function setup(world: FakeWorld, opts: { dryRun?: boolean; json?: boolean; timeo
   return { runner, lines, restore, log, redactor };
 }
 
-test('classifies mutating calls', () => {
-  assert.ok(classifyMutating('kubectl', ['apply', '-f', '-']));
-  assert.ok(classifyMutating('kubectl', ['rollout', 'restart', 'deployment/todo-backend']));
-  assert.not.ok(classifyMutating('kubectl', ['rollout', 'status', 'deployment/todo-backend']));
-  assert.not.ok(classifyMutating('kubectl', ['get', 'pods', '-o', 'json']));
-  assert.ok(classifyMutating('helm', ['upgrade', '--install', 'hackathon-todo', 'helm']));
-  assert.ok(classifyMutating('helm', ['rollback', 'hackathon-todo', '3']));
-  assert.not.ok(classifyMutating('helm', ['history', 'hackathon-todo', '-o', 'json']));
-  assert.not.ok(classifyMutating('helm', ['template', 'hackathon-todo', 'helm']));
-  assert.ok(classifyMutating('az', ['deployment', 'sub', 'create', '-l', 'eastus']));
-  assert.not.ok(classifyMutating('az', ['deployment', 'sub', 'what-if', '-l', 'eastus']));
-  assert.ok(classifyMutating('az', ['aks', 'get-credentials', '-g', 'rg', '-n', 'c']));
-  assert.not.ok(classifyMutating('az', ['account', 'show']));
+// Every command line the scripts run, as each call site builds it, with what it must classify as:
+// the read-only allow-list must keep each read a read and each change a change.
+const CALL_SITES: Array<[boolean, string, string[]]> = [
+  // preflight.ts: tool versions, login, providers, quota, kube context
+  [false, 'az', ['version', '-o', 'json']],
+  [false, 'helm', ['version', '--template', '{{.Version}}']],
+  [false, 'kubectl', ['version', '--client', '-o', 'json']],
+  [false, 'kubelogin', ['--version']],
+  [false, 'k6', ['version']],
+  [false, 'az', ['account', 'show', '-o', 'json']],
+  [false, 'az', ['provider', 'show', '-n', 'Microsoft.ContainerService', '--query', 'registrationState', '-o', 'tsv']],
+  [false, 'az', ['vm', 'list-usage', '-l', 'eastus', '-o', 'json']],
+  [false, 'kubectl', ['config', 'current-context']],
+  // azure.ts and setup.mts
+  [false, 'az', ['deployment', 'sub', 'what-if', '--name', 'd', '--location', 'eastus', '--template-file', 'bicep/main.bicep', '--no-pretty-print', '-o', 'json']],
+  [false, 'az', ['deployment', 'sub', 'show', '--name', 'd', '-o', 'json']],
+  [false, 'az', ['deployment', 'operation', 'sub', 'list', '--name', 'd', '-o', 'json']],
+  [false, 'az', ['deployment', 'operation', 'group', 'list', '--resource-group', 'rg', '--name', 'd', '-o', 'json']],
+  [false, 'az', ['keyvault', 'list-deleted', '-o', 'json']],
+  [true, 'az', ['deployment', 'sub', 'create', '--name', 'd', '--location', 'eastus', '-o', 'json']],
+  [true, 'az', ['aks', 'get-credentials', '--resource-group', 'rg', '--name', 'c', '--overwrite-existing']],
+  [true, 'kubelogin', ['convert-kubeconfig', '-l', 'azurecli']],
+  // deploy.ts, release.ts, helm.ts, rollout.ts, secrets.ts
+  [false, 'git', ['rev-parse', 'HEAD']],
+  [false, 'az', ['acr', 'repository', 'show-tags', '-n', 'acr', '--repository', 'todo-backend', '-o', 'json']],
+  [false, 'kubectl', ['get', 'namespace', 'todo', '-o', 'name']],
+  [false, 'kubectl', ['get', 'crd', 'components.dapr.io', '-o', 'name']],
+  [false, 'kubectl', ['get', 'pods', '-n', 'dapr-system', '-l', 'app=dapr-sidecar-injector', '-o', 'json']],
+  [false, 'kubectl', ['get', 'deployments', '-l', 'app.kubernetes.io/instance=r', '-n', 'todo', '-o', 'json']],
+  [false, 'kubectl', ['get', 'secret', 'db', '-n', 'todo', '--ignore-not-found', '-o', 'go-template={{range $k, $v := .data}}{{$k}}{{"\\n"}}{{end}}']],
+  [false, 'kubectl', ['get', 'hpa', '-l', 'app.kubernetes.io/instance=r', '-n', 'todo', '-o', 'json', '--request-timeout=10s']],
+  [false, 'kubectl', ['logs', 'p', '-c', 'backend', '-n', 'todo', '--tail=20', '--previous']],
+  [false, 'kubectl', ['rollout', 'status', 'deployment/todo-backend', '-n', 'todo', '--timeout=300s']],
+  [false, 'helm', ['history', 'hackathon-todo', '-n', 'todo', '--max', '50', '-o', 'json']],
+  [false, 'helm', ['status', 'hackathon-todo', '-n', 'todo', '-o', 'json']],
+  [false, 'helm', ['template', 'hackathon-todo', 'helm', '-n', 'todo']],
+  [true, 'kubectl', ['create', 'namespace', 'todo']],
+  [true, 'kubectl', ['apply', '-n', 'todo', '-f', '-']],
+  [true, 'kubectl', ['rollout', 'restart', 'deployment/todo-backend', '-n', 'todo']],
+  [true, 'helm', ['upgrade', '--install', 'hackathon-todo', 'helm', '-n', 'todo']],
+  [true, 'helm', ['rollback', 'hackathon-todo', '3', '-n', 'todo', '--timeout', '300s']],
+  [true, 'helm', ['uninstall', 'hackathon-todo', '-n', 'todo']],
+  // dapr.ts and install-dapr.mts
+  [false, 'helm', ['show', 'crds', 'dapr/dapr', '--version', '1.14.4']],
+  [false, 'kubectl', ['get', 'crd', 'components.dapr.io', 'configurations.dapr.io', '-o', 'name']],
+  [false, 'kubectl', ['get', 'components.dapr.io', '-n', 'todo', '-o', 'json']],
+  [true, 'kubectl', ['apply', '--server-side', '--force-conflicts', '-f', '-']],
+  [true, 'helm', ['repo', 'add', 'dapr', 'https://dapr.github.io/helm-charts/', '--force-update']],
+  [true, 'helm', ['repo', 'update', 'dapr']],
+  [true, 'helm', ['upgrade', '--install', 'dapr', 'dapr/dapr', '--version', '1.14.4', '-n', 'dapr-system']],
+  // load.mts: both callers declare it (the dry-run plans it as a change; the real run samples while it runs)
+  [true, 'k6', ['run', 'load/hpa.ts']],
+];
+
+test('classifies every call the scripts make as before: reads are reads, changes are changes', () => {
+  for (const [mutating, cmd, args] of CALL_SITES) {
+    assert.is(classifyMutating(cmd, args), mutating, `${cmd} ${args.join(' ')}`);
+  }
+});
+
+test('fail-closed: a verb, flag order or CLI not on the read-only list counts as a change', () => {
+  for (const [cmd, args] of [
+    ['az', ['aks', 'nodepool', 'add', '-g', 'rg', '--cluster-name', 'c', '-n', 'np2']],
+    ['az', ['aks', 'get-credentials', '-g', 'rg', '-n', 'c']],
+    ['az', ['role', 'assignment', 'create', '--role', 'Reader']],
+    ['az', ['group', 'delete', '-n', 'show']],
+    ['kubectl', ['frobnicate', 'pods']],
+    ['kubectl', ['exec', 'p', '--', 'rm', '-rf', '/data']],
+    ['kubectl', ['-n', 'todo', 'get', 'pods']],
+    ['kubectl', ['config', 'use-context', 'prod']],
+    ['kubectl', ['rollout', 'undo', 'deployment/x']],
+    ['helm', ['dependency', 'update', 'helm']],
+    ['helm', ['plugin', 'install', 'x']],
+    ['kubectl', []],
+    ['terraform', ['show']],
+  ] as Array<[string, string[]]>) {
+    assert.ok(classifyMutating(cmd, args), `${cmd} ${args.join(' ')} must count as a change`);
+  }
 });
 
 test('transient errors are recognised, real errors are not', () => {
@@ -61,6 +128,27 @@ test('dry-run: mutating calls are printed and never reach the fake; read-only ca
   const text = lines.join('');
   assert.match(text, /\[dry-run\] would run: kubectl apply -f - < \(stdin\)/);
   assert.match(text, /\[dry-run\] would run: helm upgrade --install hackathon-todo helm/);
+});
+
+test('dry-run is fail-closed: a verb nobody declared read-only is printed as a change, never run', async () => {
+  const world = new FakeWorld({ kube: { context: 'minikube' } });
+  const { runner, lines, restore } = setup(world, { dryRun: true, json: true });
+  try {
+    assert.ok((await runner.run('az', ['aks', 'nodepool', 'add', '-g', 'rg', '--cluster-name', 'c', '-n', 'np2'])).dryRun);
+    assert.ok((await runner.run('kubectl', ['frobnicate', 'deployment/todo-backend'])).dryRun);
+    // A caller may declare a call read-only; then --dry-run runs it.
+    assert.not.ok((await runner.run('kubectl', ['config', 'current-context'], { mutating: false })).dryRun);
+    assert.not.ok((await runner.run('kubectl', ['config', 'current-context'])).dryRun);
+  } finally { restore(); }
+  assert.equal(world.calls.map((c) => [c.tool, ...c.args].join(' ')), ['kubectl config current-context', 'kubectl config current-context']);
+  const plans = lines.join('').trim().split('\n').map((l) => JSON.parse(l) as { event: string; command?: string }).filter((e) => e.event === 'plan');
+  assert.equal(plans.map((p) => p.command), ['az aks nodepool add -g rg --cluster-name c -n np2', 'kubectl frobnicate deployment/todo-backend']);
+  assert.equal(runner.history.map((h) => [h.command.split(' ').slice(0, 3).join(' '), h.mutating, h.dryRun]), [
+    ['az aks nodepool', true, true],
+    ['kubectl frobnicate deployment/todo-backend', true, true],
+    ['kubectl config current-context', false, false],
+    ['kubectl config current-context', false, false],
+  ]);
 });
 
 test('a secret on a command line is refused before anything runs', async () => {
@@ -119,7 +207,7 @@ test('retry: a 429 then success makes two calls, honouring Retry-After', async (
     .on('az', ['account', 'show'], { json: { id: 'sub', name: 'Sub' } });
   const { runner, lines, restore } = setup(world);
   try {
-    const r = await runner.json<{ id: string }>('az', ['account', 'show', '-o', 'json']);
+    const r = await runner.json(z.looseObject({ id: z.string() }), 'az', ['account', 'show', '-o', 'json']);
     assert.is(r.id, 'sub');
   } finally { restore(); }
   const calls = world.calls;
@@ -170,6 +258,73 @@ test('timeout: a call slower than its timeout is killed and reported', async () 
     assert.match((e as Error).message, /did not finish within 10\.0s and was stopped/);
   } finally { restore(); }
   assert.ok(Date.now() - started < 15_000, `killed after ${Date.now() - started} ms, before the fake finished`);
+});
+
+/** The OpsError fn throws; fails the test when it throws nothing or something else (a TypeError). */
+function opsError(fn: () => unknown): OpsError {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, OpsError, `not an OpsError: ${String(e)}`);
+    return e as OpsError;
+  }
+  throw new Error('no OpsError thrown');
+}
+
+const Usage = z.array(z.looseObject({ currentValue: z.union([z.string(), z.number()]), name: z.looseObject({ value: z.string() }) }));
+const usageAnswer = (stdout: string) => ({ command: 'az vm list-usage -l eastus -o json', stdout });
+
+test('parseCliJson: a matching answer comes back typed, with the fields the schema does not name kept', () => {
+  const real = '[{"currentValue": "0", "limit": "10", "localName": "Standard DSv3 Family vCPUs", "unit": "Count", "name": {"localizedValue": "x", "value": "standardDSv3Family"}}]';
+  const [u] = parseCliJson(usageAnswer(real), Usage);
+  assert.is(u!.name.value, 'standardDSv3Family');
+  assert.is((u as Record<string, unknown>).unit, 'Count', 'loose objects let the CLI\'s other fields through');
+  assert.is(commandName('kubectl get pods -n dapr-system -o json'), 'kubectl get pods');
+  assert.is(commandName('az version'), 'az version');
+});
+
+test('parseCliJson: another shape is an OpsError naming the command, the path and what was found', () => {
+  const top = opsError(() => parseCliJson(usageAnswer('{}'), Usage));
+  assert.is(top.message, 'unexpected answer from az vm list-usage: expected an array at the top level, got an object');
+  assert.is(top.exitCode, ExitCode.failed, 'exit 1 unless the caller is a preflight check');
+  assert.match(top.hint ?? '', /check the az version with npx zx scripts\/doctor\.mts/);
+  assert.is(opsError(() => parseCliJson(usageAnswer('{}'), Usage, { exitCode: ExitCode.preflight })).exitCode, 3);
+  assert.is(opsError(() => parseCliJson(usageAnswer('[{"currentValue": "1", "name": {"value": 7}}]'), Usage)).message,
+    'unexpected answer from az vm list-usage: expected a string at [0].name.value, got a number');
+  assert.is(opsError(() => parseCliJson(usageAnswer('[{"currentValue": true, "name": {"value": "cores"}}]'), Usage)).message,
+    'unexpected answer from az vm list-usage: expected a string or a number at [0].currentValue, got a boolean');
+  assert.is(opsError(() => parseCliJson(usageAnswer('[{"currentValue": 1}]'), Usage)).message,
+    'unexpected answer from az vm list-usage: expected an object at [0].name, got nothing');
+  assert.is(opsError(() => checkCliAnswer('az version', {}, z.looseObject({ 'azure-cli': z.string() }))).message,
+    'unexpected answer from az version: expected a string at ["azure-cli"], got nothing');
+  assert.is(opsError(() => checkCliAnswer('helm status', { s: 'exploded' }, z.object({ s: z.enum(['deployed', 'failed']) }))).message,
+    'unexpected answer from helm status: expected one of "deployed", "failed" at s');
+});
+
+test('parseCliJson: output that is not JSON is quoted (redacted), unless it may hold secrets', () => {
+  const e = opsError(() => parseCliJson(usageAnswer(`\nERROR: nope ${SECRET}\nmore`), Usage, { redact: (t) => t.replaceAll(SECRET, '***') }));
+  assert.is(e.message, 'az vm list-usage did not print JSON: ERROR: nope ***');
+  assert.is(opsError(() => parseCliJson(usageAnswer(''), Usage)).message, 'az vm list-usage did not print JSON: (empty output)');
+  const secret = opsError(() => parseCliJson({ command: 'kubectl get secret db -o json', stdout: `password: ${SECRET}` }, z.looseObject({}), { outputHoldsSecrets: true }));
+  assert.not.ok(secret.message.includes(SECRET));
+  assert.match(secret.message, /^kubectl get secret db did not print JSON: \(output not shown/);
+  // A value that does not match is described by its type only, never quoted.
+  const shape = opsError(() => parseCliJson({ command: 'kubectl get secret db -o json', stdout: JSON.stringify({ data: { k: 42, s: SECRET } }) }, z.looseObject({ data: z.record(z.string(), z.boolean()) })));
+  assert.not.ok(shape.message.includes(SECRET));
+});
+
+test('runner.json: the fake answering {} where a list belongs is an OpsError with the caller\'s exit code, not a TypeError', async () => {
+  const world = new FakeWorld({ az: { usage: {} as unknown as unknown[] } });
+  const { runner, restore } = setup(world);
+  let err: unknown;
+  try {
+    await runner.json(Usage, 'az', ['vm', 'list-usage', '-l', 'eastus', '-o', 'json'], { mutating: false, unexpected: { exitCode: ExitCode.preflight } });
+  } catch (e) {
+    err = e;
+  } finally { restore(); }
+  assert.instance(err, OpsError);
+  assert.is((err as OpsError).message, 'unexpected answer from az vm list-usage: expected an array at the top level, got an object');
+  assert.is((err as OpsError).exitCode, ExitCode.preflight);
 });
 
 test('logger: --json progress is JSON lines, redacted', async () => {

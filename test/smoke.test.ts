@@ -302,18 +302,22 @@ test('--auth-check adds a check of the auth route; --auth-path moves it', async 
   assert.match(lastLine(present.stdout), /^smoke: 4\/4 checks passed/);
 });
 
-test('usage errors exit 2 before any request: bad URL, zero deadline, relative chat path', async () => {
+test('usage errors exit 2 before any request: bad URL, zero deadline, out-of-range durations, relative chat path', async () => {
   const s = await app();
   for (const [args, message] of [
     [['--url', 'ftp://127.0.0.1/'], /error: the smoke URL must be http or https/],
     [['--url', 'not a url'], /error: not a URL: "not a url"/],
     [['--url', s.url, '--deadline', '0'], /error: --deadline needs a duration such as 90s, 5m or 300 \(seconds\) \(got "0"\)/],
+    // 1000 h is past Node's timer limit: unbounded, every attempt "timed out" at once and smoke retried for ten hours.
+    [['--url', s.url, '--check-timeout', '1000h', '--deadline', '10h'], /error: --check-timeout must be between 1ms and 10m \(got "1000h"\)/],
+    [['--url', s.url, '--deadline', '10h'], /error: --deadline must be between 1ms and 1h \(got "10h"\)/],
     [['--url', s.url, '--chat-path', 'api/chat'], /error: --chat-path must start with \//],
   ] as const) {
     const r = await smoke([...args]);
     assert.is(r.code, 2, r.output);
     assert.match(r.stderr, message);
     assert.match(r.stderr, /hint: /);
+    assert.not.match(r.stderr, /TimeoutOverflowWarning/);
   }
   assert.is(s.requests.length, 0);
 });

@@ -4,6 +4,8 @@
 // the shapes are those of ../shared/CLI-SHAPES.md §3.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { parseCliJson } from './cli-json.ts';
 import type { AzureSettings } from './config.ts';
 import { OpsError } from './errors.ts';
 import type { CheckResult } from './preflight.ts';
@@ -69,6 +71,15 @@ export interface WhatIfSummary {
 interface RawDelta { path?: unknown; propertyChangeType?: unknown; children?: unknown }
 interface RawChange { changeType?: unknown; resourceId?: unknown; delta?: unknown; unsupportedReason?: unknown }
 interface RawError { code?: unknown; message?: unknown; details?: unknown; target?: unknown }
+
+// What cli-json.ts checks of each az answer before the parsers below map it; the parsers read every
+// nested field defensively (ARM documents vary by resource provider), so the schemas stop at the top.
+/** `az deployment sub what-if --no-pretty-print -o json`: an object (changes at the top or under properties). */
+export const WhatIfAnswerSchema = z.looseObject({ status: z.string().nullish() });
+/** `az deployment sub create|show -o json`. */
+export const DeploymentAnswerSchema = z.looseObject({ name: z.string().nullish(), properties: z.looseObject({}) });
+/** `az deployment operation sub|group list -o json` and `az keyvault list-deleted -o json`: lists. */
+export const ListAnswerSchema = z.array(z.unknown());
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -292,7 +303,7 @@ export async function explainDeploymentFailure(runner: Runner, deploymentName: s
     const r = await runner.run('az', [...args, '-o', 'json'], { allowFailure: true, mutating: false });
     if (r.exitCode !== 0) return r.stderr.trim().split('\n')[0] ?? `exit ${r.exitCode}`;
     try {
-      return parseOperations(JSON.parse(r.stdout));
+      return parseOperations(parseCliJson(r, ListAnswerSchema));
     } catch (e) {
       return (e as Error).message;
     }
@@ -351,7 +362,7 @@ export async function checkDeletedKeyVault(runner: Runner, vaultName: string, en
   }
   let vaults: DeletedVault[];
   try {
-    vaults = parseDeletedVaults(JSON.parse(r.stdout));
+    vaults = parseDeletedVaults(parseCliJson(r, ListAnswerSchema));
   } catch (e) {
     return { name, ok: false, required: false, detail: (e as Error).message };
   }

@@ -18,13 +18,14 @@
 // losing that node loses the quorum anyway; and HA adds two more scheduler volumes (Azure disks; a
 // D2s_v3 attaches at most 4). Hence HA is off by default; turn it on with three or more nodes.
 import { stringify } from 'yaml';
+import { z } from 'zod';
 import type { Clock } from './clock.ts';
 import { formatDuration } from './clock.ts';
 import type { DaprManifest } from './dapr-components.ts';
 import { ExitCode, OpsError } from './errors.ts';
 import { currentRevision, isPending, pickRollbackRevision, readHistory, readStatus } from './helm.ts';
 import type { HelmRevision } from './helm.ts';
-import { isPodReady } from './kube.ts';
+import { MetadataSchema, PodSchema, isPodReady, kubeList } from './kube.ts';
 import type { Pod } from './kube.ts';
 import { compareVersions } from './preflight.ts';
 import type { Runner } from './runner.ts';
@@ -315,8 +316,8 @@ export function formatControlPlane(report: ControlPlaneReport): string {
 }
 
 export async function readControlPlane(runner: Runner, highAvailability: boolean): Promise<ControlPlaneReport> {
-  const list = await runner.json<{ items?: Pod[] }>('kubectl', ['get', 'pods', '-n', DAPR_NAMESPACE, '-o', 'json'], { mutating: false });
-  return assessControlPlane(list.items ?? [], highAvailability);
+  const list = await runner.json(kubeList(PodSchema), 'kubectl', ['get', 'pods', '-n', DAPR_NAMESPACE, '-o', 'json'], { mutating: false });
+  return assessControlPlane(list.items, highAvailability);
 }
 
 export interface WaitOptions {
@@ -401,8 +402,8 @@ export async function verifyDaprManifests(runner: Runner, namespace: string, man
   for (const kind of [...new Set(refs.map((r) => r.kind))]) {
     const resource = RESOURCE_OF_KIND[kind];
     if (!resource) continue;
-    const list = await runner.json<{ items?: Array<{ metadata?: { name?: string } }> }>('kubectl', ['get', resource, '-n', namespace, '-o', 'json'], { mutating: false });
-    const names = new Set((list.items ?? []).map((i) => i.metadata?.name));
+    const list = await runner.json(kubeList(z.looseObject({ metadata: MetadataSchema })), 'kubectl', ['get', resource, '-n', namespace, '-o', 'json'], { mutating: false });
+    const names = new Set(list.items.map((i) => i.metadata.name));
     missing.push(...refs.filter((r) => r.kind === kind && !names.has(r.name)));
   }
   return missing;

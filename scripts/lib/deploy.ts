@@ -2,12 +2,13 @@
 // tag rules, the registry check, the Dapr and namespace checks, the plan a dry-run prints, the
 // summary of rendered manifests, and "roll back to a good revision, watch it, smoke it".
 import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { parseCliJson } from './cli-json.ts';
 import type { Clock } from './clock.ts';
 import { formatDuration } from './clock.ts';
 import type { LoadedEnvironment } from './config.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
-import { isPodReady } from './kube.ts';
-import type { Pod } from './kube.ts';
+import { PodSchema, isPodReady, kubeList } from './kube.ts';
 import type { Logger } from './log.ts';
 import type { CheckResult } from './preflight.ts';
 import type { Redactor } from './redact.ts';
@@ -84,9 +85,13 @@ export async function checkImagesInRegistry(runner: Runner, env: LoadedEnvironme
       problems.push(notFound ? `repository ${repo} does not exist in ${registry}` : `cannot list the tags of ${repo} in ${registry}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
       continue;
     }
-    let tags: unknown;
-    try { tags = JSON.parse(r.stdout); } catch { tags = undefined; }
-    if (!Array.isArray(tags)) { problems.push(`az acr repository show-tags for ${repo} did not print a JSON list`); continue; }
+    let tags: string[];
+    try {
+      tags = parseCliJson(r, z.array(z.string()));
+    } catch (e) {
+      problems.push(`cannot list the tags of ${repo} in ${registry}: ${(e as Error).message}`);
+      continue;
+    }
     if (tags.includes(img.tag)) found.push(imageString(img));
     else problems.push(`${imageString(img)} is not in ${registry} (${tags.length} tags in ${repo})`);
   }
@@ -136,18 +141,21 @@ export async function checkDapr(runner: Runner, envName: string): Promise<CheckR
   }];
   let ready = 0;
   let total = 0;
+  let unreadable: string | undefined;
   if (pods.exitCode === 0) {
     try {
-      const items = ((JSON.parse(pods.stdout) as { items?: Pod[] }).items ?? []);
+      const { items } = parseCliJson(pods, kubeList(PodSchema));
       total = items.length;
       ready = items.filter((p) => p.status?.phase === 'Running' && isPodReady(p)).length;
-    } catch { /* reported below as not ready */ }
+    } catch (e) {
+      unreadable = (e as Error).message;
+    }
   }
   out.push({
     name: 'Dapr sidecar injector ready',
     ok: ready > 0,
     required: true,
-    detail: ready > 0 ? `${ready}/${total} dapr-sidecar-injector pods ready in ${DAPR_NAMESPACE}` : total ? `0/${total} dapr-sidecar-injector pods ready in ${DAPR_NAMESPACE}` : `no dapr-sidecar-injector pod in ${DAPR_NAMESPACE}: pods would start without their daprd sidecar`,
+    detail: unreadable ?? (ready > 0 ? `${ready}/${total} dapr-sidecar-injector pods ready in ${DAPR_NAMESPACE}` : total ? `0/${total} dapr-sidecar-injector pods ready in ${DAPR_NAMESPACE}` : `no dapr-sidecar-injector pod in ${DAPR_NAMESPACE}: pods would start without their daprd sidecar`),
     ...(ready > 0 ? {} : { fix }),
   });
   return out;

@@ -19,6 +19,33 @@ export interface FlagSpec {
    * shows them, --help --json does not, so the docs and workflows cannot go back to using them.
    */
   renamedFrom?: { names: readonly string[]; why: string };
+  /** Shortest value a duration flag accepts, e.g. '1s' (default: DURATION_MIN). */
+  min?: string;
+  /** Longest value a duration flag accepts, e.g. '10m' (default: DURATION_MAX). */
+  max?: string;
+}
+
+/** The shortest duration a flag accepts unless it declares its own `min`. */
+export const DURATION_MIN = '1ms';
+/**
+ * The longest duration a flag accepts unless it declares its own `max`: longer than any wait these
+ * scripts do, and far below the longest delay a Node timer can hold (2^31-1 ms, about 24.8 days).
+ * A longer delay does not wait at all: Node warns (TimeoutOverflowWarning) and fires it after 1 ms,
+ * so every attempt would "time out" at once. https://nodejs.org/api/timers.html#settimeoutcallback-delay-args
+ */
+export const DURATION_MAX = '24h';
+
+/** A duration flag's accepted range in milliseconds, with the bounds as written for messages. */
+export function durationRange(f: FlagSpec): { minMs: number; maxMs: number; min: string; max: string } {
+  const min = f.min ?? DURATION_MIN;
+  const max = f.max ?? DURATION_MAX;
+  const minMs = parseDuration(min);
+  const maxMs = parseDuration(max);
+  // A mistake in a script's own flag table, never an operator's: fail loudly.
+  if (minMs === undefined || maxMs === undefined || !(minMs > 0) || minMs > maxMs || maxMs > 2 ** 31 - 1) {
+    throw new Error(`flag --${f.name}: invalid duration range ${min} to ${max}`);
+  }
+  return { minMs, maxMs, min, max };
 }
 
 export interface ScriptSpec {
@@ -75,6 +102,11 @@ export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFla
   const values: Record<string, FlagValue> = {};
   for (const f of flags) {
     values[f.name] = f.type === 'list' ? [] : f.type === 'boolean' ? (f.default ?? false) : f.type === 'duration' && f.default !== undefined ? parseDuration(String(f.default)) : f.default;
+    if (f.type === 'duration') {
+      const { minMs, maxMs } = durationRange(f);
+      const d = values[f.name];
+      if (d !== undefined && !(typeof d === 'number' && d >= minMs && d <= maxMs)) throw new Error(`flag --${f.name}: default ${String(f.default)} is outside its own range`);
+    }
   }
   const positionals: string[] = [];
   const hint = `run: npx zx scripts/${spec.name}.mts --help`;
@@ -126,6 +158,8 @@ export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFla
     if (spec_.type === 'duration') {
       const ms = parseDuration(inline);
       if (ms === undefined || ms <= 0) throw usageError(`--${name} needs a duration such as 90s, 5m or 300 (seconds) (got "${inline}")`, hint);
+      const range = durationRange(spec_);
+      if (ms < range.minMs || ms > range.maxMs) throw usageError(`--${name} must be between ${range.min} and ${range.max} (got "${inline}")`, hint);
       values[name] = ms;
     } else if (spec_.type === 'number') {
       const n = Number(inline);
@@ -171,6 +205,7 @@ export function renderHelp(spec: ScriptSpec): string {
       f.default !== undefined && f.type !== 'boolean' ? `default: ${f.default}` : '',
       f.type === 'list' ? 'repeatable, or comma-separated' : '',
       f.renamedFrom ? `formerly ${f.renamedFrom.names.map((n) => `--${n}`).join(', ')}, deprecated` : '',
+      f.type === 'duration' ? `${durationRange(f).min} to ${durationRange(f).max}` : '',
     ].filter(Boolean).join('; ');
     return `  ${left(f).padEnd(width)}${f.description}${extra ? ` (${extra})` : ''}`;
   };

@@ -15,6 +15,8 @@
 //   `--timeout` still bounds hooks and API calls on both.
 // - Helm 4 may apply server-side (`apply_method: ssa` in `status -o json`) and omits zero times
 //   (`deleted`) there; the parser tolerates both.
+import { z } from 'zod';
+import { parseCliJson } from './cli-json.ts';
 import { OpsError } from './errors.ts';
 import { formatDuration } from './clock.ts';
 import type { Runner, RunResult } from './runner.ts';
@@ -68,29 +70,46 @@ function asStatus(value: unknown, where: string): HelmReleaseStatus {
   throw new OpsError(`${where}: unknown Helm release status ${JSON.stringify(value)}`, { hint: 'check the helm version with npx zx scripts/doctor.mts (3.17+ or 4.x)' });
 }
 
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new OpsError(`${what} did not print JSON: ${text.trim().split('\n')[0] ?? '(empty)'}`, { hint: 'check the helm version with npx zx scripts/doctor.mts' });
-  }
-}
+/** `helm history REL -o json`: one entry per revision (Helm prints the revision as a number). */
+const HistorySchema = z.array(z.looseObject({
+  revision: z.union([z.number(), z.string()]),
+  status: z.string(),
+  updated: z.string().optional(),
+  chart: z.string().optional(),
+  app_version: z.string().optional(),
+  description: z.string().optional(),
+}));
+
+/** `helm status REL -o json`; `info` times are omitted when zero on Helm 4, `config` is null without user values. */
+const StatusSchema = z.looseObject({
+  name: z.string().optional(),
+  namespace: z.string().optional(),
+  version: z.number(),
+  info: z.looseObject({
+    status: z.string(),
+    description: z.string().optional(),
+    first_deployed: z.string().optional(),
+    last_deployed: z.string().optional(),
+    apply_method: z.string().optional(),
+  }),
+  config: z.record(z.string(), z.unknown()).nullish(),
+  apply_method: z.string().optional(),
+});
 
 /** `helm history REL -o json`: oldest first, as Helm prints it (sorted again to be safe). */
 export function parseHistory(stdout: string): HelmRevision[] {
-  const raw = parseJson(stdout, 'helm history');
-  if (!Array.isArray(raw)) throw new OpsError('helm history -o json did not print a list');
+  const raw = parseCliJson({ command: 'helm history', stdout }, HistorySchema);
   return raw
-    .map((e: Record<string, unknown>, i) => {
+    .map((e, i) => {
       const revision = Number(e.revision);
       if (!Number.isInteger(revision) || revision < 1) throw new OpsError(`helm history entry ${i}: revision ${JSON.stringify(e.revision)} is not a positive integer`);
       return {
         revision,
-        updated: String(e.updated ?? ''),
+        updated: e.updated ?? '',
         status: asStatus(e.status, `helm history revision ${revision}`),
-        chart: String(e.chart ?? ''),
-        appVersion: String(e.app_version ?? ''),
-        description: String(e.description ?? ''),
+        chart: e.chart ?? '',
+        appVersion: e.app_version ?? '',
+        description: e.description ?? '',
       };
     })
     .sort((a, b) => a.revision - b.revision);
@@ -98,21 +117,21 @@ export function parseHistory(stdout: string): HelmRevision[] {
 
 /** `helm status REL -o json` on Helm 3 (`deleted: ""`) or 4 (zero times omitted, `apply_method`). */
 export function parseStatus(stdout: string): HelmReleaseInfo {
-  const raw = parseJson(stdout, 'helm status') as Record<string, unknown>;
-  const info = (raw.info ?? {}) as Record<string, unknown>;
-  const revision = Number(raw.version);
-  if (!Number.isInteger(revision)) throw new OpsError('helm status -o json has no revision ("version")');
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const raw = parseCliJson({ command: 'helm status', stdout }, StatusSchema);
+  const info = raw.info;
+  const revision = raw.version;
+  if (!Number.isInteger(revision)) throw new OpsError(`helm status -o json: revision ("version") ${revision} is not an integer`);
+  const str = (v: string | undefined) => (v !== undefined && v !== '' ? v : undefined);
   const method = raw.apply_method ?? info.apply_method;
   return {
-    name: String(raw.name ?? ''),
-    namespace: String(raw.namespace ?? ''),
+    name: raw.name ?? '',
+    namespace: raw.namespace ?? '',
     revision,
     status: asStatus(info.status, 'helm status'),
-    description: String(info.description ?? ''),
+    description: info.description ?? '',
     firstDeployed: str(info.first_deployed),
     lastDeployed: str(info.last_deployed),
-    config: raw.config && typeof raw.config === 'object' ? (raw.config as Record<string, unknown>) : {},
+    config: raw.config ?? {},
     ...(method === 'ssa' || method === 'csa' ? { applyMethod: method } : {}),
   };
 }

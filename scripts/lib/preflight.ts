@@ -1,5 +1,7 @@
 // Preflight checks shared by doctor, setup, deploy and the others: tools and versions, Azure login
 // and subscription, resource providers, vCPU quota, and the kube context guard.
+import { z } from 'zod';
+import { parseCliJson } from './cli-json.ts';
 import type { LoadedEnvironment } from './config.ts';
 import { ExitCode, OpsError } from './errors.ts';
 import type { Runner } from './runner.ts';
@@ -31,12 +33,17 @@ interface ToolInfo {
 
 const semver = (text: string) => /v?(\d+\.\d+\.\d+)/.exec(text)?.[1];
 
+/** `az version -o json`: {"azure-cli": "2.72.0", "azure-cli-core": …, "extensions": {…}}. */
+const AzVersionSchema = z.looseObject({ 'azure-cli': z.string() });
+/** `kubectl version --client -o json`: {"clientVersion": {"gitVersion": "v1.33.9", …}, "kustomizeVersion": …}. */
+const KubectlVersionSchema = z.looseObject({ clientVersion: z.looseObject({ gitVersion: z.string() }) });
+
 export const TOOLS: Record<ToolName, ToolInfo> = {
   // 2.61 is the first az with `az aks` workload identity and what-if output this toolkit parses.
   az: {
     minimum: '2.61.0',
     versionArgs: ['version', '-o', 'json'],
-    parse: (out) => (JSON.parse(out) as Record<string, unknown>)['azure-cli'] as string | undefined,
+    parse: (out) => parseCliJson({ command: 'az version', stdout: out }, AzVersionSchema, { exitCode: ExitCode.preflight })['azure-cli'],
     install: 'install the Azure CLI: https://learn.microsoft.com/cli/azure/install-azure-cli',
   },
   // Helm 3.17 is the oldest supported; Helm 4 renamed --atomic, and the scripts handle both.
@@ -50,7 +57,7 @@ export const TOOLS: Record<ToolName, ToolInfo> = {
   kubectl: {
     minimum: '1.30.0',
     versionArgs: ['version', '--client', '-o', 'json'],
-    parse: (out) => semver(String((JSON.parse(out) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? '')),
+    parse: (out) => semver(parseCliJson({ command: 'kubectl version', stdout: out }, KubectlVersionSchema, { exitCode: ExitCode.preflight }).clientVersion.gitVersion),
     install: 'az aks install-cli   (installs kubectl and kubelogin)',
   },
   kubelogin: {
@@ -85,13 +92,15 @@ export async function checkTool(runner: Runner, tool: ToolName, required = true)
     return { name, ok: false, required, detail: `${tool} is not installed (not on PATH)`, fix: info.install };
   }
   let version: string | undefined;
+  let unreadable: string | undefined;
   try {
     version = info.parse(r.stdout || r.stderr);
-  } catch {
-    version = undefined;
+  } catch (e) {
+    unreadable = (e as Error).message;
   }
   if (r.exitCode !== 0 || !version) {
-    return { name, ok: false, required, detail: `could not read the ${tool} version (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`, fix: info.install };
+    const why = r.exitCode === 0 && unreadable ? unreadable : (r.stderr || r.stdout).trim().split('\n')[0] ?? '';
+    return { name, ok: false, required, detail: `could not read the ${tool} version (exit ${r.exitCode}): ${why}`, fix: info.install };
   }
   const v = version.replace(/^v/, '');
   if (compareVersions(v, info.minimum) < 0) {
@@ -100,12 +109,13 @@ export async function checkTool(runner: Runner, tool: ToolName, required = true)
   return { name, ok: true, required, detail: `${tool} ${v}` };
 }
 
-export interface AzAccount {
-  id: string;
-  name: string;
-  tenantId: string;
-  user?: { name: string; type: string };
-}
+/** `az account show -o json`: the fields the login check reads (tenantId, state, … pass through). */
+const AzAccountSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  user: z.looseObject({ name: z.string(), type: z.string().optional() }).optional(),
+});
+export type AzAccount = z.infer<typeof AzAccountSchema>;
 
 export function expectedSubscription(env: LoadedEnvironment): string | undefined {
   return process.env.AZURE_SUBSCRIPTION_ID || env.azure?.subscription || undefined;
@@ -123,7 +133,7 @@ export async function checkAzureLogin(runner: Runner, env: LoadedEnvironment): P
       fix: notLoggedIn ? 'az login   (in GitHub Actions: azure/login with OIDC)' : 'az login, then re-run',
     }];
   }
-  const account = JSON.parse(r.stdout) as AzAccount;
+  const account = parseCliJson(r, AzAccountSchema, { exitCode: ExitCode.preflight });
   const login: CheckResult = { name: 'az logged in', ok: true, required: true, detail: `${account.user?.name ?? 'unknown user'} on "${account.name}" (${account.id})` };
   const expected = expectedSubscription(env);
   if (!expected) {
@@ -176,13 +186,18 @@ export function vmSizeInfo(size: string): { vcpus: number; family: string } | un
   return { vcpus: Number(cpus), family: `standard${series}${letters}${gen ? `v${gen}` : ''}Family` };
 }
 
-interface VmUsage { currentValue: string | number; limit: string | number; name: { value: string; localizedValue: string } }
+/** `az vm list-usage -o json`: one entry per quota; az prints the counts as strings ("10"), the REST API as numbers. */
+const VmUsageSchema = z.array(z.looseObject({
+  currentValue: z.union([z.string(), z.number()]),
+  limit: z.union([z.string(), z.number()]),
+  name: z.looseObject({ value: z.string(), localizedValue: z.string().optional() }),
+}));
 
 export async function checkQuota(runner: Runner, location: string, vmSize: string, maxNodes: number): Promise<CheckResult> {
   const info = vmSizeInfo(vmSize);
   const name = `vCPU quota for ${maxNodes} × ${vmSize} in ${location}`;
   if (!info) return { name, ok: true, required: false, detail: `cannot tell the quota family of ${vmSize}; check it in the portal` };
-  const usage = await runner.json<VmUsage[]>('az', ['vm', 'list-usage', '-l', location, '-o', 'json'], { mutating: false });
+  const usage = await runner.json(VmUsageSchema, 'az', ['vm', 'list-usage', '-l', location, '-o', 'json'], { mutating: false, unexpected: { exitCode: ExitCode.preflight } });
   const need = info.vcpus * maxNodes;
   const find = (value: string) => usage.find((u) => u.name.value.toLowerCase() === value.toLowerCase());
   const problems: string[] = [];

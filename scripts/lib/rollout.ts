@@ -5,8 +5,10 @@
 // InvalidImageName, restarts repeatedly, or on a Deployment's ProgressDeadlineExceeded; it
 // succeeds when every Deployment of the release is fully rolled out (the rules of
 // `kubectl rollout status`); it gives up at the environment's rollout timeout.
+import { z } from 'zod';
 import type { Clock } from './clock.ts';
 import type { ContainerStatus, Pod } from './kube.ts';
+import { ConditionSchema, MetadataSchema, PodSchema, kubeList } from './kube.ts';
 import { formatDuration } from './clock.ts';
 import type { Logger } from './log.ts';
 import type { Runner } from './runner.ts';
@@ -49,7 +51,19 @@ export interface ReplicaSet {
   };
 }
 
-interface List<T> { items?: T[] }
+const num = z.number().optional();
+const DeploymentSchema: z.ZodType<Deployment> = z.looseObject({
+  metadata: MetadataSchema,
+  spec: z.looseObject({
+    replicas: num,
+    template: z.looseObject({ spec: z.looseObject({ containers: z.array(z.looseObject({ name: z.string(), image: z.string().optional() })).optional() }).optional() }).optional(),
+  }).optional(),
+  status: z.looseObject({
+    observedGeneration: num, replicas: num, updatedReplicas: num, readyReplicas: num, availableReplicas: num, unavailableReplicas: num,
+    conditions: z.array(ConditionSchema).optional(),
+  }).optional(),
+});
+const ReplicaSetSchema: z.ZodType<ReplicaSet> = z.looseObject({ metadata: MetadataSchema });
 
 const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
@@ -267,11 +281,11 @@ async function poll(o: WatchOptions): Promise<Assessment> {
   const [deployCmd, rsCmd, podCmd] = pollCommands(o.release, o.namespace) as [string[], string[], string[]];
   // Three reads in parallel: one poll costs one round trip.
   const [deployments, replicaSets, pods] = await Promise.all([
-    o.runner.json<List<Deployment>>('kubectl', deployCmd, { mutating: false }),
-    o.runner.json<List<ReplicaSet>>('kubectl', rsCmd, { mutating: false }),
-    o.runner.json<List<Pod>>('kubectl', podCmd, { mutating: false }),
+    o.runner.json(kubeList(DeploymentSchema), 'kubectl', deployCmd, { mutating: false }),
+    o.runner.json(kubeList(ReplicaSetSchema), 'kubectl', rsCmd, { mutating: false }),
+    o.runner.json(kubeList(PodSchema), 'kubectl', podCmd, { mutating: false }),
   ]);
-  return assessRollout(deployments.items ?? [], replicaSets.items ?? [], pods.items ?? [], o.restartLimit);
+  return assessRollout(deployments.items, replicaSets.items, pods.items, o.restartLimit);
 }
 
 /** Polls until the release's Deployments are rolled out, something fails, or the timeout passes. */

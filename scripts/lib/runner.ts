@@ -3,6 +3,9 @@
 // output, applies a timeout to every call, and retries only failures known to be transient.
 import { $ } from 'zx';
 import type { ProcessPromise } from 'zx';
+import type { z } from 'zod';
+import { parseCliJson } from './cli-json.ts';
+import type { CliAnswerOptions } from './cli-json.ts';
 import type { Clock } from './clock.ts';
 import { formatDuration } from './clock.ts';
 import { OpsError, ExitCode } from './errors.ts';
@@ -10,7 +13,11 @@ import type { Logger } from './log.ts';
 import type { Redactor } from './redact.ts';
 
 export interface RunOptions {
-  /** Does this call change a cluster, Azure or local config? Defaults to classifyMutating(). */
+  /**
+   * Does this call change a cluster, Azure or local config? Defaults to classifyMutating(), which
+   * counts every call not on its read-only allow-list as a change: pass false only for a call that
+   * reads (--dry-run runs it), true for one that only looks like a read.
+   */
   mutating?: boolean;
   /** Sent on standard input: the only way a secret may travel to a CLI. */
   stdin?: string;
@@ -77,19 +84,46 @@ export function retryAfterSeconds(stderr: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-const MUTATING_VERBS: Record<string, RegExp> = {
-  kubectl: /^(apply|create|delete|patch|replace|scale|annotate|label|set|edit|drain|cordon|uncordon|taint|rollout (restart|undo|pause|resume))\b/,
-  helm: /^(install|upgrade|rollback|uninstall|delete|repo (add|update|remove)|plugin|registry login)\b/,
-  az: /(^| )(create|delete|update|set|purge|register|unregister|import|login|logout|attach-acr|detach-acr|get-credentials|start|stop|scale|upgrade|assign)( |$)/,
-  kubelogin: /^convert-kubeconfig\b/,
+/**
+ * The calls known to change nothing, per CLI, matched against the command's leading words (those
+ * before the first flag: `az vm list-usage`, `kubectl get pods`, `helm history REL`). This is an
+ * allow-list on purpose: a call is read-only only when it is listed here or its caller passes
+ * `mutating: false`. Anything else counts as a change, so --dry-run prints it instead of running
+ * it, and a verb added later (`az aks nodepool add`, a new kubectl plugin) can never slip through
+ * a dry run because nobody thought to list it as mutating.
+ */
+const READ_ONLY: Record<string, (words: readonly string[]) => boolean> = {
+  // https://kubernetes.io/docs/reference/kubectl/ (get/describe/logs read; rollout status|history only watch).
+  kubectl: (w) => ['get', 'describe', 'logs', 'version', 'explain', 'api-resources', 'api-versions', 'cluster-info', 'top'].includes(w[0] ?? '')
+    || (w[0] === 'config' && ['current-context', 'view', 'get-contexts'].includes(w[1] ?? ''))
+    || (w[0] === 'rollout' && ['status', 'history'].includes(w[1] ?? ''))
+    || (w[0] === 'auth' && w[1] === 'can-i'),
+  // https://helm.sh/docs/helm/ (template renders locally; show/get/status/history/list only read).
+  helm: (w) => ['version', 'history', 'status', 'list', 'ls', 'get', 'show', 'template', 'lint', 'search', 'env'].includes(w[0] ?? '')
+    || (w[0] === 'repo' && w[1] === 'list')
+    || (w[0] === 'dependency' && w[1] === 'list'),
+  // az commands end in their verb (https://learn.microsoft.com/cli/azure/reference-index): `az deployment
+  // sub what-if`, `az acr repository show-tags`. Note get-credentials is not here: it writes ~/.kube/config.
+  az: (w) => w.length > 0 && ['show', 'list', 'list-usage', 'list-deleted', 'show-tags', 'what-if', 'version'].includes(w[w.length - 1]!),
+  k6: (w) => w[0] === 'version',
+  kubelogin: (w) => w[0] === 'version',
+  git: (w) => ['rev-parse', 'status', 'log', 'show', 'diff', 'describe'].includes(w[0] ?? ''),
 };
 
-/** Decides from the command line whether a call changes anything. Read-only unless a known verb says otherwise. */
+/** The words before the first flag: the command path and its leading operands (`get pods`, `vm list-usage`). */
+export function commandWords(args: readonly string[]): string[] {
+  const at = args.findIndex((a) => a.startsWith('-'));
+  return [...(at === -1 ? args : args.slice(0, at))];
+}
+
+/**
+ * Decides from the command line whether a call may change anything: true unless the call is on
+ * the read-only allow-list above (or is a bare `--version`). Unknown CLIs and verbs count as changes.
+ */
 export function classifyMutating(cmd: string, args: readonly string[]): boolean {
-  const words = args.filter((a) => !a.startsWith('-')).slice(0, 4).join(' ');
-  if (cmd === 'az' && /\bwhat-if\b/.test(words)) return false;
-  const re = MUTATING_VERBS[cmd];
-  return re ? re.test(words) : false;
+  if (args.length === 1 && args[0] === '--version') return false;
+  const readOnly = READ_ONLY[cmd];
+  return !(readOnly?.(commandWords(args)) ?? false);
 }
 
 export function formatCommand(cmd: string, args: readonly string[]): string {
@@ -163,16 +197,16 @@ export class Runner {
     return r;
   }
 
-  /** Runs a command and parses its stdout as JSON into T (shape-checked by the caller's parser). */
-  async json<T>(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<T> {
-    const r = await this.run(cmd, args, opts);
-    try {
-      return JSON.parse(r.stdout) as T;
-    } catch {
-      throw new OpsError(`${r.command} did not print JSON: ${firstLine(this.options.redactor.redact(r.stdout)) || '(empty output)'}`, {
-        hint: `check the ${cmd} version with npx zx scripts/doctor.mts`,
-      });
-    }
+  /**
+   * Runs a read and returns its JSON answer, checked against `schema` (cli-json.ts): an answer of
+   * another shape is an OpsError naming the command, with `unexpected.exitCode` (default 1).
+   */
+  async json<S extends z.ZodType>(schema: S, cmd: string, args: readonly string[], opts: RunOptions & { unexpected?: Pick<CliAnswerOptions, 'exitCode' | 'hint'> } = {}): Promise<z.output<S>> {
+    const { unexpected, ...runOpts } = opts;
+    const r = await this.run(cmd, args, runOpts);
+    // A programming error: only a read has an answer, and --dry-run does not run a change.
+    if (r.dryRun) throw new Error(`${r.command} counts as a change, so --dry-run did not run it and there is no answer to read; declare the read with mutating: false`);
+    return parseCliJson(r, schema, { ...unexpected, outputHoldsSecrets: opts.outputHoldsSecrets === true, redact: (t) => this.options.redactor.redact(t) });
   }
 
   private async once(cmd: string, args: readonly string[], shown: string, opts: RunOptions, timeoutMs: number, attempt: number): Promise<RunResult> {

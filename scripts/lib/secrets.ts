@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseCliJson } from './cli-json.ts';
 import type { ScriptContext } from './main.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
 import type { Redactor } from './redact.ts';
@@ -304,10 +306,11 @@ export function validateValue(entry: SecretEntry, value: string, where?: string)
 
 // ---------------------------------------------------------------- cluster side
 
-interface ClusterSecretJson {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  data?: Record<string, string> | null;
-}
+/** `kubectl get secret NAME -o json`: base64 values under `data` (absent or null when empty). */
+const ClusterSecretSchema = z.looseObject({
+  metadata: z.looseObject({ labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() }).optional(),
+  data: z.record(z.string(), z.string()).nullish(),
+});
 
 interface ClusterSecret {
   /** key -> SHA-256 of the decoded value. */
@@ -321,12 +324,7 @@ async function readClusterSecret(ctx: ScriptContext, namespace: string, name: st
   // The old values are not registered with the redactor until they have been read: --verbose must not echo them.
   const r = await ctx.runner.run('kubectl', args, { mutating: false, outputHoldsSecrets: true });
   if (!r.stdout.trim()) return undefined;
-  let doc: ClusterSecretJson;
-  try {
-    doc = JSON.parse(r.stdout) as ClusterSecretJson;
-  } catch {
-    throw new OpsError(`kubectl get secret ${name} did not print JSON`, { hint: 'check the kubectl version with npx zx scripts/doctor.mts' });
-  }
+  const doc = parseCliJson(r, ClusterSecretSchema, { outputHoldsSecrets: true });
   const hashes = new Map<string, string>();
   for (const [key, b64] of Object.entries(doc.data ?? {})) {
     const value = Buffer.from(b64, 'base64').toString('utf8');

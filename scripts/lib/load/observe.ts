@@ -2,6 +2,8 @@
 // nodes every few seconds. The three kubectl reads of one sample run side by side; a read that
 // fails is recorded in the sample and the watch goes on (a load test must not stop because one
 // API call timed out).
+import { z } from 'zod';
+import { parseCliJson } from '../cli-json.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { firstLine } from '../runner.ts';
@@ -9,6 +11,9 @@ import type { Runner, RunResult } from '../runner.ts';
 import { parseHpaList, parseNodeList, parsePodList } from './cluster.ts';
 import type { HpaSnapshot, NodeSnapshot, PodSnapshot } from './cluster.ts';
 import type { K6Plan } from './k6.ts';
+
+/** `kubectl get hpa|pods|nodes -l … -o json`: a List of objects; cluster.ts reads each field defensively. */
+const SampleListSchema = z.looseObject({ items: z.array(z.looseObject({})) });
 
 export type Phase = 'before' | 'load' | 'after';
 
@@ -86,7 +91,7 @@ export async function takeSample(runner: Runner, clock: Clock, target: WatchTarg
       return;
     }
     try {
-      const doc: unknown = JSON.parse(r.stdout);
+      const doc = parseCliJson(r, SampleListSchema);
       if (what === 'hpas') sample.hpas = parseHpaList(doc);
       else if (what === 'pods') sample.pods = parsePodList(doc);
       else sample.nodes = parseNodeList(doc);
