@@ -2,7 +2,7 @@
 // the fake kubectl over simulated time.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assessRollout, deploymentProgress, podFailures, waitForRollout } from '../scripts/lib/rollout.ts';
+import { assessRollout, deploymentProgress, describeStuckPods, podFailures, waitForRollout } from '../scripts/lib/rollout.ts';
 import type { Deployment, Pod, ReplicaSet } from '../scripts/lib/rollout.ts';
 import { createClock } from '../scripts/lib/clock.ts';
 import { Logger } from '../scripts/lib/log.ts';
@@ -157,6 +157,20 @@ test('waitForRollout: a cluster it cannot read for 3 polls in a row fails the wa
     assert.is(r.polls, 3);
     assert.match(r.failure?.summary ?? '', /cannot read the release's pods and Deployments \(3 polls failed\): .*Forbidden/);
   } finally { w.restore(); }
+});
+
+test('a timeout names why the pods are not ready: the scheduler\'s words for an unschedulable pod, a probe that never passes', () => {
+  // Shapes as the real kube-scheduler and a kubelet (kwok on the rehearsal cluster) write them.
+  const pods: Pod[] = [
+    { metadata: { name: 'todo-backend-1' }, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.' }] } },
+    { metadata: { name: 'todo-frontend-1' }, status: { phase: 'Running', conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }], containerStatuses: [{ name: 'frontend', ready: false, restartCount: 0, state: { running: { startedAt: '2026-11-30T14:00:00Z' } } }] } },
+    { metadata: { name: 'todo-frontend-2' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'frontend', ready: true, restartCount: 0, state: { running: {} } }] } },
+  ];
+  assert.equal(describeStuckPods(pods), [
+    'pod todo-backend-1 is not scheduled (Unschedulable: 0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.)',
+    'pod todo-frontend-1: container frontend running but not ready (its readiness probe does not pass)',
+  ]);
+  assert.equal(describeStuckPods([pods[1]!, pods[1]!, pods[1]!, pods[1]!], 2).slice(-1), ['and 2 more']);
 });
 
 test.run();

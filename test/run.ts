@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureAllTools, repoRoot } from './support/tools.ts';
+import { ensureBinaries } from '../scripts/lib/rehearsal/toolchain.ts';
 
 interface Outcome { name: string; passed: number; failed: number; skipped: number; output: string; ms: number }
 
@@ -81,6 +82,18 @@ async function main(): Promise<void> {
 
   let suites = findSuites(join(repoRoot, 'test'));
   if (filter.length) suites = suites.filter((s) => filter.some((f) => s.includes(f)));
+
+  // The rehearsal suites need the local control plane: built once here (minutes on a cold Go cache,
+  // with progress), so the suites running in parallel do not race to build it.
+  if (suites.some((s) => s.includes('rehearsal'))) {
+    const t1 = Date.now();
+    try {
+      const b = await ensureBinaries({ root: repoRoot, bicepParameters: 'bicep/production.bicepparam', progress: (l) => console.log(`     ${l}`) });
+      report({ name: `tools: rehearsal control plane (Kubernetes ${b.versions.kubernetes}, kwok ${b.versions.kwok}) ${b.built ? 'built' : 'cached'}`, passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t1 });
+    } catch (e) {
+      report({ name: 'tools: rehearsal control plane', passed: 0, failed: 1, skipped: 0, output: `${(e as Error).message}\n${(e as { hint?: string }).hint ?? ''}`, ms: Date.now() - t1 });
+    }
+  }
   const queue = [...suites];
   const workers = Array.from({ length: 2 }, async () => {
     for (let f = queue.shift(); f; f = queue.shift()) report(await runSuite(f));

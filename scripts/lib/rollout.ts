@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { Clock } from './clock.ts';
 import type { ContainerStatus, Pod } from './kube.ts';
-import { ConditionSchema, MetadataSchema, PodSchema, kubeList } from './kube.ts';
+import { ConditionSchema, MetadataSchema, PodSchema, isPodReady, kubeList } from './kube.ts';
 import { formatDuration } from './clock.ts';
 import type { Logger } from './log.ts';
 import type { Runner } from './runner.ts';
@@ -277,7 +277,7 @@ export function failureHint(f: ContainerFailure, namespace: string): string {
   }
 }
 
-async function poll(o: WatchOptions): Promise<Assessment> {
+async function poll(o: WatchOptions): Promise<Assessment & { pods: Pod[] }> {
   const [deployCmd, rsCmd, podCmd] = pollCommands(o.release, o.namespace) as [string[], string[], string[]];
   // Three reads in parallel: one poll costs one round trip.
   const [deployments, replicaSets, pods] = await Promise.all([
@@ -285,7 +285,27 @@ async function poll(o: WatchOptions): Promise<Assessment> {
     o.runner.json(kubeList(ReplicaSetSchema), 'kubectl', rsCmd, { mutating: false }),
     o.runner.json(kubeList(PodSchema), 'kubectl', podCmd, { mutating: false }),
   ]);
-  return assessRollout(deployments.items, replicaSets.items, pods.items, o.restartLimit);
+  return { ...assessRollout(deployments.items, replicaSets.items, pods.items, o.restartLimit), pods: pods.items };
+}
+
+/**
+ * Why pods that are not failing are not ready either, for the timeout message: unschedulable (the
+ * scheduler's own words, e.g. "0/2 nodes are available: 2 Insufficient cpu"), or running but never
+ * passing the readiness probe. A timeout that names neither leaves the operator to guess.
+ */
+export function describeStuckPods(pods: readonly Pod[], limit = 3): string[] {
+  const out: string[] = [];
+  for (const p of pods) {
+    if (p.metadata.deletionTimestamp || isPodReady(p)) continue;
+    const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (scheduled?.status === 'False') {
+      out.push(`pod ${p.metadata.name} is not scheduled (${scheduled.reason ?? 'Pending'}${scheduled.message ? `: ${scheduled.message}` : ''})`);
+      continue;
+    }
+    const unready = (p.status?.containerStatuses ?? []).filter((c) => c.state?.running && c.ready === false).map((c) => c.name);
+    if (unready.length) out.push(`pod ${p.metadata.name}: ${unready.map((n) => `container ${n}`).join(', ')} running but not ready (its readiness probe does not pass)`);
+  }
+  return out.length > limit ? [...out.slice(0, limit), `and ${out.length - limit} more`] : out;
 }
 
 /** Polls until the release's Deployments are rolled out, something fails, or the timeout passes. */
@@ -294,11 +314,11 @@ export async function waitForRollout(o: WatchOptions): Promise<RolloutResult> {
   const started = o.clock.now();
   let polls = 0;
   let lastLine = '';
-  let last: Assessment | undefined;
+  let last: (Assessment & { pods: Pod[] }) | undefined;
   let readErrors = 0;
   for (;;) {
     polls += 1;
-    let a: Assessment;
+    let a: Assessment & { pods: Pod[] };
     try {
       a = await poll(o);
       readErrors = 0;
@@ -344,7 +364,8 @@ export async function waitForRollout(o: WatchOptions): Promise<RolloutResult> {
     await o.clock.sleep(pollMs);
   }
   const pending = (last?.deployments ?? []).filter((d) => !d.done);
-  const summary = `the rollout did not finish within ${formatDuration(o.timeoutMs)}: ${pending.map((d) => `${d.name} (${d.message})`).join('; ') || `no Deployment of release ${o.release} found`}`;
+  const stuck = describeStuckPods(last?.pods ?? []);
+  const summary = `the rollout did not finish within ${formatDuration(o.timeoutMs)}: ${pending.map((d) => `${d.name} (${d.message})`).join('; ') || `no Deployment of release ${o.release} found`}${stuck.length ? `; ${stuck.join('; ')}` : ''}`;
   o.log.warn(summary);
   return { ok: false, durationMs: o.clock.now() - started, polls, deployments: last?.deployments ?? [], failure: { kind: 'timeout', summary } };
 }

@@ -1,0 +1,240 @@
+// Builds the rehearsal cluster's programs from Go modules: kube-apiserver, kube-controller-manager and
+// kube-scheduler from k8s.io/kubernetes, an embedded etcd, a certificate writer (rehearsal/controlplane)
+// and kwok (rehearsal/kwok). Built once into .cache/rehearsal/<versions>-<hash of the module files>/ and
+// reused; a first build shows its progress because it takes minutes.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ExitCode, OpsError } from '../errors.ts';
+
+export const CONTROL_PLANE_MODULE = 'rehearsal/controlplane';
+export const KWOK_MODULE = 'rehearsal/kwok';
+/** The oldest Go that builds k8s.io/kubernetes 1.34 (its go.mod says go 1.24.0). */
+const MIN_GO: [number, number] = [1, 24];
+
+export interface ControlPlaneVersions {
+  /** k8s.io/kubernetes in rehearsal/controlplane/go.mod, e.g. v1.34.4. */
+  kubernetes: string;
+  /** kubernetesVersion in the production Bicep parameters, e.g. 1.34: what AKS runs. */
+  aksMinor: string;
+  etcd: string;
+  kwok: string;
+}
+
+export interface Binaries {
+  dir: string;
+  etcd: string;
+  certs: string;
+  apiserver: string;
+  controllerManager: string;
+  scheduler: string;
+  kwok: string;
+  versions: ControlPlaneVersions;
+  /** True when this call built them (false: reused from the cache). */
+  built: boolean;
+}
+
+function moduleVersion(goMod: string, path: string, file: string): string {
+  const m = new RegExp(`^\\s*(?:require\\s+)?${path.replace(/[.]/g, '\\.')}\\s+(v\\S+)`, 'm').exec(goMod);
+  if (!m) throw new OpsError(`${file}: no requirement on ${path}`, { hint: `restore ${file} from git`, exitCode: ExitCode.usage });
+  return m[1]!;
+}
+
+/** The Kubernetes minor that production runs: `param kubernetesVersion = '1.34'` in the Bicep parameters. */
+export function readAksMinor(root: string, bicepParameters: string): string {
+  const path = join(root, bicepParameters);
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const m = /^\s*param\s+kubernetesVersion\s*=\s*'(\d+\.\d+)(?:\.\d+)?'/m.exec(text);
+  if (!m) {
+    throw new OpsError(`${bicepParameters}: no "param kubernetesVersion = '1.NN'" line`, {
+      hint: `the rehearsal builds the Kubernetes version production runs; set kubernetesVersion in ${bicepParameters}`,
+      exitCode: ExitCode.usage,
+    });
+  }
+  return m[1]!;
+}
+
+/**
+ * The versions to build, checked against production: the control plane module must pin a patch of
+ * the minor AKS runs, or the rehearsal would prove the chart against the wrong API server.
+ */
+export function readVersions(root: string, bicepParameters: string): ControlPlaneVersions {
+  const cpFile = `${CONTROL_PLANE_MODULE}/go.mod`;
+  const kwokFile = `${KWOK_MODULE}/go.mod`;
+  const cp = readFileSync(join(root, cpFile), 'utf8');
+  const kw = readFileSync(join(root, kwokFile), 'utf8');
+  const versions: ControlPlaneVersions = {
+    kubernetes: moduleVersion(cp, 'k8s.io/kubernetes', cpFile),
+    aksMinor: readAksMinor(root, bicepParameters),
+    etcd: moduleVersion(cp, 'go.etcd.io/etcd/server/v3', cpFile),
+    kwok: moduleVersion(kw, 'sigs.k8s.io/kwok', kwokFile),
+  };
+  assertSameMinor(versions, bicepParameters);
+  return versions;
+}
+
+/** Exit 2, naming both files and the edit, when the module's Kubernetes is not the minor AKS runs. */
+export function assertSameMinor(versions: Pick<ControlPlaneVersions, 'kubernetes' | 'aksMinor'>, bicepParameters: string): void {
+  const cpFile = `${CONTROL_PLANE_MODULE}/go.mod`;
+  const minor = /^v(\d+\.\d+)\./.exec(versions.kubernetes)?.[1];
+  if (minor === versions.aksMinor) return;
+  throw new OpsError(`${cpFile} builds Kubernetes ${versions.kubernetes}, but ${bicepParameters} deploys ${versions.aksMinor}`, {
+    hint: `move ${cpFile} to the newest v${versions.aksMinor}.x: set k8s.io/kubernetes and every k8s.io/<staging> replace to that patch (v0.${versions.aksMinor.split('.')[1]}.x), then run: cd ${CONTROL_PLANE_MODULE} && go mod tidy`,
+    exitCode: ExitCode.usage,
+  });
+}
+
+/** ldflags that make the binaries report their real version (Helm checks a chart's kubeVersion against it). */
+export function versionLdflags(kubernetes: string): string {
+  const [major, minor] = kubernetes.replace(/^v/, '').split('.');
+  const pkg = 'k8s.io/component-base/version';
+  return [`-X ${pkg}.gitVersion=${kubernetes}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`].join(' ');
+}
+
+function listModuleFiles(root: string, dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listModuleFiles(root, p));
+    else if (/\.(go|mod|sum)$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+/** The cache folder's name: versions plus a hash of every file that goes into the build. */
+export function cacheKey(root: string, versions: ControlPlaneVersions): string {
+  const h = createHash('sha256');
+  for (const f of [...listModuleFiles(root, CONTROL_PLANE_MODULE), ...listModuleFiles(root, KWOK_MODULE)]) {
+    h.update(`${relative(root, join(root, f))}\0${readFileSync(join(root, f))}\0`);
+  }
+  return `k8s-${versions.kubernetes}-kwok-${versions.kwok}-${h.digest('hex').slice(0, 12)}`;
+}
+
+function binariesIn(dir: string, versions: ControlPlaneVersions, built: boolean): Binaries {
+  return {
+    dir,
+    etcd: join(dir, 'etcd'),
+    certs: join(dir, 'certs'),
+    apiserver: join(dir, 'kube-apiserver'),
+    controllerManager: join(dir, 'kube-controller-manager'),
+    scheduler: join(dir, 'kube-scheduler'),
+    kwok: join(dir, 'kwok'),
+    versions,
+    built,
+  };
+}
+
+interface CommandResult { code: number; stdout: string; stderr: string }
+
+function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Promise<CommandResult> {
+  return new Promise((done, fail) => {
+    const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      const text = d.toString();
+      stderr += text;
+      if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
+      if (onLine) {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) onLine(l);
+      }
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') {
+        fail(new OpsError('Go is not installed (no "go" on PATH): the rehearsal builds its Kubernetes control plane from Go modules', {
+          hint: `install Go ${MIN_GO.join('.')} or newer (https://go.dev/doc/install, or: apt-get install golang-go), or use an existing cluster: npx zx scripts/rehearse.mts --context NAME`,
+          exitCode: ExitCode.preflight,
+        }));
+      } else fail(e);
+    });
+    child.on('close', (code) => done({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/** `go version` → [major, minor]; exit 3 with the fix when Go is missing or too old. */
+export async function checkGo(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const r = await runGo(['version'], process.cwd(), env);
+  const m = /go(\d+)\.(\d+)/.exec(r.stdout);
+  if (r.code !== 0 || !m) {
+    throw new OpsError(`"go version" failed: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`, { hint: 'reinstall Go (https://go.dev/doc/install)', exitCode: ExitCode.preflight });
+  }
+  const have: [number, number] = [Number(m[1]), Number(m[2])];
+  if (have[0] < MIN_GO[0] || (have[0] === MIN_GO[0] && have[1] < MIN_GO[1])) {
+    throw new OpsError(`Go ${have.join('.')} is too old to build Kubernetes: ${MIN_GO.join('.')} or newer is needed`, {
+      hint: 'install a newer Go (https://go.dev/doc/install); with GOTOOLCHAIN=auto (the default) Go then fetches the exact toolchain a module asks for',
+      exitCode: ExitCode.preflight,
+    });
+  }
+  return r.stdout.trim();
+}
+
+export interface BuildOptions {
+  root: string;
+  bicepParameters: string;
+  /** One line of progress, every few seconds during a build. */
+  progress: (line: string) => void;
+  /** Wall-clock milliseconds, for the progress lines. */
+  now?: () => number;
+}
+
+/** Returns the cached binaries, building them first when the cache has none for these module files. */
+export async function ensureBinaries(o: BuildOptions): Promise<Binaries> {
+  const versions = readVersions(o.root, o.bicepParameters);
+  const dir = join(o.root, '.cache', 'rehearsal', cacheKey(o.root, versions));
+  const marker = join(dir, '.complete');
+  if (existsSync(marker)) return binariesIn(dir, versions, false);
+
+  const goVersion = await checkGo();
+  const now = o.now ?? Date.now;
+  const started = now();
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  // -mod=readonly: the committed go.sum is the only source of checksums, so a build never
+  // rewrites the module files and never needs the checksum database.
+  const env = { ...process.env, GOFLAGS: '-mod=readonly' };
+  let compiled = 0;
+  let current = '';
+  let lastReport = started;
+  const onLine = (line: string) => {
+    // `go build -v` names each package as it compiles it.
+    if (/^[\w.-]+(\/[\w.~-]+)*$/.test(line.trim())) compiled++;
+    if (now() - lastReport >= 15_000) {
+      lastReport = now();
+      o.progress(`building ${current}: ${compiled} packages compiled, ${Math.round((now() - started) / 1000)}s so far`);
+    }
+  };
+  const steps: Array<{ what: string; cwd: string; args: string[] }> = [
+    {
+      what: `Kubernetes ${versions.kubernetes} (kube-apiserver, kube-controller-manager, kube-scheduler), etcd ${versions.etcd}`,
+      cwd: join(o.root, CONTROL_PLANE_MODULE),
+      args: ['build', '-v', '-o', `${tmp}/`, '-ldflags', versionLdflags(versions.kubernetes),
+        'k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kube-scheduler', './etcd', './certs'],
+    },
+    { what: `kwok ${versions.kwok}`, cwd: join(o.root, KWOK_MODULE), args: ['build', '-v', '-o', `${tmp}/`, 'sigs.k8s.io/kwok/cmd/kwok'] },
+  ];
+  o.progress(`first run: building the rehearsal cluster with ${goVersion} (about 10-15 CPU-minutes on a cold Go cache, under 2 with a warm one)`);
+  for (const s of steps) {
+    current = s.what;
+    o.progress(`building ${s.what}`);
+    const r = await runGo(s.args, s.cwd, env, onLine);
+    if (r.code !== 0) {
+      rmSync(tmp, { recursive: true, force: true });
+      const lines = r.stderr.split('\n').filter((l) => l && !/^[\w.-]+(\/[\w.~-]+)*$/.test(l.trim()));
+      throw new OpsError(`go build of ${s.what} failed: ${lines.slice(-8).join('\n') || `exit ${r.code}`}`, {
+        hint: `re-run to retry (downloads resume from Go's module cache); the build runs in ${relative(o.root, s.cwd)}`,
+        exitCode: ExitCode.preflight,
+      });
+    }
+  }
+  writeFileSync(join(tmp, '.complete'), `${JSON.stringify({ versions, goVersion, seconds: Math.round((now() - started) / 1000) })}\n`);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  o.progress(`built in ${Math.round((now() - started) / 1000)}s; cached in ${relative(o.root, dir)}`);
+  return binariesIn(dir, versions, true);
+}

@@ -1,0 +1,24 @@
+// The rehearsal on the real control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
+// etcd, kwok) with real Helm 4 and kubectl: deploy, rollback, secrets and install-dapr, unchanged,
+// against Kubernetes itself, on the production values files. Plus --dry-run.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readVersions } from '../scripts/lib/rehearsal/toolchain.ts';
+import { assertFullRehearsal, rehearse } from './support/rehearsal.ts';
+import { repoRoot } from './support/tools.ts';
+
+test('the whole rehearsal passes on the real control plane (Helm 4, production values): every step as expected', async () => {
+  assertFullRehearsal(await rehearse(['--env', 'production'], 4));
+});
+
+test('--dry-run prints the versions and the steps, and builds and starts nothing', async () => {
+  const r = await rehearse(['--env', 'production', '--dry-run'], 4);
+  assert.is(r.code, 0, r.stderr);
+  const v = readVersions(repoRoot, 'bicep/production.bicepparam');
+  assert.match(r.stdout, new RegExp(`Kubernetes ${v.kubernetes.replace(/\./g, '\\.')} \\(production runs ${v.aksMinor.replace('.', '\\.')}\\)`));
+  assert.match(r.stdout, /14\. rollback\.mts --to <the revision that ran rehearse-good-3>/);
+  assert.match(r.stdout, /^rehearse: dry-run: would run 14 steps on a local control plane; nothing was built, started or changed$/m);
+  assert.is(r.report, undefined, 'a dry run writes no report');
+});
+
+test.run();

@@ -1,0 +1,59 @@
+// The checks around the rehearsal: a broken chart value fails it naming the step and the scheduler's
+// reason (on the real control plane), the Kubernetes version guard, missing Go, the dummy secrets.
+// The full rehearsals are rehearsal-helm3.test.ts and rehearsal-helm4.test.ts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertSameMinor, checkGo, readAksMinor, readVersions } from '../scripts/lib/rehearsal/toolchain.ts';
+import { dummySecretValues } from '../scripts/lib/rehearsal/scenarios.ts';
+import { OpsError } from '../scripts/lib/errors.ts';
+import { rehearse, table } from './support/rehearsal.ts';
+import { repoRoot } from './support/tools.ts';
+
+test('a broken chart value (requests no node can hold) fails the rehearsal at the first deploy, naming the step and the cause', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rehearsal-values-'));
+  const values = join(dir, 'too-big.yaml');
+  // A Standard_D2s_v3 node has 1900m allocatable: the real scheduler leaves these pods Pending.
+  writeFileSync(values, 'backend:\n  resources:\n    requests:\n      cpu: "4"\n    limits:\n      cpu: "4"\n');
+  const r = await rehearse(['--env', 'production', '--values', values], 4);
+  assert.is(r.code, 1, table(r));
+  const failed = r.report!.steps.filter((s) => !s.ok);
+  assert.is(failed.length, 1, table(r));
+  assert.match(failed[0]!.step, /^deploy\.mts --tag rehearse-good-1/, table(r));
+  // The deploy's own timeout message quotes the real scheduler.
+  assert.match(failed[0]!.observed, /is not scheduled \(Unschedulable: 0\/2 nodes are available: 2 Insufficient cpu/, table(r));
+  assert.is(r.report!.notRun.length, 11, table(r));
+  assert.match(r.stdout + r.stderr, /rehearse: step 3 of 14 failed \(deploy\.mts --tag rehearse-good-1.*\); 11 later steps not run/);
+});
+
+test('the control plane is built at the Kubernetes minor production deploys; a mismatch is a usage error naming both files', () => {
+  const v = readVersions(repoRoot, 'bicep/production.bicepparam');
+  assert.ok(v.kubernetes.startsWith(`v${v.aksMinor}.`), `${v.kubernetes} vs ${v.aksMinor}`);
+  const dir = mkdtempSync(join(tmpdir(), 'rehearsal-bicep-'));
+  writeFileSync(join(dir, 'p.bicepparam'), "using './main.bicep'\nparam kubernetesVersion = '1.99'\n");
+  assert.is(readAksMinor(dir, 'p.bicepparam'), '1.99');
+  const err = (() => { try { assertSameMinor({ kubernetes: v.kubernetes, aksMinor: '1.99' }, 'p.bicepparam'); } catch (e) { return e; } return undefined; })();
+  assert.instance(err, OpsError);
+  assert.match((err as OpsError).message, /rehearsal\/controlplane\/go\.mod builds Kubernetes v1\.\d+\.\d+, but p\.bicepparam deploys 1\.99/);
+  assert.match((err as OpsError).hint ?? '', /newest v1\.99\.x.*v0\.99\.x/);
+  assert.is((err as OpsError).exitCode, 2);
+});
+
+test('no Go on PATH: exit 3 with the install hint, not a stack trace', async () => {
+  const err = await checkGo({ PATH: '/nonexistent' }).then(() => undefined, (e: unknown) => e);
+  assert.instance(err, OpsError);
+  assert.is((err as OpsError).exitCode, 3);
+  assert.match((err as OpsError).message, /Go is not installed/);
+  assert.match((err as OpsError).hint ?? '', /go\.dev\/doc\/install/);
+});
+
+test('the dummy secrets pass the same format rules as real ones and are random each time', () => {
+  const a = dummySecretValues();
+  const b = dummySecretValues();
+  assert.ok(Object.keys(a).length >= 6);
+  for (const k of Object.keys(a)) assert.is.not(a[k], b[k], k);
+});
+
+test.run();
