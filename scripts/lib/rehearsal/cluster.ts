@@ -122,10 +122,10 @@ export function kubeconfigYaml(server: string, dir: string): string {
 /** The simulated nodes, labelled like an AKS user pool's nodes and sized like its VMs. */
 export function nodeManifests(count: number, nodeSize: string): string {
   const shape = AKS_NODE_SHAPES[nodeSize] ?? AKS_NODE_SHAPES.Standard_D2s_v3!;
-  const docs: string[] = [];
+  const items: unknown[] = [];
   for (let i = 0; i < count; i++) {
     const name = `aks-rehearsal-${String(i).padStart(6, '0')}`;
-    docs.push(JSON.stringify({
+    items.push({
       apiVersion: 'v1',
       kind: 'Node',
       metadata: {
@@ -146,9 +146,10 @@ export function nodeManifests(count: number, nodeSize: string): string {
         allocatable: { cpu: shape.cpu, memory: shape.memory, pods: String(shape.pods) },
         capacity: { cpu: shape.cpu, memory: shape.memory, pods: String(shape.pods) },
       },
-    }));
+    });
   }
-  return docs.join('\n---\n');
+  // One List document: every kubectl reads it, whether it takes the input for JSON or YAML.
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
 }
 
 /** Kills what a cluster started: used by stop() and, synchronously, on process exit. */
