@@ -45,8 +45,10 @@ const ROLE = {
 } as const;
 
 /**
- * The API version each resource type is pinned to (looked up against azure-rest-api-specs and the
- * Bicep type index). One table, so two files cannot drift to different versions of one type.
+ * The API version each resource type is pinned to: the newest stable (non-preview) version in
+ * azure-rest-api-specs (the stable/<version> folders and TypeSpec `Versions` enums under
+ * specification/<service>/resource-manager), checked on 2026-11-30. One table, so two files cannot
+ * drift to different versions of one type.
  */
 const PINNED_API_VERSIONS: Record<string, string> = {
   'Microsoft.Resources/resourceGroups': '2025-04-01',
@@ -57,17 +59,43 @@ const PINNED_API_VERSIONS: Record<string, string> = {
   'Microsoft.Insights/dataCollectionRules': '2024-03-11',
   'Microsoft.Insights/dataCollectionRuleAssociations': '2024-03-11',
   'Microsoft.KeyVault/vaults': '2025-05-01',
-  'Microsoft.ManagedIdentity/userAssignedIdentities': '2024-11-30',
-  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials': '2024-11-30',
+  'Microsoft.ManagedIdentity/userAssignedIdentities': '2026-05-31',
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials': '2026-05-31',
   'Microsoft.Authorization/roleAssignments': '2022-04-01',
-  'Microsoft.Consumption/budgets': '2024-08-01',
-  'Microsoft.Insights/actionGroups': '2023-01-01',
-  'Microsoft.Insights/metricAlerts': '2018-03-01',
-  'Microsoft.Insights/scheduledQueryRules': '2023-12-01',
+  'Microsoft.Consumption/budgets': '2026-06-01',
+  'Microsoft.Insights/actionGroups': '2026-09-01',
+  'Microsoft.Insights/metricAlerts': '2026-06-01',
+  'Microsoft.Insights/scheduledQueryRules': '2026-03-01',
 };
-/** Types whose newest GA version is older than the floor below (every later version is a preview). */
-const OLD_BUT_LATEST_GA = new Set(['Microsoft.Insights/metricAlerts']);
-const API_VERSION_FLOOR = '2022-04-01';
+
+/**
+ * Types allowed past the age limit because no newer stable version exists: each names the version
+ * it applies to (a move to another version ends the exception) and why. Re-check them when the
+ * table above is reviewed.
+ */
+const NO_NEWER_STABLE: Record<string, { version: string; reason: string }> = {
+  'Microsoft.Authorization/roleAssignments': {
+    version: '2022-04-01',
+    reason: 'the newest stable Microsoft.Authorization version that has roleAssignments; everything later (up to 2025-12-01-preview) is a preview',
+  },
+  'Microsoft.Insights/dataCollectionRules': {
+    version: '2024-03-11',
+    reason: "the only stable version in the Data Collection TypeSpec's Versions enum; later ones are previews",
+  },
+  'Microsoft.Insights/dataCollectionRuleAssociations': {
+    version: '2024-03-11',
+    reason: 'shipped with dataCollectionRules; same API, same versions',
+  },
+};
+
+/** The linter's limit, read from bicepconfig.json so the test and `az bicep lint` cannot disagree. */
+const MAX_API_AGE_DAYS = (JSON.parse(readFileSync(join(bicepDir, 'bicepconfig.json'), 'utf8')) as {
+  analyzers: { core: { rules: Record<string, { maxAllowedAgeInDays?: number }> } };
+}).analyzers.core.rules['use-recent-api-versions']!.maxAllowedAgeInDays!;
+
+const DAY_MS = 86_400_000;
+/** Whole days from an API version's date to `today`. */
+const ageInDays = (apiVersion: string, today: Date) => Math.floor((Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - Date.parse(`${apiVersion.slice(0, 10)}T00:00:00Z`)) / DAY_MS);
 
 const SECRET_NAME = /(password|passwd|pwd|secret|token|apikey|accesskey|connectionstring|credential|privatekey|sas)/i;
 /** Names that identify a secret or its holder without being one (keyVaultName, vaultReaderNamespace, ...). */
@@ -95,18 +123,30 @@ function checkParses(f: BicepFile): string[] {
   return syntaxProblems(f).map((p) => `${rel(f.path)}:${p.line}:${p.column} ${p.kind} near ${JSON.stringify(p.text)}`);
 }
 
-function checkApiVersions(f: BicepFile): string[] {
+function checkApiVersions(f: BicepFile, today = new Date(), pinned: Record<string, string> = PINNED_API_VERSIONS): string[] {
   const out: string[] = [];
   for (const r of resources(f)) {
     const where = `${rel(f.path)} resource ${r.symbol} (${r.type}@${r.apiVersion})`;
     if (/preview/i.test(r.apiVersion)) out.push(`${where}: preview API version`);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(r.apiVersion)) out.push(`${where}: API version not pinned to a GA date`);
-    const pinned = PINNED_API_VERSIONS[r.type];
-    if (pinned === undefined) out.push(`${where}: type missing from PINNED_API_VERSIONS`);
-    else if (pinned !== r.apiVersion) out.push(`${where}: expected ${pinned}`);
-    if (r.apiVersion < API_VERSION_FLOOR && !OLD_BUT_LATEST_GA.has(r.type)) out.push(`${where}: older than ${API_VERSION_FLOOR}`);
+    const want = pinned[r.type];
+    if (want === undefined) out.push(`${where}: type missing from PINNED_API_VERSIONS`);
+    else if (want !== r.apiVersion) out.push(`${where}: expected ${want}`);
+    const age = ageInDays(r.apiVersion, today);
+    if (age > MAX_API_AGE_DAYS && NO_NEWER_STABLE[r.type]?.version !== r.apiVersion) {
+      out.push(`${where}: ${age} days old, over the ${MAX_API_AGE_DAYS} of bicepconfig.json: move to the newest stable version, or add it to NO_NEWER_STABLE with the reason`);
+    }
   }
   return out;
+}
+
+/** Exceptions that no longer apply: their type moved to another version, or is within the limit. */
+function staleAgeExceptions(today = new Date(), pinned: Record<string, string> = PINNED_API_VERSIONS): string[] {
+  return Object.entries(NO_NEWER_STABLE).flatMap(([type, e]) => {
+    if (pinned[type] !== e.version) return [`${type}: excepted at ${e.version} but pinned at ${pinned[type] ?? 'nothing'}`];
+    if (ageInDays(e.version, today) <= MAX_API_AGE_DAYS) return [`${type}@${e.version} is within ${MAX_API_AGE_DAYS} days: the exception is not needed`];
+    return e.reason.length < 20 ? [`${type}: no reason given`] : [];
+  });
 }
 
 function checkNoLiteralLocation(f: BicepFile): string[] {
@@ -285,8 +325,10 @@ test('main.bicep targets the subscription, creates the resource group and calls 
   assert.ok(modules(main).find((m) => m.path === 'modules/keyvault.bicep')?.conditional, 'Key Vault module is conditional');
 });
 
-test('every resource uses a pinned, non-preview, recent API version', async () => {
-  assert.equal((await loadAll()).flatMap(checkApiVersions), []);
+test('every resource uses a pinned, non-preview API version at most bicepconfig.json\'s age (730 days), or a documented exception', async () => {
+  assert.is(MAX_API_AGE_DAYS, 730);
+  assert.equal((await loadAll()).flatMap((f) => checkApiVersions(f)), []);
+  assert.equal(staleAgeExceptions(), []);
 });
 
 test('no resource, module call or location param uses a literal region', async () => {
@@ -596,11 +638,21 @@ test('mutation: maxCount 6 (default or param file) and a kubenet network plugin 
   assert.ok(checkAks(main, pinned, null).some((v) => v.includes('kubernetesVersion')));
 });
 
-test('mutation: a -preview API version and an unlisted older version are caught', async () => {
+test('mutation: a -preview API version, an unlisted version, an over-age version and stale exceptions are caught', async () => {
   const preview = await mutated(modulePath('aks'), "managedClusters@2025-10-01' = {", "managedClusters@2025-10-02-preview' = {");
   assert.ok(checkApiVersions(preview).some((v) => v.includes('preview API version')));
   const old = await mutated(modulePath('acr'), 'registries@2025-04-01', 'registries@2019-05-01');
-  assert.ok(checkApiVersions(old).some((v) => v.includes('older than')));
+  assert.ok(checkApiVersions(old).some((v) => v.includes('expected 2025-04-01')));
+  // Listed in the table, but over the limit: 731 days after 2025-04-01 it fails, 730 days after it passes.
+  const acr = await parseBicepFile(modulePath('acr'));
+  assert.equal(checkApiVersions(acr, new Date('2027-04-01T12:00:00Z')), []);
+  assert.match(checkApiVersions(acr, new Date('2027-04-02T00:00:00Z')).join(), /731 days old, over the 730 of bicepconfig\.json/);
+  // The exception covers only its own version: roleAssignments moved to another old version fails.
+  const ra = await mutated(modulePath('role-assignments'), /roleAssignments@2022-04-01/g, 'roleAssignments@2020-04-01');
+  const pinnedRa = { ...PINNED_API_VERSIONS, 'Microsoft.Authorization/roleAssignments': '2020-04-01' };
+  assert.ok(checkApiVersions(ra, new Date(), pinnedRa).some((v) => /roleAssignments@2020-04-01\).*days old/.test(v)));
+  assert.match(staleAgeExceptions(new Date(), pinnedRa).join(), /excepted at 2022-04-01 but pinned at 2020-04-01/);
+  assert.match(staleAgeExceptions(new Date('2023-06-01T00:00:00Z')).join(), /roleAssignments@2022-04-01 is within 730 days/);
 });
 
 test('mutation: a missing @description, a literal location and a non-guid role assignment name are caught', async () => {
