@@ -1,6 +1,7 @@
 // Staging: the same shape as production, smaller and cheaper. Names derive from baseName and
 // environmentName (hackathon-todo-staging-rg, hackathon-todo-staging, hackathontodostagingacr).
-// Reads GITHUB_REPOSITORY, ALERT_EMAIL and (optionally) AZURE_KEY_VAULT_NAME like production.
+// Reads GITHUB_REPOSITORY, ALERT_EMAIL, AKS_API_AUTHORIZED_IP_RANGES and (optionally)
+// AZURE_KEY_VAULT_NAME like production.
 using './main.bicep'
 
 param environmentName = 'staging'
@@ -15,6 +16,8 @@ param nodeMinCount = 1
 param nodeMaxCount = 3
 param availabilityZones = []
 param disableLocalAccounts = true
+// Who may reach the API server, as for production: comma-separated CIDRs without spaces (required).
+param apiServerAuthorizedIpRanges = split(readEnvironmentVariable('AKS_API_AUTHORIZED_IP_RANGES'), ',')
 
 param logRetentionDays = 30
 param logDailyCapGb = 1

@@ -302,6 +302,38 @@ function checkAks(main: BicepFile, aks: BicepFile, paramFile: BicepParamFile | n
   return out;
 }
 
+/** CIDRs that let every address in; an authorized range that contains one protects nothing. */
+const ANY_ADDRESS = new Set(['0.0.0.0/0', '::/0', '*']);
+
+/**
+ * The API server must never accept any address: main.bicep's apiServerAuthorizedIpRanges has no
+ * default and @minLength(1) (so does the aks module's), and each parameter file sets it, either to
+ * a non-empty literal list without 0.0.0.0/0 or from an environment variable read without default
+ * (setup's preflight and Bicep refuse an unset one). Production must be given, staging too.
+ */
+function checkApiServerAccess(main: BicepFile, aks: BicepFile, paramFile: BicepParamFile): string[] {
+  const out: string[] = [];
+  const where = rel(paramFile.file.path);
+  for (const [file, p] of [[main, params(main).find((x) => x.name === 'apiServerAuthorizedIpRanges')], [aks, params(aks).find((x) => x.name === 'apiServerAuthorizedIpRanges')]] as const) {
+    if (!p) { out.push(`${rel(file.path)}: no apiServerAuthorizedIpRanges parameter`); continue; }
+    if (p.defaultValue) out.push(`${rel(file.path)}: apiServerAuthorizedIpRanges has a default (${p.defaultValue.text}); it must be given`);
+    const min = decoratorArg(p, 'minLength');
+    if (typeof min !== 'number' || min < 1) out.push(`${rel(file.path)}: apiServerAuthorizedIpRanges lacks @minLength(1): an empty list lets any address reach the API server`);
+  }
+  const set = paramFile.assignments.find((a) => a.name === 'apiServerAuthorizedIpRanges');
+  if (!set) return [...out, `${where}: does not set apiServerAuthorizedIpRanges`];
+  const v = literalValue(set.value);
+  if (Array.isArray(v)) {
+    if (v.length === 0) out.push(`${where}: apiServerAuthorizedIpRanges is empty: the API server would accept any address`);
+    for (const r of v) if (typeof r !== 'string' || ANY_ADDRESS.has(r.trim())) out.push(`${where}: apiServerAuthorizedIpRanges contains ${JSON.stringify(r)}, which lets any address in`);
+    return out;
+  }
+  const reads = callsOf(set.value, 'readEnvironmentVariable');
+  if (reads.length !== 1) return [...out, `${where}: apiServerAuthorizedIpRanges is neither a literal list nor read from one environment variable`];
+  if ((reads[0]!.childForFieldName('arguments')?.namedChildren.length ?? 0) > 1) out.push(`${where}: apiServerAuthorizedIpRanges reads its variable with a default; it must be required`);
+  return out;
+}
+
 // ----------------------------------------------------------------------------------------------
 // Parsing and file-wide policies
 // ----------------------------------------------------------------------------------------------
@@ -587,6 +619,39 @@ test('each .bicepparam sets only declared params, sets every required one, and n
   const files = listBicepFiles('.bicepparam').map((f) => rel(f));
   assert.equal(files, ['bicep/production.bicepparam', 'bicep/staging.bicepparam']);
   for (const f of listBicepFiles('.bicepparam')) assert.equal(checkParamFile(main, await parseBicepParamFile(f)), [], rel(f));
+});
+
+test('API server access: authorized ranges required, never empty, in main.bicep, the aks module and every parameter file', async () => {
+  const main = await parseBicepFile(mainPath);
+  const aks = await parseBicepFile(modulePath('aks'));
+  const files = listBicepFiles('.bicepparam');
+  assert.ok(files.some((f) => f.endsWith('production.bicepparam')));
+  for (const f of files) assert.equal(checkApiServerAccess(main, aks, await parseBicepParamFile(f)), [], rel(f));
+  const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
+  const reads = callsOf(prod.assignments.find((a) => a.name === 'apiServerAuthorizedIpRanges')!.value, 'readEnvironmentVariable');
+  assert.is(stringValue(reads[0]!.childForFieldName('arguments')!.namedChildren[0]), 'AKS_API_AUTHORIZED_IP_RANGES');
+});
+
+test('mutation: an empty or open list in production, a default or a missing @minLength(1) fail the API server check', async () => {
+  const main = await parseBicepFile(mainPath);
+  const aks = await parseBicepFile(modulePath('aks'));
+  const prodSource = readFileSync(join(bicepDir, 'production.bicepparam'), 'utf8');
+  const withRanges = (value: string) => parseBicepParam(prodSource.replace(/^param apiServerAuthorizedIpRanges = .*$/m, `param apiServerAuthorizedIpRanges = ${value}`), 'bicep/production.bicepparam');
+  assert.equal(checkApiServerAccess(main, aks, await withRanges("[\n  '203.0.113.7/32'\n]")), []);
+  assert.match(checkApiServerAccess(main, aks, await withRanges('[]')).join(), /is empty: the API server would accept any address/);
+  assert.ok(checkParamFile(main, await withRanges('[]')).some((v) => /apiServerAuthorizedIpRanges has length 0/.test(v)), '@minLength(1) refuses it in the param file check too');
+  assert.match(checkApiServerAccess(main, aks, await withRanges("[\n  '0.0.0.0/0'\n]")).join(), /"0\.0\.0\.0\/0", which lets any address in/);
+  assert.match(checkApiServerAccess(main, aks, await withRanges("split(readEnvironmentVariable('AKS_API_AUTHORIZED_IP_RANGES', ''), ',')")).join(), /with a default/);
+  const unset = await parseBicepParam(prodSource.replace(/^param apiServerAuthorizedIpRanges = .*$/m, ''), 'bicep/production.bicepparam');
+  assert.match(checkApiServerAccess(main, aks, unset).join(), /does not set apiServerAuthorizedIpRanges/);
+  assert.ok(checkParamFile(main, unset).includes('bicep/production.bicepparam: required param apiServerAuthorizedIpRanges is not set'));
+  const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
+  const defaulted = await mutated(mainPath, /@minLength\(1\)\nparam apiServerAuthorizedIpRanges array/, 'param apiServerAuthorizedIpRanges array = []');
+  const problems = checkApiServerAccess(defaulted, aks, prod).join('\n');
+  assert.match(problems, /bicep\/main\.bicep: apiServerAuthorizedIpRanges has a default/);
+  assert.match(problems, /bicep\/main\.bicep: apiServerAuthorizedIpRanges lacks @minLength\(1\)/);
+  const aksOpen = await mutated(modulePath('aks'), /@minLength\(1\)\nparam apiServerAuthorizedIpRanges array/, 'param apiServerAuthorizedIpRanges array');
+  assert.match(checkApiServerAccess(main, aksOpen, prod).join(), /modules\/aks\.bicep: apiServerAuthorizedIpRanges lacks @minLength\(1\)/);
 });
 
 test('production.bicepparam sets the plan\'s names, region and sizes', async () => {
