@@ -167,10 +167,10 @@ param logRetentionDays int = 30
 @maxValue(50)
 param logDailyCapGb int = 1
 
-@description('Kubernetes namespace of the service account that syncs Key Vault secrets into the cluster (used only with a Key Vault).')
+@description('Kubernetes namespace of the service account that syncs Key Vault secrets into the cluster (used only with a Key Vault): the app\'s namespace, kube.namespace in environments/<env>.yaml.')
 @minLength(1)
 @maxLength(63)
-param vaultReaderNamespace string = 'default'
+param vaultReaderNamespace string = 'todo'
 
 @description('Kubernetes service account that syncs Key Vault secrets into the cluster through workload identity (used only with a Key Vault).')
 @minLength(1)

@@ -15,6 +15,8 @@ param clusterName = 'hackathon-todo-prod'
 param registryName = 'hackathontodoacr'
 param logAnalyticsWorkspaceName = 'hackathon-todo-prod-logs'
 param keyVaultName = readEnvironmentVariable('AZURE_KEY_VAULT_NAME', '')
+// The app's namespace (kube.namespace in environments/production.yaml; setup checks they agree).
+param vaultReaderNamespace = 'todo'
 
 // A minor version; the patch channel applies its patch releases inside the maintenance window.
 param kubernetesVersion = '1.34'

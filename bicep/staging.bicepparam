@@ -7,6 +7,8 @@ using './main.bicep'
 param environmentName = 'staging'
 param location = 'eastus'
 param keyVaultName = readEnvironmentVariable('AZURE_KEY_VAULT_NAME', '')
+// The app's namespace (kube.namespace in environments/staging.yaml; setup checks they agree).
+param vaultReaderNamespace = 'todo'
 
 param kubernetesVersion = '1.34'
 // No uptime SLA needed for staging: the Free tier saves the Standard tier's hourly fee.

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { repoRoot } from './support/tools.ts';
-import { find, productionValuesFile, render, valuesFile, type K8sObject } from './helm-render.ts';
+import { NAMESPACE, find, productionValuesFile, render, valuesFile, type K8sObject } from './helm-render.ts';
 
 const workflowsDir = join(repoRoot, '.github', 'workflows');
 const workflows = readdirSync(workflowsDir).filter((f) => f.endsWith('.yml')).map((f) => join(workflowsDir, f));
@@ -174,7 +174,7 @@ function peerMatches(p: Record<string, any>, peer: Peer, policyNs: string): bool
 function allowed(rules: Rule[] | undefined, peer: Peer, port: number, protocol = 'TCP'): boolean {
   return (rules ?? []).some((r) => {
     const peers = (r.from ?? r.to) as Array<Record<string, any>> | undefined;
-    const peerOk = !peers || peers.some((p) => peerMatches(p, peer, 'default'));
+    const peerOk = !peers || peers.some((p) => peerMatches(p, peer, NAMESPACE));
     const portOk = !r.ports || r.ports.some((x) => x.port === port && (x.protocol ?? 'TCP') === protocol);
     return peerOk && portOk;
   });
@@ -184,13 +184,13 @@ const prod = render(3, [valuesFile, productionValuesFile]).objects;
 const np = (name: string) => find(prod, 'NetworkPolicy', name) as NP;
 const backend = np('todo-backend');
 const frontend = np('todo-frontend');
-const backendPod: Peer = { namespace: 'default', labels: { 'app.kubernetes.io/name': 'todo-backend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
-const frontendPod: Peer = { namespace: 'default', labels: { 'app.kubernetes.io/name': 'todo-frontend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
+const backendPod: Peer = { namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'todo-backend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
+const frontendPod: Peer = { namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'todo-frontend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
 const nginx: Peer = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
 const dns: Peer = { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
 const dapr: Peer = { namespace: 'dapr-system', labels: {} };
 const internet: Peer = { namespace: '', labels: {}, ip: '203.0.113.7' };
-const otherPod: Peer = { namespace: 'default', labels: { app: 'something-else' } };
+const otherPod: Peer = { namespace: NAMESPACE, labels: { app: 'something-else' } };
 
 test('NetworkPolicy: the flows the app needs are allowed', () => {
   assert.ok(allowed(backend.spec.ingress, nginx, 8000), 'ingress controller -> backend');
