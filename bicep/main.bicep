@@ -95,8 +95,9 @@ param disableLocalAccounts bool = true
 @description('Object ids of Entra ID groups whose members get cluster-admin through Entra ID integration. Empty: grant access with Azure RBAC role assignments only.')
 param clusterAdminGroupObjectIds array = []
 
-@description('CIDR ranges allowed to reach the public API server. Empty allows any address, which GitHub-hosted runners (whose addresses change) need.')
-param apiServerAuthorizedIpRanges array = []
+@description('CIDR ranges allowed to reach the public API server: the operators\' and any fixed runners\' addresses. At least one, and no default: an empty list would let any address reach it. GitHub-hosted runners are added for the length of a deploy job (docs/azure-setup.md, "API server access").')
+@minLength(1)
+param apiServerAuthorizedIpRanges array
 
 @description('AKS automatic Kubernetes upgrade channel. patch keeps the minor version of kubernetesVersion and applies its patch releases.')
 @allowed([
@@ -166,10 +167,10 @@ param logRetentionDays int = 30
 @maxValue(50)
 param logDailyCapGb int = 1
 
-@description('Kubernetes namespace of the service account that syncs Key Vault secrets into the cluster (used only with a Key Vault).')
+@description('Kubernetes namespace of the service account that syncs Key Vault secrets into the cluster (used only with a Key Vault): the app\'s namespace, kube.namespace in environments/<env>.yaml.')
 @minLength(1)
 @maxLength(63)
-param vaultReaderNamespace string = 'default'
+param vaultReaderNamespace string = 'todo'
 
 @description('Kubernetes service account that syncs Key Vault secrets into the cluster through workload identity (used only with a Key Vault).')
 @minLength(1)

@@ -2,6 +2,7 @@
 // Values that differ per fork come from the environment, so nothing personal is committed:
 //   GITHUB_REPOSITORY     owner/name of the repository whose workflows deploy (set by GitHub Actions)
 //   ALERT_EMAIL           where budget and monitoring alerts go
+//   AKS_API_AUTHORIZED_IP_RANGES  the CIDRs (operators, fixed runners) that may reach the API server
 //   AZURE_KEY_VAULT_NAME  optional; empty deploys no Key Vault
 using './main.bicep'
 
@@ -14,6 +15,8 @@ param clusterName = 'hackathon-todo-prod'
 param registryName = 'hackathontodoacr'
 param logAnalyticsWorkspaceName = 'hackathon-todo-prod-logs'
 param keyVaultName = readEnvironmentVariable('AZURE_KEY_VAULT_NAME', '')
+// The app's namespace (kube.namespace in environments/production.yaml; setup checks they agree).
+param vaultReaderNamespace = 'todo'
 
 // A minor version; the patch channel applies its patch releases inside the maintenance window.
 param kubernetesVersion = '1.34'
@@ -29,6 +32,9 @@ param availabilityZones = [
 ]
 // Entra ID only: kubectl needs kubelogin (az aks install-cli installs it).
 param disableLocalAccounts = true
+// Who may reach the API server: comma-separated CIDRs without spaces, e.g. 203.0.113.7/32,198.51.100.0/24
+// (required; Bicep refuses an empty list). GitHub-hosted runners are added by the deploy job itself.
+param apiServerAuthorizedIpRanges = split(readEnvironmentVariable('AKS_API_AUTHORIZED_IP_RANGES'), ',')
 
 param logRetentionDays = 30
 param logDailyCapGb = 1

@@ -1,11 +1,14 @@
 // Staging: the same shape as production, smaller and cheaper. Names derive from baseName and
 // environmentName (hackathon-todo-staging-rg, hackathon-todo-staging, hackathontodostagingacr).
-// Reads GITHUB_REPOSITORY, ALERT_EMAIL and (optionally) AZURE_KEY_VAULT_NAME like production.
+// Reads GITHUB_REPOSITORY, ALERT_EMAIL, AKS_API_AUTHORIZED_IP_RANGES and (optionally)
+// AZURE_KEY_VAULT_NAME like production.
 using './main.bicep'
 
 param environmentName = 'staging'
 param location = 'eastus'
 param keyVaultName = readEnvironmentVariable('AZURE_KEY_VAULT_NAME', '')
+// The app's namespace (kube.namespace in environments/staging.yaml; setup checks they agree).
+param vaultReaderNamespace = 'todo'
 
 param kubernetesVersion = '1.34'
 // No uptime SLA needed for staging: the Free tier saves the Standard tier's hourly fee.
@@ -15,6 +18,8 @@ param nodeMinCount = 1
 param nodeMaxCount = 3
 param availabilityZones = []
 param disableLocalAccounts = true
+// Who may reach the API server, as for production: comma-separated CIDRs without spaces (required).
+param apiServerAuthorizedIpRanges = split(readEnvironmentVariable('AKS_API_AUTHORIZED_IP_RANGES'), ',')
 
 param logRetentionDays = 30
 param logDailyCapGb = 1

@@ -19,6 +19,7 @@ import {
   manifestRefs, planDaprChange, readControlPlane, readInstalledDapr, upgradeDaprCrds, verifyDaprManifests, waitForControlPlane,
 } from './lib/dapr.ts';
 import type { AppliedObject, DaprPlan } from './lib/dapr.ts';
+import { ensureNamespace } from './lib/namespace.ts';
 
 export const spec: ScriptSpec = {
   name: 'install-dapr',
@@ -168,6 +169,7 @@ await runMain(spec, async (ctx) => {
     log.skip('apply the Dapr manifests', '--skip-components');
   } else {
     ctx.setState(`applying the Dapr manifests to ${namespace}`);
+    await ensureNamespace(runner, log, namespace);
     applied = await log.step(`apply ${manifests.length} Dapr manifests to namespace ${namespace}`, () => applyDaprManifests(runner, namespace, manifests));
     if (runner.dryRun) {
       for (const m of manifestRefs(manifests)) log.info(`  would apply ${m.kind}/${m.name} (${m.file})`);

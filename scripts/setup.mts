@@ -88,7 +88,7 @@ await runMain(spec, async (ctx) => {
     const needCredentials = !skipCredentials && !whatIfOnly;
     report(await checkTool(runner, 'kubectl', needCredentials));
     if (!azure.localAccounts) report(await checkTool(runner, 'kubelogin', needCredentials));
-    report(checkParamsMatchEnvironment(params, azure, env.file));
+    report(checkParamsMatchEnvironment(params, azure, env.file, env.kube.namespace));
     report(checkParamsEnvironment(params, { ...process.env, ...childEnv }));
     if (!checks[0]!.ok) {
       log.skip('azure checks', 'az is not available');

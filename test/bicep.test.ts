@@ -45,8 +45,10 @@ const ROLE = {
 } as const;
 
 /**
- * The API version each resource type is pinned to (looked up against azure-rest-api-specs and the
- * Bicep type index). One table, so two files cannot drift to different versions of one type.
+ * The API version each resource type is pinned to: the newest stable (non-preview) version in
+ * azure-rest-api-specs (the stable/<version> folders and TypeSpec `Versions` enums under
+ * specification/<service>/resource-manager), checked on 2026-11-30. One table, so two files cannot
+ * drift to different versions of one type.
  */
 const PINNED_API_VERSIONS: Record<string, string> = {
   'Microsoft.Resources/resourceGroups': '2025-04-01',
@@ -57,17 +59,43 @@ const PINNED_API_VERSIONS: Record<string, string> = {
   'Microsoft.Insights/dataCollectionRules': '2024-03-11',
   'Microsoft.Insights/dataCollectionRuleAssociations': '2024-03-11',
   'Microsoft.KeyVault/vaults': '2025-05-01',
-  'Microsoft.ManagedIdentity/userAssignedIdentities': '2024-11-30',
-  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials': '2024-11-30',
+  'Microsoft.ManagedIdentity/userAssignedIdentities': '2026-05-31',
+  'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials': '2026-05-31',
   'Microsoft.Authorization/roleAssignments': '2022-04-01',
-  'Microsoft.Consumption/budgets': '2024-08-01',
-  'Microsoft.Insights/actionGroups': '2023-01-01',
-  'Microsoft.Insights/metricAlerts': '2018-03-01',
-  'Microsoft.Insights/scheduledQueryRules': '2023-12-01',
+  'Microsoft.Consumption/budgets': '2026-06-01',
+  'Microsoft.Insights/actionGroups': '2026-09-01',
+  'Microsoft.Insights/metricAlerts': '2026-06-01',
+  'Microsoft.Insights/scheduledQueryRules': '2026-03-01',
 };
-/** Types whose newest GA version is older than the floor below (every later version is a preview). */
-const OLD_BUT_LATEST_GA = new Set(['Microsoft.Insights/metricAlerts']);
-const API_VERSION_FLOOR = '2022-04-01';
+
+/**
+ * Types allowed past the age limit because no newer stable version exists: each names the version
+ * it applies to (a move to another version ends the exception) and why. Re-check them when the
+ * table above is reviewed.
+ */
+const NO_NEWER_STABLE: Record<string, { version: string; reason: string }> = {
+  'Microsoft.Authorization/roleAssignments': {
+    version: '2022-04-01',
+    reason: 'the newest stable Microsoft.Authorization version that has roleAssignments; everything later (up to 2025-12-01-preview) is a preview',
+  },
+  'Microsoft.Insights/dataCollectionRules': {
+    version: '2024-03-11',
+    reason: "the only stable version in the Data Collection TypeSpec's Versions enum; later ones are previews",
+  },
+  'Microsoft.Insights/dataCollectionRuleAssociations': {
+    version: '2024-03-11',
+    reason: 'shipped with dataCollectionRules; same API, same versions',
+  },
+};
+
+/** The linter's limit, read from bicepconfig.json so the test and `az bicep lint` cannot disagree. */
+const MAX_API_AGE_DAYS = (JSON.parse(readFileSync(join(bicepDir, 'bicepconfig.json'), 'utf8')) as {
+  analyzers: { core: { rules: Record<string, { maxAllowedAgeInDays?: number }> } };
+}).analyzers.core.rules['use-recent-api-versions']!.maxAllowedAgeInDays!;
+
+const DAY_MS = 86_400_000;
+/** Whole days from an API version's date to `today`. */
+const ageInDays = (apiVersion: string, today: Date) => Math.floor((Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - Date.parse(`${apiVersion.slice(0, 10)}T00:00:00Z`)) / DAY_MS);
 
 const SECRET_NAME = /(password|passwd|pwd|secret|token|apikey|accesskey|connectionstring|credential|privatekey|sas)/i;
 /** Names that identify a secret or its holder without being one (keyVaultName, vaultReaderNamespace, ...). */
@@ -95,18 +123,30 @@ function checkParses(f: BicepFile): string[] {
   return syntaxProblems(f).map((p) => `${rel(f.path)}:${p.line}:${p.column} ${p.kind} near ${JSON.stringify(p.text)}`);
 }
 
-function checkApiVersions(f: BicepFile): string[] {
+function checkApiVersions(f: BicepFile, today = new Date(), pinned: Record<string, string> = PINNED_API_VERSIONS): string[] {
   const out: string[] = [];
   for (const r of resources(f)) {
     const where = `${rel(f.path)} resource ${r.symbol} (${r.type}@${r.apiVersion})`;
     if (/preview/i.test(r.apiVersion)) out.push(`${where}: preview API version`);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(r.apiVersion)) out.push(`${where}: API version not pinned to a GA date`);
-    const pinned = PINNED_API_VERSIONS[r.type];
-    if (pinned === undefined) out.push(`${where}: type missing from PINNED_API_VERSIONS`);
-    else if (pinned !== r.apiVersion) out.push(`${where}: expected ${pinned}`);
-    if (r.apiVersion < API_VERSION_FLOOR && !OLD_BUT_LATEST_GA.has(r.type)) out.push(`${where}: older than ${API_VERSION_FLOOR}`);
+    const want = pinned[r.type];
+    if (want === undefined) out.push(`${where}: type missing from PINNED_API_VERSIONS`);
+    else if (want !== r.apiVersion) out.push(`${where}: expected ${want}`);
+    const age = ageInDays(r.apiVersion, today);
+    if (age > MAX_API_AGE_DAYS && NO_NEWER_STABLE[r.type]?.version !== r.apiVersion) {
+      out.push(`${where}: ${age} days old, over the ${MAX_API_AGE_DAYS} of bicepconfig.json: move to the newest stable version, or add it to NO_NEWER_STABLE with the reason`);
+    }
   }
   return out;
+}
+
+/** Exceptions that no longer apply: their type moved to another version, or is within the limit. */
+function staleAgeExceptions(today = new Date(), pinned: Record<string, string> = PINNED_API_VERSIONS): string[] {
+  return Object.entries(NO_NEWER_STABLE).flatMap(([type, e]) => {
+    if (pinned[type] !== e.version) return [`${type}: excepted at ${e.version} but pinned at ${pinned[type] ?? 'nothing'}`];
+    if (ageInDays(e.version, today) <= MAX_API_AGE_DAYS) return [`${type}@${e.version} is within ${MAX_API_AGE_DAYS} days: the exception is not needed`];
+    return e.reason.length < 20 ? [`${type}: no reason given`] : [];
+  });
 }
 
 function checkNoLiteralLocation(f: BicepFile): string[] {
@@ -262,6 +302,38 @@ function checkAks(main: BicepFile, aks: BicepFile, paramFile: BicepParamFile | n
   return out;
 }
 
+/** CIDRs that let every address in; an authorized range that contains one protects nothing. */
+const ANY_ADDRESS = new Set(['0.0.0.0/0', '::/0', '*']);
+
+/**
+ * The API server must never accept any address: main.bicep's apiServerAuthorizedIpRanges has no
+ * default and @minLength(1) (so does the aks module's), and each parameter file sets it, either to
+ * a non-empty literal list without 0.0.0.0/0 or from an environment variable read without default
+ * (setup's preflight and Bicep refuse an unset one). Production must be given, staging too.
+ */
+function checkApiServerAccess(main: BicepFile, aks: BicepFile, paramFile: BicepParamFile): string[] {
+  const out: string[] = [];
+  const where = rel(paramFile.file.path);
+  for (const [file, p] of [[main, params(main).find((x) => x.name === 'apiServerAuthorizedIpRanges')], [aks, params(aks).find((x) => x.name === 'apiServerAuthorizedIpRanges')]] as const) {
+    if (!p) { out.push(`${rel(file.path)}: no apiServerAuthorizedIpRanges parameter`); continue; }
+    if (p.defaultValue) out.push(`${rel(file.path)}: apiServerAuthorizedIpRanges has a default (${p.defaultValue.text}); it must be given`);
+    const min = decoratorArg(p, 'minLength');
+    if (typeof min !== 'number' || min < 1) out.push(`${rel(file.path)}: apiServerAuthorizedIpRanges lacks @minLength(1): an empty list lets any address reach the API server`);
+  }
+  const set = paramFile.assignments.find((a) => a.name === 'apiServerAuthorizedIpRanges');
+  if (!set) return [...out, `${where}: does not set apiServerAuthorizedIpRanges`];
+  const v = literalValue(set.value);
+  if (Array.isArray(v)) {
+    if (v.length === 0) out.push(`${where}: apiServerAuthorizedIpRanges is empty: the API server would accept any address`);
+    for (const r of v) if (typeof r !== 'string' || ANY_ADDRESS.has(r.trim())) out.push(`${where}: apiServerAuthorizedIpRanges contains ${JSON.stringify(r)}, which lets any address in`);
+    return out;
+  }
+  const reads = callsOf(set.value, 'readEnvironmentVariable');
+  if (reads.length !== 1) return [...out, `${where}: apiServerAuthorizedIpRanges is neither a literal list nor read from one environment variable`];
+  if ((reads[0]!.childForFieldName('arguments')?.namedChildren.length ?? 0) > 1) out.push(`${where}: apiServerAuthorizedIpRanges reads its variable with a default; it must be required`);
+  return out;
+}
+
 // ----------------------------------------------------------------------------------------------
 // Parsing and file-wide policies
 // ----------------------------------------------------------------------------------------------
@@ -285,8 +357,10 @@ test('main.bicep targets the subscription, creates the resource group and calls 
   assert.ok(modules(main).find((m) => m.path === 'modules/keyvault.bicep')?.conditional, 'Key Vault module is conditional');
 });
 
-test('every resource uses a pinned, non-preview, recent API version', async () => {
-  assert.equal((await loadAll()).flatMap(checkApiVersions), []);
+test('every resource uses a pinned, non-preview API version at most bicepconfig.json\'s age (730 days), or a documented exception', async () => {
+  assert.is(MAX_API_AGE_DAYS, 730);
+  assert.equal((await loadAll()).flatMap((f) => checkApiVersions(f)), []);
+  assert.equal(staleAgeExceptions(), []);
 });
 
 test('no resource, module call or location param uses a literal region', async () => {
@@ -547,6 +621,39 @@ test('each .bicepparam sets only declared params, sets every required one, and n
   for (const f of listBicepFiles('.bicepparam')) assert.equal(checkParamFile(main, await parseBicepParamFile(f)), [], rel(f));
 });
 
+test('API server access: authorized ranges required, never empty, in main.bicep, the aks module and every parameter file', async () => {
+  const main = await parseBicepFile(mainPath);
+  const aks = await parseBicepFile(modulePath('aks'));
+  const files = listBicepFiles('.bicepparam');
+  assert.ok(files.some((f) => f.endsWith('production.bicepparam')));
+  for (const f of files) assert.equal(checkApiServerAccess(main, aks, await parseBicepParamFile(f)), [], rel(f));
+  const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
+  const reads = callsOf(prod.assignments.find((a) => a.name === 'apiServerAuthorizedIpRanges')!.value, 'readEnvironmentVariable');
+  assert.is(stringValue(reads[0]!.childForFieldName('arguments')!.namedChildren[0]), 'AKS_API_AUTHORIZED_IP_RANGES');
+});
+
+test('mutation: an empty or open list in production, a default or a missing @minLength(1) fail the API server check', async () => {
+  const main = await parseBicepFile(mainPath);
+  const aks = await parseBicepFile(modulePath('aks'));
+  const prodSource = readFileSync(join(bicepDir, 'production.bicepparam'), 'utf8');
+  const withRanges = (value: string) => parseBicepParam(prodSource.replace(/^param apiServerAuthorizedIpRanges = .*$/m, `param apiServerAuthorizedIpRanges = ${value}`), 'bicep/production.bicepparam');
+  assert.equal(checkApiServerAccess(main, aks, await withRanges("[\n  '203.0.113.7/32'\n]")), []);
+  assert.match(checkApiServerAccess(main, aks, await withRanges('[]')).join(), /is empty: the API server would accept any address/);
+  assert.ok(checkParamFile(main, await withRanges('[]')).some((v) => /apiServerAuthorizedIpRanges has length 0/.test(v)), '@minLength(1) refuses it in the param file check too');
+  assert.match(checkApiServerAccess(main, aks, await withRanges("[\n  '0.0.0.0/0'\n]")).join(), /"0\.0\.0\.0\/0", which lets any address in/);
+  assert.match(checkApiServerAccess(main, aks, await withRanges("split(readEnvironmentVariable('AKS_API_AUTHORIZED_IP_RANGES', ''), ',')")).join(), /with a default/);
+  const unset = await parseBicepParam(prodSource.replace(/^param apiServerAuthorizedIpRanges = .*$/m, ''), 'bicep/production.bicepparam');
+  assert.match(checkApiServerAccess(main, aks, unset).join(), /does not set apiServerAuthorizedIpRanges/);
+  assert.ok(checkParamFile(main, unset).includes('bicep/production.bicepparam: required param apiServerAuthorizedIpRanges is not set'));
+  const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
+  const defaulted = await mutated(mainPath, /@minLength\(1\)\nparam apiServerAuthorizedIpRanges array/, 'param apiServerAuthorizedIpRanges array = []');
+  const problems = checkApiServerAccess(defaulted, aks, prod).join('\n');
+  assert.match(problems, /bicep\/main\.bicep: apiServerAuthorizedIpRanges has a default/);
+  assert.match(problems, /bicep\/main\.bicep: apiServerAuthorizedIpRanges lacks @minLength\(1\)/);
+  const aksOpen = await mutated(modulePath('aks'), /@minLength\(1\)\nparam apiServerAuthorizedIpRanges array/, 'param apiServerAuthorizedIpRanges array');
+  assert.match(checkApiServerAccess(main, aksOpen, prod).join(), /modules\/aks\.bicep: apiServerAuthorizedIpRanges lacks @minLength\(1\)/);
+});
+
 test('production.bicepparam sets the plan\'s names, region and sizes', async () => {
   const main = await parseBicepFile(mainPath);
   const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
@@ -596,11 +703,21 @@ test('mutation: maxCount 6 (default or param file) and a kubenet network plugin 
   assert.ok(checkAks(main, pinned, null).some((v) => v.includes('kubernetesVersion')));
 });
 
-test('mutation: a -preview API version and an unlisted older version are caught', async () => {
+test('mutation: a -preview API version, an unlisted version, an over-age version and stale exceptions are caught', async () => {
   const preview = await mutated(modulePath('aks'), "managedClusters@2025-10-01' = {", "managedClusters@2025-10-02-preview' = {");
   assert.ok(checkApiVersions(preview).some((v) => v.includes('preview API version')));
   const old = await mutated(modulePath('acr'), 'registries@2025-04-01', 'registries@2019-05-01');
-  assert.ok(checkApiVersions(old).some((v) => v.includes('older than')));
+  assert.ok(checkApiVersions(old).some((v) => v.includes('expected 2025-04-01')));
+  // Listed in the table, but over the limit: 731 days after 2025-04-01 it fails, 730 days after it passes.
+  const acr = await parseBicepFile(modulePath('acr'));
+  assert.equal(checkApiVersions(acr, new Date('2027-04-01T12:00:00Z')), []);
+  assert.match(checkApiVersions(acr, new Date('2027-04-02T00:00:00Z')).join(), /731 days old, over the 730 of bicepconfig\.json/);
+  // The exception covers only its own version: roleAssignments moved to another old version fails.
+  const ra = await mutated(modulePath('role-assignments'), /roleAssignments@2022-04-01/g, 'roleAssignments@2020-04-01');
+  const pinnedRa = { ...PINNED_API_VERSIONS, 'Microsoft.Authorization/roleAssignments': '2020-04-01' };
+  assert.ok(checkApiVersions(ra, new Date(), pinnedRa).some((v) => /roleAssignments@2020-04-01\).*days old/.test(v)));
+  assert.match(staleAgeExceptions(new Date(), pinnedRa).join(), /excepted at 2022-04-01 but pinned at 2020-04-01/);
+  assert.match(staleAgeExceptions(new Date('2023-06-01T00:00:00Z')).join(), /roleAssignments@2022-04-01 is within 730 days/);
 });
 
 test('mutation: a missing @description, a literal location and a non-guid role assignment name are caught', async () => {

@@ -40,6 +40,17 @@ test('checkov: the rendered chart (default and production values) has no failed 
   for (const s of skipped) assert.ok((s.check_result.suppress_comment ?? '').length > 20, `${s.check_id} on ${s.resource} is skipped without a reason`);
 });
 
+test('checkov: CKV_K8S_21 (default namespace) passes on the rendered chart without a skip, and fails when rendered into default', () => {
+  const reports = checkov(['-f', renderedProduction, '--framework', 'kubernetes', '--check', 'CKV_K8S_21']);
+  const passed = reports.flatMap((r) => r.results.passed_checks ?? []).filter((c) => c.check_id === 'CKV_K8S_21');
+  assert.ok(passed.length >= 8, `CKV_K8S_21 passed on ${passed.length} objects`);
+  assert.equal(reports.flatMap((r) => r.results.skipped_checks ?? []).filter((c) => c.check_id === 'CKV_K8S_21').map((c) => c.resource), []);
+  const inDefault = join(work, 'rendered-in-default.yaml');
+  writeFileSync(inDefault, render(3, [valuesFile, productionValuesFile], undefined, 'default').text);
+  const ids = failures(checkov(['-f', inDefault, '--framework', 'kubernetes', '--check', 'CKV_K8S_21']));
+  assert.ok(ids.length >= 8 && ids.every((f) => f.startsWith('CKV_K8S_21 ')), ids.join('\n'));
+});
+
 test('checkov: a container made privileged fails, so the scan is not vacuous', () => {
   const broken = join(work, 'broken.yaml');
   writeFileSync(broken, readFileSync(renderedDefault, 'utf8').replace('privileged: false', 'privileged: true'));

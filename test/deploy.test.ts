@@ -203,7 +203,7 @@ test('first install fails: nothing to roll back to; left in place for inspection
   const r = await deploy(w);
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /error: deploy of hackathon-todo revision 1 failed: rollout: .*CrashLoopBackOff.*this was the first install of hackathon-todo, so there is no earlier revision to roll back to\. It is left in place/);
-  assert.match(r.stderr, /helm uninstall hackathon-todo -n default/);
+  assert.match(r.stderr, /helm uninstall hackathon-todo -n todo/);
   assert.is(helmCalls(r.calls, 'rollback').length, 0);
   assert.is(helmCalls(r.calls, 'uninstall').length, 0);
   assert.equal(w.state().helm!.releases[REL]!.history.map((h) => h.status), ['deployed']);
@@ -264,14 +264,14 @@ test('pending lock younger than the Helm timeout: stops with the command to chec
   const r = await deploy(w);
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /error: release hackathon-todo is locked: revision 2 is pending-upgrade since .* another deploy may still be running; nothing was changed/);
-  assert.match(r.stderr, /hint: helm history hackathon-todo -n default/);
+  assert.match(r.stderr, /hint: helm history hackathon-todo -n todo/);
   assert.equal(mutating(r.calls), []);
 });
 
 test('missing secrets: exit 3 listing them, with the secrets.mts fix; nothing changed', async () => {
   const r = await deploy(existing({ secrets: false }));
   assert.is(r.code, 3, r.output);
-  assert.match(r.stderr, /error: required Secrets are missing in default: database-credentials\/connection-string, openai-credentials\/api-key, .*redpanda-credentials\/password; nothing was changed/);
+  assert.match(r.stderr, /error: required Secrets are missing in todo: database-credentials\/connection-string, openai-credentials\/api-key, .*redpanda-credentials\/password; nothing was changed/);
   assert.match(r.stderr, /hint: load them first: npx zx scripts\/secrets\.mts --env .*--with-secrets/);
   assert.equal(mutating(r.calls), []);
 });
@@ -388,9 +388,9 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
     assert.not.ok(r.calls.some((c) => c.tool === 'az'));
     const sha = /images \(tag from git rev-parse HEAD\):\n +backend +hackathontodoacr\.azurecr\.io\/todo-backend:([0-9a-f]{40})/.exec(r.stdout);
     assert.ok(sha, r.stdout);
-    assert.match(r.stdout, /release hackathon-todo from chart helm in namespace default, kube context hackathon-todo-prod/);
+    assert.match(r.stdout, /release hackathon-todo from chart helm in namespace todo, kube context hackathon-todo-prod/);
     assert.match(r.output, /a real deploy would stop here: no current kube context is set/);
-    const order = ['az account show', 'kubectl config current-context', 'kubectl get crd components.dapr.io', 'az acr repository show-tags', 'helm history', 'helm upgrade --install hackathon-todo helm -n default -f helm/values.yaml -f helm/values-production.yaml', 'kubectl get pods -l app.kubernetes.io/instance=hackathon-todo', 'GET https://todo.example.com/api/health', 'helm rollback hackathon-todo'];
+    const order = ['az account show', 'kubectl config current-context', 'kubectl get crd components.dapr.io', 'az acr repository show-tags', 'helm history', 'helm upgrade --install hackathon-todo helm -n todo -f helm/values.yaml -f helm/values-production.yaml', 'kubectl get pods -l app.kubernetes.io/instance=hackathon-todo', 'GET https://todo.example.com/api/health', 'helm rollback hackathon-todo'];
     let at = 0;
     for (const o of order) {
       const i = r.stdout.indexOf(o, at);

@@ -13,7 +13,7 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IContainer } from 'kubernetes-models/v1';
 import { SECRET_CATALOG } from '../scripts/lib/secret-catalog.ts';
 import {
-  RELEASE, SHA, chartDir, find, helm, productionValuesFile, render, tagArgs, valuesFile, type K8sObject,
+  NAMESPACE, RELEASE, SHA, chartDir, find, helm, productionValuesFile, render, tagArgs, valuesFile, type K8sObject,
 } from './helm-render.ts';
 
 const helms = [3, 4] as const;
@@ -320,7 +320,21 @@ test('the backend ServiceAccount may get only the named Secrets (for the Dapr ku
   const role = new Role(find(dev.objects, 'Role', 'todo-backend-secret-reader') as never);
   assert.equal(role.rules, [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['auth-credentials', 'database-credentials', 'openai-credentials', 'redpanda-credentials'], verbs: ['get'] }]);
   const rb = new RoleBinding(find(dev.objects, 'RoleBinding', 'todo-backend-secret-reader') as never);
-  assert.equal(rb.subjects, [{ kind: 'ServiceAccount', name: 'todo-backend', namespace: 'default' }]);
+  assert.equal(rb.subjects, [{ kind: 'ServiceAccount', name: 'todo-backend', namespace: NAMESPACE }]);
+});
+
+test('the app has its own namespace: every object names the release namespace, none is in default', () => {
+  assert.is.not(NAMESPACE, 'default', 'environments/production.yaml kube.namespace');
+  for (const env of ['local', 'staging', 'production']) {
+    const ns = (parse(readFileSync(new URL(`../environments/${env}.yaml`, import.meta.url), 'utf8')) as { kube: { namespace: string } }).kube.namespace;
+    assert.is(ns, 'todo', `environments/${env}.yaml kube.namespace`);
+  }
+  for (const objects of [dev.objects, prod.objects, render(3, [...valueSets.production], tagArgs, 'elsewhere').objects]) {
+    const wanted = objects === dev.objects || objects === prod.objects ? NAMESPACE : 'elsewhere';
+    for (const o of objects) assert.is(o.metadata.namespace, wanted, `${o.kind}/${o.metadata.name}`);
+  }
+  // No object carries a checkov skip for the default-namespace check any more: it passes instead.
+  assert.not.match(prod.text, /CKV_K8S_21/);
 });
 
 test.run();

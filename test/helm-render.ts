@@ -1,13 +1,16 @@
 // Shared by the chart suites: render helm/ with a real helm binary and parse the output.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { parse, parseAllDocuments } from 'yaml';
 import { helmPath, repoRoot } from './support/tools.ts';
 
 export const chartDir = join(repoRoot, 'helm');
 export const valuesFile = join(chartDir, 'values.yaml');
 export const productionValuesFile = join(chartDir, 'values-production.yaml');
 export const RELEASE = 'hackathon-todo';
+/** The namespace environments/production.yaml deploys to (kube.namespace), as `helm -n` would pass it. */
+export const NAMESPACE = (parse(readFileSync(join(repoRoot, 'environments', 'production.yaml'), 'utf8')) as { kube: { namespace: string } }).kube.namespace;
 /** A commit-SHA-shaped tag, as the deploy passes it. */
 export const SHA = '3f9c2ab71d04';
 export const tagArgs = ['--set-string', `backend.image.tag=${SHA}`, '--set-string', `frontend.image.tag=${SHA}`];
@@ -27,9 +30,9 @@ export interface K8sObject {
   [k: string]: unknown;
 }
 
-/** `helm template` (namespace default, as environments/production.yaml deploys) -> objects; throws on failure. */
-export function render(major: 3 | 4, files: string[], extra: string[] = tagArgs): { text: string; objects: K8sObject[] } {
-  const args = ['template', RELEASE, chartDir, '--namespace', 'default', ...files.flatMap((f) => ['-f', f]), ...extra];
+/** `helm template` (in NAMESPACE, as environments/production.yaml deploys) -> objects; throws on failure. */
+export function render(major: 3 | 4, files: string[], extra: string[] = tagArgs, namespace: string = NAMESPACE): { text: string; objects: K8sObject[] } {
+  const args = ['template', RELEASE, chartDir, '--namespace', namespace, ...files.flatMap((f) => ['-f', f]), ...extra];
   const r = helm(major, args);
   if (r.code !== 0) throw new Error(`helm ${major} ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
   const objects = parseAllDocuments(r.stdout)

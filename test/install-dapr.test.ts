@@ -107,8 +107,8 @@ test('fresh install: repo, helm upgrade --install with the pinned version and HA
     /^helm upgrade --install dapr dapr\/dapr --version 1\.14\.4 --namespace dapr-system --create-namespace --wait --timeout 1800s --set global\.ha\.enabled=false --set global\.mtls\.enabled=true$/,
     /^kubectl get pods -n dapr-system -o json$/,
     /^kubectl get crd components\.dapr\.io configurations\.dapr\.io resiliencies\.dapr\.io subscriptions\.dapr\.io -o name$/,
-    /^kubectl apply -n default -f -$/,
-    /^kubectl get components\.dapr\.io -n default -o json$/,
+    /^kubectl apply -n todo -f -$/,
+    /^kubectl get components\.dapr\.io -n todo -o json$/,
   ];
   const at = seq.map((re) => indexOf(r.calls, re));
   assert.ok(at.every((i) => i >= 0), `missing call: ${seq[at.indexOf(-1)]}\n${lines(r.calls).join('\n')}`);
@@ -118,17 +118,17 @@ test('fresh install: repo, helm upgrade --install with the pinned version and HA
   // It waited for the pods: polled more than once, through simulated time.
   assert.ok(r.calls.filter((c) => line(c).startsWith('kubectl get pods')).length >= 2, 'polled until ready');
   // Everything in dapr/ went to the app namespace in one apply, and is on the (fake) cluster.
-  const apply = r.calls.find((c) => line(c) === 'kubectl apply -n default -f -')!;
+  const apply = r.calls.find((c) => line(c) === 'kubectl apply -n todo -f -')!;
   for (const name of ['task-events-pubsub', 'task-state', 'kubernetes-secrets', 'dapr-config', 'todo-resiliency']) assert.ok(apply.stdin.includes(`name: ${name}`), name);
   const objects = Object.keys(w.state().kube?.objects ?? {});
-  for (const key of ['Component/default/task-events-pubsub', 'Component/default/task-state', 'Component/default/kubernetes-secrets', 'Configuration/default/dapr-config', 'Resiliency/default/todo-resiliency']) {
+  for (const key of ['Component/todo/task-events-pubsub', 'Component/todo/task-state', 'Component/todo/kubernetes-secrets', 'Configuration/todo/dapr-config', 'Resiliency/todo/todo-resiliency']) {
     assert.ok(objects.includes(key), key);
   }
   const release = w.state().helm?.releases.dapr;
   assert.is(release?.namespace, 'dapr-system');
   assert.is(release?.history.at(-1)?.chart, 'dapr-1.14.4');
   assert.match(r.stdout, /component\.dapr\.io\/task-events-pubsub created/);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: installed Dapr 1\.14\.4 \(HA off\); 5 manifests in default: 5 created$/);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: installed Dapr 1\.14\.4 \(HA off\); 5 manifests in todo: 5 created$/);
 });
 
 test('upgrade 1.14.1 → 1.14.4: the new chart\'s CRDs are applied server-side before the chart is upgraded', async () => {
@@ -149,7 +149,7 @@ test('upgrade 1.14.1 → 1.14.4: the new chart\'s CRDs are applied server-side b
   const history = w.state().helm?.releases.dapr?.history ?? [];
   assert.equal(history.map((h) => [h.revision, h.status, h.chart]), [[1, 'superseded', 'dapr-1.14.1'], [2, 'deployed', 'dapr-1.14.4']]);
   assert.match(r.stdout, /upgrade Dapr 1\.14\.4 \(HA off\): Dapr 1\.14\.1 is installed, 1\.14\.4 is pinned/);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: upgraded Dapr 1\.14\.1 → 1\.14\.4 \(HA off\), CRDs first; 5 manifests in default: 5 created$/);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: upgraded Dapr 1\.14\.1 → 1\.14\.4 \(HA off\), CRDs first; 5 manifests in todo: 5 created$/);
 });
 
 test('re-run with nothing to change: no repo, CRD or Helm call that changes anything, every manifest unchanged, says so', async () => {
@@ -163,10 +163,10 @@ test('re-run with nothing to change: no repo, CRD or Helm call that changes anyt
   assert.is(again.code, 0, again.output);
   const second = again.calls.slice(before);
   // Only the idempotent apply may "mutate"; no Helm change, no CRD apply, no confirmation needed.
-  assert.equal(mutating(second), ['kubectl apply -n default -f -'], lines(second).join('\n'));
+  assert.equal(mutating(second), ['kubectl apply -n todo -f -'], lines(second).join('\n'));
   assert.match(again.stdout, /Dapr 1\.14\.4 \(HA off\) is already installed \(revision 1\): nothing to install or upgrade/);
   for (const n of ['task-events-pubsub', 'task-state', 'kubernetes-secrets']) assert.match(again.stdout, new RegExp(`component\\.dapr\\.io/${n} unchanged`));
-  assert.match(again.stdout.trim().split('\n').pop()!, /^install-dapr: nothing to change: Dapr 1\.14\.4 \(HA off\) already installed; 5 manifests in default: 5 unchanged$/);
+  assert.match(again.stdout.trim().split('\n').pop()!, /^install-dapr: nothing to change: Dapr 1\.14\.4 \(HA off\) already installed; 5 manifests in todo: 5 unchanged$/);
   assert.is(w.state().helm?.releases.dapr?.history.length, 1, 'no new Helm revision');
 });
 
@@ -178,7 +178,7 @@ test('HA setting differs from the release: an upgrade at the same version, witho
   assert.match(r.stdout, /values differ: global\.ha\.enabled true → false/);
   assert.ok(indexOf(r.calls, /^helm upgrade --install dapr .*--set global\.ha\.enabled=false/) >= 0);
   assert.is(indexOf(r.calls, /^helm show crds|--server-side/), -1);
-  assert.is(indexOf(r.calls, /^kubectl apply -n default/), -1, '--skip-components applies nothing');
+  assert.is(indexOf(r.calls, /^kubectl apply -n todo/), -1, '--skip-components applies nothing');
 });
 
 test('control plane never ready: exit 1 within the timeout, naming every pod\'s state; no manifests applied', async () => {
@@ -267,13 +267,15 @@ test('--dry-run prints every change (repo, CRDs before chart, helm upgrade, appl
     /helm show crds dapr\/dapr --version 1\.14\.4 /,
     /kubectl apply --server-side --force-conflicts -f - < \(stdin\)/,
     /helm upgrade --install dapr dapr\/dapr --version 1\.14\.4 --namespace dapr-system --create-namespace --wait --timeout 300s --set global\.ha\.enabled=false --set global\.mtls\.enabled=true/,
-    /kubectl apply -n default -f - < \(stdin\) {3}# Component\/kubernetes-secrets, Component\/pubsub-kafka|kubectl apply -n default -f - < \(stdin\)/,
+    // The app's namespace does not exist in this cluster yet: install-dapr creates it before applying.
+    /kubectl create namespace todo$/,
+    /kubectl apply -n todo -f - < \(stdin\) {3}# Component\/kubernetes-secrets, Component\/pubsub-kafka|kubectl apply -n todo -f - < \(stdin\)/,
   ];
   assert.is(plan.length, expect.length, plan.join('\n'));
   expect.forEach((re, i) => assert.match(plan[i]!, re));
   assert.match(r.stdout, /would apply Component\/task-events-pubsub \(components\/pubsub-kafka\.yaml\)/);
   assert.match(r.stdout, /wait for the Dapr control plane: skipped \(dry run\)/);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: dry run: would upgrade Dapr 1\.14\.1 → 1\.14\.4 \(HA off\), CRDs first; would apply 5 manifests to default; nothing was changed$/);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: dry run: would upgrade Dapr 1\.14\.1 → 1\.14\.4 \(HA off\), CRDs first; would apply 5 manifests to todo; nothing was changed$/);
   assert.equal(mutating(r.calls), [], 'the fakes saw no mutating call');
   assert.is(w.state().helm?.releases.dapr?.history.length, 1);
   assert.ok(!Object.keys(w.state().kube?.objects ?? {}).some((k) => k.startsWith('Component/')), 'no Component on the cluster');
@@ -299,11 +301,11 @@ test('--components-only leaves Helm alone: checks the CRDs, applies and verifies
   assert.is(r.code, 0, r.output);
   assert.ok(!r.calls.some((c) => c.tool === 'helm'), lines(r.calls).join('\n'));
   const crdCheck = indexOf(r.calls, /^kubectl get crd /);
-  const apply = indexOf(r.calls, /^kubectl apply -n default -f -$/);
+  const apply = indexOf(r.calls, /^kubectl apply -n todo -f -$/);
   // Both must happen (a missing CRD check is -1, which is "before" anything), the check first.
   assert.ok(crdCheck >= 0 && apply > crdCheck, `crd check at ${crdCheck}, apply at ${apply}:\n${lines(r.calls).join('\n')}`);
-  assert.ok(indexOf(r.calls, /^kubectl get resiliencies\.dapr\.io -n default -o json$/) >= 0);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: 5 manifests in default: 5 created$/);
+  assert.ok(indexOf(r.calls, /^kubectl get resiliencies\.dapr\.io -n todo -o json$/) >= 0);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: 5 manifests in todo: 5 created$/);
 });
 
 test.run();

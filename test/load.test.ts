@@ -95,7 +95,7 @@ test('scales in time: every criterion passes, exit 0, k6 run with the stage over
   const last = report!.samples[report!.samples.length - 1]!;
   assert.ok(last.t >= report!.k6.durationSeconds + 40, `observed until ${last.t}`);
   const hpaCalls = r.calls.filter((c) => c.tool === 'kubectl' && c.args.includes('hpa'));
-  assert.ok(hpaCalls.every((c) => c.args.includes('app.kubernetes.io/instance=hackathon-todo') && c.args.includes('default') && c.args.includes('json')));
+  assert.ok(hpaCalls.every((c) => c.args.includes('app.kubernetes.io/instance=hackathon-todo') && c.args.includes('todo') && c.args.includes('json')));
   assert.ok(r.calls.some((c) => c.tool === 'kubectl' && c.args.join(' ') === 'get nodes -o json --request-timeout=10s'));
   // Nothing mutating was sent to the cluster.
   assert.not.ok(r.calls.some((c) => c.tool === 'kubectl' && ['apply', 'delete', 'scale', 'patch'].includes(c.args[0]!)));
@@ -215,7 +215,7 @@ test('--dry-run prints the k6 command and the sampling plan and runs nothing', a
   assert.is(r.code, 0, r.output);
   assert.match(r.stdout, /\[dry-run\] would run: k6 run --quiet -e BASE_URL=http:\/\/127\.0\.0\.1:\d+ -e SUMMARY_PATH=\S+-k6-summary\.json -e PEAK_VUS=100 -e RAMP_UP=30s -e HOLD=100s -e RAMP_DOWN=20s --out json=\S+ load\/hpa\.ts/);
   assert.match(r.stdout, /would sample every 5 s while k6 runs and for 40 s after/);
-  assert.match(r.stdout, /kubectl get hpa -l app\.kubernetes\.io\/instance=hackathon-todo -n default -o json --request-timeout=10s/);
+  assert.match(r.stdout, /kubectl get hpa -l app\.kubernetes\.io\/instance=hackathon-todo -n todo -o json --request-timeout=10s/);
   assert.is(w.calls.length, 0);
   assert.equal(readdirSync(dir), []);
 });

@@ -62,7 +62,7 @@ test('rollback that does not restore service: the summary, then a hint: line wit
   w.on('kubectl', ['logs'], { stderr: 'Error from server (BadRequest): container "backend" is waiting to start', exit: 1 });
   const r = await run(w, 'rollback', ['--yes']);
   assert.is(r.code, 1, r.output);
-  assert.match(r.stderr, new RegExp(`\\nhint: manual action needed, the app may be down: .*kubectl get pods -n default -l app\\.kubernetes\\.io/instance=${REL};.*npx zx scripts/rollback\\.mts --env \\S+ --to <REV>`));
+  assert.match(r.stderr, new RegExp(`\\nhint: manual action needed, the app may be down: .*kubectl get pods -n todo -l app\\.kubernetes\\.io/instance=${REL};.*npx zx scripts/rollback\\.mts --env \\S+ --to <REV>`));
   assert.match(lastLine(r.stdout), /^rollback: rollback of hackathon-todo to revision 2 did not restore service: rollout: /);
 
   const j = await run(w, 'rollback', ['--yes', '--json']);

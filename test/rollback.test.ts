@@ -122,7 +122,7 @@ test('nothing good to roll back to: exit 1 with the history and the way out', as
 test('release not found: exit 1', async () => {
   const r = await rollback(productionWorld());
   assert.is(r.code, 1, r.output);
-  assert.match(r.stderr, /release hackathon-todo does not exist in namespace default/);
+  assert.match(r.stderr, /release hackathon-todo does not exist in namespace todo/);
 });
 
 test('the rolled-back revision crash-loops too: the watcher fails it, exit 1 naming the pod', async () => {
@@ -156,7 +156,7 @@ test('--dry-run: shows the history, the target and the command; changes nothing;
   const r = await rollback(w, ['--dry-run']);
   assert.is(r.code, 0, r.output);
   assert.match(r.stdout, /1 \(target\)/);
-  assert.match(r.stdout, /\[dry-run\] would run: helm rollback hackathon-todo 1 -n default --timeout 600s/);
+  assert.match(r.stdout, /\[dry-run\] would run: helm rollback hackathon-todo 1 -n todo --timeout 600s/);
   assert.match(r.stdout, /dry-run: would roll back hackathon-todo from revision 3 to 1/);
   assert.equal(mutating(r.calls), []);
 });

@@ -30,9 +30,9 @@ test('happy path: four Secrets created from .env through stdin, every consumer r
   // One apply, on stdin, with the namespace; the values are in the cluster.
   const [apply, ...more] = applies(w);
   assert.is(more.length, 0);
-  assert.equal(apply!.args, ['apply', '-n', 'default', '-f', '-']);
+  assert.equal(apply!.args, ['apply', '-n', 'todo', '-f', '-']);
   for (const e of SECRET_CATALOG) assert.is(secretData(w, e.secret)?.[e.key], values[e.envVar], `${e.secret}/${e.key}`);
-  const db = w.state().kube!.objects!['Secret/default/database-credentials'] as { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; type: string };
+  const db = w.state().kube!.objects!['Secret/todo/database-credentials'] as { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; type: string };
   assert.is(db.type, 'Opaque');
   assert.is(db.metadata.labels['app.kubernetes.io/managed-by'], 'aks-todo-ops');
   assert.equal(JSON.parse(db.metadata.annotations[HASH_ANNOTATION]!), { 'connection-string': sha256(values.DATABASE_URL!) });
@@ -40,15 +40,15 @@ test('happy path: four Secrets created from .env through stdin, every consumer r
   // Consumers restarted once each (deduplicated) and awaited with the environment's rollout timeout.
   assert.equal(restarts(w), ['deployment/todo-backend', 'deployment/todo-frontend']);
   const statuses = w.calls.filter((c) => c.args[0] === 'rollout' && c.args[1] === 'status').map(line);
-  assert.equal(statuses, ['kubectl rollout status deployment/todo-backend -n default --timeout=180s', 'kubectl rollout status deployment/todo-frontend -n default --timeout=180s']);
+  assert.equal(statuses, ['kubectl rollout status deployment/todo-backend -n todo --timeout=180s', 'kubectl rollout status deployment/todo-frontend -n todo --timeout=180s']);
   const lastRestart = w.calls.findLastIndex((c) => c.args[1] === 'restart');
   assert.ok(w.calls.findIndex((c) => c.args[1] === 'status') > lastRestart, 'awaited after restarting');
 
   // Output names sources and Secrets, never values.
   assert.match(r.stdout, /source: DATABASE_URL from .*\.env:1/);
-  assert.match(r.stdout, /create secret\/redpanda-credentials in default \(keys: bootstrap-servers, username, password\)/);
+  assert.match(r.stdout, /create secret\/redpanda-credentials in todo \(keys: bootstrap-servers, username, password\)/);
   assert.match(r.stdout, /secret\/database-credentials created/);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^secrets: applied 6 keys .* to 4 Secret\(s\) in default; restarted todo-backend, todo-frontend$/);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^secrets: applied 6 keys .* to 4 Secret\(s\) in todo; restarted todo-backend, todo-frontend$/);
   noValueIn(r.output, values);
   for (const c of w.calls) noValueIn(c.args.join(' '), values);
 });
@@ -74,7 +74,7 @@ test('idempotent: a re-run with the same values applies nothing and restarts not
   const second = w.calls.slice(before);
   assert.is(second.filter((c) => c.args[0] === 'apply' || c.args[0] === 'rollout').length, 0, second.map(line).join('\n'));
   assert.match(r.stdout, /keep {3}secret\/database-credentials \(unchanged\)/);
-  assert.match(r.stdout, /secrets: all 6 keys in default already up to date; nothing applied, nothing restarted/);
+  assert.match(r.stdout, /secrets: all 6 keys in todo already up to date; nothing applied, nothing restarted/);
 });
 
 test('one changed value: only its Secret is applied and only its consumers restart', async () => {
@@ -94,7 +94,7 @@ test('one changed value: only its Secret is applied and only its consumers resta
   assert.equal(items, ['openai-credentials']);
   assert.equal(calls.filter((c) => c.args[1] === 'restart').map((c) => c.args[2]), ['deployment/todo-backend']);
   assert.is(secretData(w, 'openai-credentials')?.['api-key'], rotated.OPENAI_API_KEY);
-  assert.match(r.stdout, /update secret\/openai-credentials in default \(changed: api-key\)/);
+  assert.match(r.stdout, /update secret\/openai-credentials in todo \(changed: api-key\)/);
   assert.match(r.stdout, /applied 1 key \(openai-credentials\/api-key\) .*; restarted todo-backend$/m);
 
   // BETTER_AUTH_SECRET is read by both; --no-restart restarts neither and says so.
@@ -110,12 +110,16 @@ test('one changed value: only its Secret is applied and only its consumers resta
   assert.is(w.calls.slice(mid2).filter((c) => c.args[0] === 'rollout').length, 0);
 });
 
-test('a consumer that is not deployed yet is skipped, not an error', async () => {
+test('a consumer that is not deployed yet is skipped, not an error; a missing namespace is created first', async () => {
   const w = localWorld({ kube: { context: 'minikube', objects: [] } });
   const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues()), '--yes']);
   assert.is(r.code, 0, r.output);
   assert.is(restarts(w).length, 0);
-  assert.match(r.stdout, /deployment\/todo-backend is not deployed in default yet/);
+  assert.match(r.stdout, /deployment\/todo-backend is not deployed in todo yet/);
+  const kubectl = w.calls.filter((c) => c.tool === 'kubectl').map((c) => c.args.join(' '));
+  const created = kubectl.indexOf('create namespace todo');
+  assert.ok(created >= 0 && created < kubectl.indexOf('apply -n todo -f -'), kubectl.join('\n'));
+  assert.ok(w.state().kube!.objects!['Namespace//todo'], 'the namespace exists afterwards');
 });
 
 test('--check: missing / equal / different per key, no value, no change; exit 0 only when all equal', async () => {
@@ -133,7 +137,7 @@ test('--check: missing / equal / different per key, no value, no change; exit 0 
   assert.match(r.stdout, /^missing +auth-credentials\/secret/m);
   assert.match(r.stdout, /^missing +redpanda-credentials\/bootstrap-servers/m);
   assert.match(r.stdout, /^equal +redpanda-credentials\/password/m);
-  assert.match(r.stdout, /secrets: check: 1 different, 2 missing of 6 keys in default \(openai-credentials\/api-key, auth-credentials\/secret, redpanda-credentials\/bootstrap-servers\)/);
+  assert.match(r.stdout, /secrets: check: 1 different, 2 missing of 6 keys in todo \(openai-credentials\/api-key, auth-credentials\/secret, redpanda-credentials\/bootstrap-servers\)/);
   assert.equal(mutatingCalls(w), []);
   noValueIn(r.output, { ...values, old: 'sk-proj-oldoldoldoldoldoldoldoldold0000' });
 
@@ -151,7 +155,7 @@ test('--check: missing / equal / different per key, no value, no change; exit 0 
   assert.is((await runSecrets(w, ['--env', 'local', '--secrets-file', env, '--yes'])).code, 0);
   const ok = await runSecrets(w, ['--env', 'local', '--secrets-file', env, '--check']);
   assert.is(ok.code, 0, ok.output);
-  assert.match(ok.stdout, /secrets: check: all 6 keys in default equal the sources/);
+  assert.match(ok.stdout, /secrets: check: all 6 keys in todo equal the sources/);
 });
 
 test('--dry-run: prints the plan and the mutating commands, applies and restarts nothing', async () => {
@@ -162,10 +166,10 @@ test('--dry-run: prints the plan and the mutating commands, applies and restarts
   assert.equal(mutatingCalls(w), []);
   assert.is(w.callsOf('kubectl', 'status').length, 0, 'nothing restarted, so nothing awaited');
   assert.not.ok(Object.keys(w.state().kube?.objects ?? {}).some((k) => k.startsWith('Secret/')));
-  assert.match(r.stdout, /would create secret\/database-credentials in default \(keys: connection-string\)/);
-  assert.match(r.stdout, /\[dry-run\] would run: kubectl apply -n default -f - < \(stdin\)/);
-  assert.match(r.stdout, /\[dry-run\] would run: kubectl rollout restart deployment\/todo-backend -n default/);
-  assert.match(r.stdout, /\[dry-run\] would run: kubectl rollout restart deployment\/todo-frontend -n default/);
+  assert.match(r.stdout, /would create secret\/database-credentials in todo \(keys: connection-string\)/);
+  assert.match(r.stdout, /\[dry-run\] would run: kubectl apply -n todo -f - < \(stdin\)/);
+  assert.match(r.stdout, /\[dry-run\] would run: kubectl rollout restart deployment\/todo-backend -n todo/);
+  assert.match(r.stdout, /\[dry-run\] would run: kubectl rollout restart deployment\/todo-frontend -n todo/);
   assert.match(r.stdout, /secrets \(dry run\): would apply 6 keys .*nothing was changed/);
   noValueIn(r.output, values);
 });
@@ -192,7 +196,7 @@ test('a rollout that does not finish fails the run (exit 1) with the pods comman
   const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues()), '--yes']);
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /error: deployment\/todo-backend did not finish restarting within 180s .*exceeded its progress deadline/);
-  assert.match(r.stderr, /hint: the new values are applied; .*kubectl get pods -n default -l app\.kubernetes\.io\/name=todo-backend/);
+  assert.match(r.stderr, /hint: the new values are applied; .*kubectl get pods -n todo -l app\.kubernetes\.io\/name=todo-backend/);
 });
 
 test('a restart that fails after the apply: exit 1, and the hint gives the restart to run by hand (a re-run would restart nothing)', async () => {
@@ -200,7 +204,7 @@ test('a restart that fails after the apply: exit 1, and the hint gives the resta
   const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues()), '--yes']);
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /error: could not restart deployment\/todo-frontend after the Secrets changed: Error from server \(Forbidden\)/);
-  assert.match(r.stderr, /hint: the new values are applied, .*kubectl rollout restart deployment\/todo-backend -n default; kubectl rollout restart deployment\/todo-frontend -n default/);
+  assert.match(r.stderr, /hint: the new values are applied, .*kubectl rollout restart deployment\/todo-backend -n todo; kubectl rollout restart deployment\/todo-frontend -n todo/);
   assert.is(applies(w).length, 1);
 });
 
@@ -217,7 +221,7 @@ test('lib: findMissingSecrets lists absent Secrets and keys by name; syncSecrets
   const restore = w.activate({ timeScale: 1 });
   try {
     const { ctx, output } = makeContext(join(repoRoot, 'environments', 'local.yaml'), { verbose: true });
-    const missing = await findMissingSecrets(ctx.runner, 'default');
+    const missing = await findMissingSecrets(ctx.runner, 'todo');
     assert.equal(missing, ['database-credentials/connection-string', 'openai-credentials/api-key', 'auth-credentials/secret', 'redpanda-credentials/bootstrap-servers']);
     // Key names only: with a verbose runner nothing of the existing values was printed.
     assert.not.ok(output().includes('p-12345678') || output().includes(Buffer.from('p-12345678').toString('base64')), output());
@@ -225,7 +229,7 @@ test('lib: findMissingSecrets lists absent Secrets and keys by name; syncSecrets
     const result = await syncSecrets(ctx, { envFile: writeEnvFile(values), restart: true });
     assert.equal(result.changed, SECRET_CATALOG.map((e) => `${e.secret}/${e.key}`));
     assert.equal(result.restarted, ['todo-backend', 'todo-frontend']);
-    assert.equal(await findMissingSecrets(ctx.runner, 'default'), []);
+    assert.equal(await findMissingSecrets(ctx.runner, 'todo'), []);
     const again = await syncSecrets(ctx, { envFile: writeEnvFile(values), restart: true });
     assert.equal([again.changed, again.restarted], [[], []]);
     noValueIn(output(), { ...values, oldUser: 'u-1234', oldPassword: 'p-12345678' });

@@ -4,16 +4,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { repoRoot } from './support/tools.ts';
-import { find, productionValuesFile, render, valuesFile, type K8sObject } from './helm-render.ts';
+import { NAMESPACE, find, productionValuesFile, render, valuesFile, type K8sObject } from './helm-render.ts';
 
 const workflowsDir = join(repoRoot, '.github', 'workflows');
 const workflows = readdirSync(workflowsDir).filter((f) => f.endsWith('.yml')).map((f) => join(workflowsDir, f));
 
-interface Step { name?: string; uses?: string; run?: string; env?: Record<string, string> }
+interface Step { name?: string; uses?: string; run?: string; if?: string; env?: Record<string, string>; with?: Record<string, string> }
 interface Job { if?: string; steps?: Step[]; env?: Record<string, string> }
 
 test('no workflow interpolates inputs or event data into a run: script (they go through env)', () => {
@@ -50,6 +51,86 @@ test('the deploy job validates the image tag before it checks out code or logs i
 
 test('the production deploy job runs only for the main branch', () => {
   assert.match(deploy.if ?? '', /github\.ref == 'refs\/heads\/main'/);
+});
+
+// ---- API server access for the GitHub-hosted deploy runner ----
+
+const accessScript = join(repoRoot, '.github/scripts/aks-runner-access.sh');
+
+/** Runs aks-runner-access.sh against a fake az (ranges in, updates logged) and a fake curl (the runner's address). */
+function runAccess(action: string, o: { ranges: string[]; ip?: string; cidr?: string }) {
+  const dir = mkdtempSync(join(tmpdir(), 'aks-access-'));
+  const log = join(dir, 'az.log');
+  writeFileSync(log, '');
+  writeFileSync(join(dir, 'ranges'), o.ranges.map((r) => `${r}\n`).join(''));
+  writeFileSync(join(dir, 'az'), `#!/usr/bin/env bash\necho "$*" >> "${log}"\nif [ "$2" = show ]; then cat "${join(dir, 'ranges')}"; fi\n`);
+  writeFileSync(join(dir, 'curl'), `#!/usr/bin/env bash\nprintf '%s' "${o.ip ?? ''}"\n`);
+  for (const f of ['az', 'curl']) chmodSync(join(dir, f), 0o755);
+  const githubEnv = join(dir, 'github-env');
+  writeFileSync(githubEnv, '');
+  const r = spawnSync('bash', [accessScript, action], {
+    encoding: 'utf8',
+    env: { PATH: `${dir}:${process.env.PATH}`, AKS_RESOURCE_GROUP: 'hackathon-todo-rg', AKS_CLUSTER: 'hackathon-todo-prod', GITHUB_ENV: githubEnv, ...(o.cidr ? { RUNNER_API_CIDR: o.cidr } : {}) },
+  });
+  const updates = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('aks update'));
+  return { ...r, updates, githubEnv: readFileSync(githubEnv, 'utf8') };
+}
+
+test('aks-runner-access.sh open adds the runner\'s /32 to the existing ranges, and refuses to touch an open API server', () => {
+  const r = runAccess('open', { ranges: ['198.51.100.0/24', '192.0.2.10/32'], ip: '203.0.113.7' });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.equal(r.updates, ['aks update --resource-group hackathon-todo-rg --name hackathon-todo-prod --api-server-authorized-ip-ranges 198.51.100.0/24,192.0.2.10/32,203.0.113.7/32 --only-show-errors -o none']);
+  assert.is(r.githubEnv, 'RUNNER_API_CIDR=203.0.113.7/32\n', 'close learns the address even if the update fails');
+  const again = runAccess('open', { ranges: ['198.51.100.0/24', '203.0.113.7/32'], ip: '203.0.113.7' });
+  assert.is(again.status, 0);
+  assert.equal(again.updates, [], 'already authorized: no update');
+  const open = runAccess('open', { ranges: [], ip: '203.0.113.7' });
+  assert.is.not(open.status, 0, 'no ranges means every address may connect: stop, do not narrow it to the runner');
+  assert.equal(open.updates, []);
+  assert.match(open.stdout, /accepts any address/);
+  const garbage = runAccess('open', { ranges: ['198.51.100.0/24'], ip: '<html>rate limited</html>' });
+  assert.is.not(garbage.status, 0);
+  assert.equal(garbage.updates, []);
+});
+
+test('aks-runner-access.sh close removes only the runner\'s range and never writes an empty list', () => {
+  const r = runAccess('close', { ranges: ['198.51.100.0/24', '203.0.113.7/32'], cidr: '203.0.113.7/32' });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.equal(r.updates, ['aks update --resource-group hackathon-todo-rg --name hackathon-todo-prod --api-server-authorized-ip-ranges 198.51.100.0/24 --only-show-errors -o none']);
+  const gone = runAccess('close', { ranges: ['198.51.100.0/24'], cidr: '203.0.113.7/32' });
+  assert.is(gone.status, 0);
+  assert.equal(gone.updates, [], 'nothing to remove');
+  const last = runAccess('close', { ranges: ['203.0.113.7/32'], cidr: '203.0.113.7/32' });
+  assert.is.not(last.status, 0, 'removing the last range would open the API server to all');
+  assert.equal(last.updates, []);
+  const unset = runAccess('close', { ranges: ['198.51.100.0/24'] });
+  assert.is.not(unset.status, 0);
+  assert.equal(unset.updates, []);
+});
+
+test('the deploy job authorizes its runner before any cluster access, as the applier signed out before npm ci, and always removes it', () => {
+  const steps = deploy.steps ?? [];
+  const idx = (pred: (s: Step) => boolean, what: string) => {
+    const i = steps.findIndex(pred);
+    assert.ok(i >= 0, what);
+    return i;
+  };
+  const open = idx((s) => s.run === '.github/scripts/aks-runner-access.sh open', 'open step');
+  const signOut = idx((s) => s.run === 'az account clear', 'applier sign-out');
+  const npmCi = idx((s) => s.run === 'npm ci', 'npm ci');
+  const creds = idx((s) => /az aks get-credentials/.test(s.run ?? ''), 'get-credentials');
+  const deployStep = idx((s) => /scripts\/deploy\.mts/.test(s.run ?? ''), 'deploy');
+  const close = idx((s) => s.run === '.github/scripts/aks-runner-access.sh close', 'close step');
+  const logins = steps.map((s, i) => ({ s, i })).filter(({ s }) => String(s.uses ?? '').startsWith('azure/login@'));
+  const loginBefore = (i: number) => logins.filter((l) => l.i < i).at(-1)?.s.with?.['client-id'];
+  assert.is(loginBefore(open), '${{ vars.AZURE_INFRA_CLIENT_ID }}', 'open runs as the applier');
+  assert.is(loginBefore(close), '${{ vars.AZURE_INFRA_CLIENT_ID }}', 'close runs as the applier');
+  assert.is(loginBefore(creds), '${{ vars.AZURE_CLIENT_ID }}', 'the deploy runs as the deploy identity');
+  assert.ok(open < signOut && signOut < npmCi && npmCi < creds && creds < deployStep && deployStep < close, 'order');
+  assert.ok(!logins.some((l) => l.i > signOut && l.i < deployStep && l.s.with?.['client-id'] !== '${{ vars.AZURE_CLIENT_ID }}'), 'no applier sign-in between npm ci and the deploy');
+  for (const s of [steps[close]!, logins.find((l) => l.i > deployStep)!.s]) assert.match(s.if ?? '', /^always\(\) && env\.RUNNER_API_CIDR != ''$/);
+  const prodEnv = parse(readFileSync(join(repoRoot, 'environments/production.yaml'), 'utf8')) as { azure: { resourceGroup: string; cluster: string } };
+  assert.equal([deploy.env?.AKS_RESOURCE_GROUP, deploy.env?.AKS_CLUSTER], [prodEnv.azure.resourceGroup, prodEnv.azure.cluster], 'the names environments/production.yaml holds');
 });
 
 test('the Dapr Configuration denies the secrets API on every store the components use, and the built-in one', () => {
@@ -93,7 +174,7 @@ function peerMatches(p: Record<string, any>, peer: Peer, policyNs: string): bool
 function allowed(rules: Rule[] | undefined, peer: Peer, port: number, protocol = 'TCP'): boolean {
   return (rules ?? []).some((r) => {
     const peers = (r.from ?? r.to) as Array<Record<string, any>> | undefined;
-    const peerOk = !peers || peers.some((p) => peerMatches(p, peer, 'default'));
+    const peerOk = !peers || peers.some((p) => peerMatches(p, peer, NAMESPACE));
     const portOk = !r.ports || r.ports.some((x) => x.port === port && (x.protocol ?? 'TCP') === protocol);
     return peerOk && portOk;
   });
@@ -103,13 +184,13 @@ const prod = render(3, [valuesFile, productionValuesFile]).objects;
 const np = (name: string) => find(prod, 'NetworkPolicy', name) as NP;
 const backend = np('todo-backend');
 const frontend = np('todo-frontend');
-const backendPod: Peer = { namespace: 'default', labels: { 'app.kubernetes.io/name': 'todo-backend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
-const frontendPod: Peer = { namespace: 'default', labels: { 'app.kubernetes.io/name': 'todo-frontend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
+const backendPod: Peer = { namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'todo-backend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
+const frontendPod: Peer = { namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'todo-frontend', 'app.kubernetes.io/instance': 'hackathon-todo' } };
 const nginx: Peer = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
 const dns: Peer = { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
 const dapr: Peer = { namespace: 'dapr-system', labels: {} };
 const internet: Peer = { namespace: '', labels: {}, ip: '203.0.113.7' };
-const otherPod: Peer = { namespace: 'default', labels: { app: 'something-else' } };
+const otherPod: Peer = { namespace: NAMESPACE, labels: { app: 'something-else' } };
 
 test('NetworkPolicy: the flows the app needs are allowed', () => {
   assert.ok(allowed(backend.spec.ingress, nginx, 8000), 'ingress controller -> backend');

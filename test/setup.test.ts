@@ -21,7 +21,7 @@ const account = {
 };
 
 /** What the production parameters file reads from the environment. */
-const INPUTS = { GITHUB_REPOSITORY: 'contoso/hackathon-todo', ALERT_EMAIL: 'ops@contoso.com' };
+const INPUTS = { GITHUB_REPOSITORY: 'contoso/hackathon-todo', ALERT_EMAIL: 'ops@contoso.com', AKS_API_AUTHORIZED_IP_RANGES: '203.0.113.7/32' };
 
 const ids = {
   rg: RG_ID,
@@ -196,7 +196,7 @@ test('quota too low and an unset parameters-file input: exit 3 listing both fail
     { currentValue: '4', limit: '20', localName: 'Total Regional vCPUs', unit: 'Count', name: { localizedValue: 'Total Regional vCPUs', value: 'cores' } },
   ];
   const w = world({ az: { account, usage } });
-  const r = await w.run('setup', ['--env', 'production', '--yes'], { env: { GITHUB_REPOSITORY: 'contoso/hackathon-todo' } });
+  const r = await w.run('setup', ['--env', 'production', '--yes'], { env: { GITHUB_REPOSITORY: 'contoso/hackathon-todo', AKS_API_AUTHORIZED_IP_RANGES: '203.0.113.7/32' } });
   assert.is(r.code, 3, r.output);
   assert.match(r.stderr, /vCPU quota for 5 × Standard_D2s_v3 in eastus: standardDSv3Family: 6 of 10 vCPUs free, 10 needed/);
   assert.match(r.stderr, /inputs of bicep\/production\.bicepparam are set: ALERT_EMAIL is not set/);
@@ -311,7 +311,7 @@ test('--dry-run (logged in): what-if runs, every mutating command is printed wit
   assert.is(mutatingAz(r.calls).length, 0);
   assert.is(r.calls.filter((c) => c.tool === 'kubelogin' && c.args[0] === 'convert-kubeconfig').length, 0);
   assert.match(r.stdout, /parameters bicep\/production\.bicepparam/);
-  assert.match(r.stdout, /inputs read from the environment: GITHUB_REPOSITORY=contoso\/hackathon-todo, ALERT_EMAIL=ops@contoso\.com, AZURE_KEY_VAULT_NAME=\(unset\)/);
+  assert.match(r.stdout, /inputs read from the environment: AKS_API_AUTHORIZED_IP_RANGES=203\.0\.113\.7\/32, GITHUB_REPOSITORY=contoso\/hackathon-todo, ALERT_EMAIL=ops@contoso\.com, AZURE_KEY_VAULT_NAME=\(unset\)/);
   assert.match(r.stdout, /\[dry-run\] would run: az deployment sub create --name aks-todo-ops-production-eastus --location eastus --template-file bicep\/main\.bicep --parameters bicep\/production\.bicepparam -o json/);
   assert.match(r.stdout, /\[dry-run\] would run: az aks get-credentials --resource-group hackathon-todo-rg --name hackathon-todo-prod --overwrite-existing/);
   assert.match(r.stdout, /\[dry-run\] would run: kubelogin convert-kubeconfig -l azurecli/);

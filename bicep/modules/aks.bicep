@@ -54,7 +54,8 @@ param disableLocalAccounts bool = true
 @description('Entra ID groups that get cluster-admin.')
 param adminGroupObjectIds array
 
-@description('CIDR ranges allowed to reach the API server; empty allows all.')
+@description('CIDR ranges allowed to reach the API server; at least one (empty would allow all).')
+@minLength(1)
 param apiServerAuthorizedIpRanges array
 
 @description('Automatic upgrade channel.')
@@ -206,8 +207,9 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2025-10-01' = {
       loadBalancerSku: 'standard'
       outboundType: 'loadBalancer'
     }
-    // Public API server: GitHub-hosted runners (changing addresses) run the deploy workflow. Entra ID
-    // sign-in is required either way; authorizedIPRanges narrows it for self-hosted runners.
+    // Public API server, reachable only from authorizedIPRanges (never empty, which would mean any
+    // address), and Entra ID sign-in on top. The deploy workflow adds its GitHub-hosted runner's
+    // address for the length of the job and removes it afterwards (.github/scripts/aks-runner-access.sh).
     apiServerAccessProfile: {
       enablePrivateCluster: false
       authorizedIPRanges: apiServerAuthorizedIpRanges

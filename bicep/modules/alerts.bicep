@@ -125,7 +125,7 @@ var metricAlerts = [
   }
 ]
 
-resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
+resource actionGroup 'Microsoft.Insights/actionGroups@2026-09-01' = {
   name: actionGroupName
   location: 'global'
   tags: tags
@@ -143,7 +143,7 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
-resource aksMetricAlerts 'Microsoft.Insights/metricAlerts@2018-03-01' = [
+resource aksMetricAlerts 'Microsoft.Insights/metricAlerts@2026-06-01' = [
   for alert in metricAlerts: if (enableAlerts) {
     name: '${last(split(clusterId, '/'))}-${alert.name}'
     location: 'global'
@@ -184,7 +184,7 @@ resource aksMetricAlerts 'Microsoft.Insights/metricAlerts@2018-03-01' = [
 
 // Crash-looping containers stay in the Running or Pending phase, so no platform metric shows them;
 // Container Insights records the waiting reason in KubePodInventory.
-resource crashLoopAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (enableAlerts) {
+resource crashLoopAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = if (enableAlerts) {
   name: '${last(split(clusterId, '/'))}-pods-crash-looping'
   location: location
   tags: tags

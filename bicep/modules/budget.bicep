@@ -24,7 +24,7 @@ param contactEmail string
 @minLength(1)
 param resourceGroupNames array
 
-resource budgets 'Microsoft.Consumption/budgets@2024-08-01' = [
+resource budgets 'Microsoft.Consumption/budgets@2026-06-01' = [
   for amount in amounts: {
     name: '${budgetNamePrefix}-${amount}usd'
     properties: {

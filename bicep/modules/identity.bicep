@@ -28,20 +28,20 @@ param githubEnvironment string
 var githubIssuer = 'https://token.actions.githubusercontent.com'
 var tokenExchangeAudience = 'api://AzureADTokenExchange'
 
-resource controlPlaneIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+resource controlPlaneIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2026-05-31' = {
   name: 'id-${clusterName}-control-plane'
   location: location
   tags: tags
 }
 
-resource githubIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+resource githubIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2026-05-31' = {
   name: githubIdentityName
   location: location
   tags: tags
 }
 
 // Pushes to main (build-images) present the subject repo:<owner>/<repo>:ref:refs/heads/main.
-resource githubMainBranch 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2024-11-30' = {
+resource githubMainBranch 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2026-05-31' = {
   parent: githubIdentity
   name: 'github-main-branch'
   properties: {
@@ -54,7 +54,7 @@ resource githubMainBranch 'Microsoft.ManagedIdentity/userAssignedIdentities/fede
 }
 
 // A job with `environment: <name>` presents repo:<owner>/<repo>:environment:<name> instead of the branch.
-resource githubEnvironmentCredential 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2024-11-30' = {
+resource githubEnvironmentCredential 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2026-05-31' = {
   parent: githubIdentity
   name: 'github-environment-${githubEnvironment}'
   properties: {

@@ -61,14 +61,14 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   }
 }
 
-resource vaultReaderIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+resource vaultReaderIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2026-05-31' = {
   name: vaultReaderIdentityName
   location: location
   tags: tags
 }
 
 // Lets pods running as <namespace>/<service account> exchange their token for this identity's.
-resource vaultReaderFederation 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2024-11-30' = {
+resource vaultReaderFederation 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2026-05-31' = {
   parent: vaultReaderIdentity
   name: 'aks-${vaultReaderNamespace}-${vaultReaderServiceAccount}'
   properties: {

@@ -47,6 +47,8 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
 }
 
 // The shape AKS itself creates for Container Insights with managed identity authentication.
+// 2024-03-11 is the newest stable dataCollectionRules version (older than 730 days; listed in
+// NO_NEWER_STABLE in test/bicep.test.ts).
 resource containerInsightsRule 'Microsoft.Insights/dataCollectionRules@2024-03-11' = {
   // The MSCI- prefix is the name the portal and az aks enable-addons use, so either can take it over.
   name: take('MSCI-${location}-${clusterName}', 64)

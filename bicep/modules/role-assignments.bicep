@@ -47,6 +47,9 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' existing = if (deployKeyVa
   name: keyVaultName
 }
 
+// roleAssignments@2022-04-01 is older than bicepconfig.json's 730 days, but the newest stable
+// version there is (later ones are previews): test/bicep.test.ts lists it in NO_NEWER_STABLE.
+
 // The kubelet pulls the app images.
 resource kubeletAcrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(registry.id, kubeletObjectId, roleIds.acrPull)

@@ -134,12 +134,3 @@ fsGroup: {{ .Values.securityContext.fsGroup }}
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
-
-{{/*
-checkov's CKV_K8S_21 flags objects without a namespace or in `default`. The chart takes its namespace from
-`helm -n` (environments/<env>.yaml kube.namespace; the plan deploys to default), so it is skipped here.
-Numbered 9 so it never collides with an object's own skips (1-4).
-*/}}
-{{- define "hackathon-todo.namespaceSkip" -}}
-checkov.io/skip9: CKV_K8S_21=The namespace comes from helm -n (environments/<env>.yaml kube.namespace), not from the chart
-{{- end }}

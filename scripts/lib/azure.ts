@@ -421,8 +421,11 @@ export function readBicepParams(root: string, file: string): BicepParamFile {
   return { path: file, literals, requiredEnv, optionalEnv };
 }
 
-/** The parameters file must describe the same cluster the environment file names, or setup would fetch credentials for the wrong one. */
-export function checkParamsMatchEnvironment(params: BicepParamFile, azure: AzureSettings, envFile: string): CheckResult {
+/**
+ * The parameters file must describe the same cluster the environment file names, or setup would
+ * fetch credentials for the wrong one; and the Key Vault reader's namespace must be the app's.
+ */
+export function checkParamsMatchEnvironment(params: BicepParamFile, azure: AzureSettings, envFile: string, kubeNamespace?: string): CheckResult {
   const expected: Array<[string, string | number | boolean, string]> = [
     ['location', azure.location, 'azure.location'],
     ['resourceGroupName', azure.resourceGroup, 'azure.resourceGroup'],
@@ -432,6 +435,7 @@ export function checkParamsMatchEnvironment(params: BicepParamFile, azure: Azure
     ['nodeMinCount', azure.nodeCount.min, 'azure.nodeCount.min'],
     ['nodeMaxCount', azure.nodeCount.max, 'azure.nodeCount.max'],
     ['disableLocalAccounts', !azure.localAccounts, 'azure.localAccounts (inverted)'],
+    ...(kubeNamespace === undefined ? [] : [['vaultReaderNamespace', kubeNamespace, 'kube.namespace'] as [string, string, string]]),
   ];
   const diffs = expected
     .filter(([param]) => param in params.literals)

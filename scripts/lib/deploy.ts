@@ -106,16 +106,8 @@ export async function checkImagesInRegistry(runner: Runner, env: LoadedEnvironme
 
 // ---------- cluster preconditions ----------
 
-export async function namespaceExists(runner: Runner, namespace: string): Promise<boolean> {
-  const r = await runner.run('kubectl', ['get', 'namespace', namespace, '-o', 'name'], { mutating: false, allowFailure: true });
-  if (r.exitCode === 0) return true;
-  if (/NotFound/.test(r.stderr)) return false;
-  throw new OpsError(`cannot read namespace ${namespace}: ${r.stderr.trim().split('\n')[0] ?? ''}`, { hint: 'check cluster access: npx zx scripts/doctor.mts', exitCode: ExitCode.preflight });
-}
-
-export function createNamespaceArgs(namespace: string): string[] {
-  return ['create', 'namespace', namespace];
-}
+import { createNamespaceArgs } from './namespace.ts';
+export { createNamespaceArgs, ensureNamespace, namespaceExists } from './namespace.ts';
 
 /** Dapr CRDs (Helm does not create Components without them) and a ready sidecar injector (no daprd otherwise). */
 export async function checkDapr(runner: Runner, envName: string): Promise<CheckResult[]> {

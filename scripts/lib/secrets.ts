@@ -17,6 +17,7 @@ import type { SecretEntry } from './secret-catalog.ts';
 import { parseDotenv } from './dotenv.ts';
 import { azureSecretClientFactory, readKeyVaultSecrets } from './keyvault.ts';
 import type { SecretClientFactory } from './keyvault.ts';
+import { ensureNamespace } from './namespace.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'aks-todo-ops';
@@ -429,6 +430,7 @@ export async function applySecretsPlan(ctx: ScriptContext, plan: SecretsPlan, op
     return report;
   }
   const stdin = `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: plan.manifests }, null, 2)}\n`;
+  await ensureNamespace(runner, log, ns);
   await log.step(`apply ${plan.manifests.length} Secret${plan.manifests.length > 1 ? 's' : ''} to ${ns}`, async () => {
     const r = await runner.run('kubectl', ['apply', '-n', ns, '-f', '-'], { stdin, note: `Secrets ${plan.manifests.map((m) => m.metadata.name).join(', ')} (values on stdin only)` });
     if (!r.dryRun) for (const l of r.stdout.trim().split('\n').filter(Boolean)) log.info(`  ${l.trim()}`);

@@ -365,7 +365,9 @@ function kubectl() {
         const k = o.kind;
         state.kube.objects[objKey(k, CLUSTER_SCOPED.has(k) ? '' : (o.metadata.namespace || 'default'), o.metadata.name)] = o;
       }
-      for (const n of (scenario.kube && scenario.kube.namespaces) || ['default', 'kube-system']) {
+      // A namespace exists when the scenario says so, or when a seeded object lives in it.
+      const seededNamespaces = Object.values(state.kube.objects).map((o) => o.metadata && o.metadata.namespace).filter(Boolean);
+      for (const n of new Set([...((scenario.kube && scenario.kube.namespaces) || ['default', 'kube-system']), ...seededNamespaces])) {
         state.kube.objects[objKey('Namespace', '', n)] = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } };
       }
     }

@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { helmPath, repoRoot } from './tools.ts';
+import { APP_NAMESPACE, helmPath, repoRoot } from './tools.ts';
 
 export type ToolName = 'az' | 'helm' | 'kubectl' | 'kubelogin' | 'k6';
 export const ALL_TOOLS: readonly ToolName[] = ['az', 'helm', 'kubectl', 'kubelogin', 'k6'];
@@ -142,7 +142,7 @@ export class FakeWorld {
   }
 
   /** Seeds a Helm release history (oldest first). */
-  seedRelease(name: string, history: Array<Partial<HelmRevision> & Pick<HelmRevision, 'status'>>, namespace = 'default'): this {
+  seedRelease(name: string, history: Array<Partial<HelmRevision> & Pick<HelmRevision, 'status'>>, namespace = APP_NAMESPACE): this {
     const full: HelmRevision[] = history.map((h, i) => ({
       revision: i + 1,
       updated: `2026-11-2${Math.min(4, i)}T09:00:00.000000000Z`,
@@ -273,7 +273,7 @@ export function podList(pods: Array<{ name: string; app: string; container?: str
         image: `hackathontodoacr.azurecr.io/${p.app}:abc123`,
         imageID: '',
         containerID: 'containerd://bb01',
-        state: p.waiting ? { waiting: { reason: p.waiting, message: p.message ?? `back-off 5m0s restarting failed container=${container} pod=${p.name}_default(9a1e)` } } : { running: { startedAt: '2026-11-25T09:00:00Z' } },
+        state: p.waiting ? { waiting: { reason: p.waiting, message: p.message ?? `back-off 5m0s restarting failed container=${container} pod=${p.name}_${APP_NAMESPACE}(9a1e)` } } : { running: { startedAt: '2026-11-25T09:00:00Z' } },
         lastState: p.waiting === 'CrashLoopBackOff' ? { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-11-25T09:00:00Z', finishedAt: '2026-11-25T09:00:05Z', containerID: 'containerd://bb01' } } : {},
       };
       const daprStatus = {
@@ -284,7 +284,7 @@ export function podList(pods: Array<{ name: string; app: string; container?: str
         image: 'ghcr.io/dapr/daprd:1.14.4',
         imageID: '',
         containerID: 'containerd://dd01',
-        state: p.daprWaiting ? { waiting: { reason: p.daprWaiting, message: `back-off 5m0s restarting failed container=daprd pod=${p.name}_default(9a1e)` } } : { running: { startedAt: '2026-11-25T09:00:00Z' } },
+        state: p.daprWaiting ? { waiting: { reason: p.daprWaiting, message: `back-off 5m0s restarting failed container=daprd pod=${p.name}_${APP_NAMESPACE}(9a1e)` } } : { running: { startedAt: '2026-11-25T09:00:00Z' } },
         lastState: {},
       };
       const ready = appStatus.ready && daprStatus.ready;
@@ -293,7 +293,7 @@ export function podList(pods: Array<{ name: string; app: string; container?: str
         kind: 'Pod',
         metadata: {
           name: p.name,
-          namespace: 'default',
+          namespace: APP_NAMESPACE,
           uid: `uid-${p.name}`,
           labels: { 'app.kubernetes.io/name': p.app, 'app.kubernetes.io/instance': p.instance ?? 'hackathon-todo', 'pod-template-hash': hash },
           ownerReferences: [{ apiVersion: 'apps/v1', blockOwnerDeletion: true, controller: true, kind: 'ReplicaSet', name: `${p.app}-${hash}`, uid: 'rs-uid' }],

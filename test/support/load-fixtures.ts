@@ -3,6 +3,7 @@
 // that serves an HPA timeline counted from the moment `k6 run` starts.
 import { FakeWorld, podList } from './harness.ts';
 import type { Respond } from './harness.ts';
+import { APP_NAMESPACE } from './tools.ts';
 
 export const RELEASE = 'hackathon-todo';
 
@@ -50,7 +51,7 @@ export function hpa(s: HpaState): Record<string, unknown> {
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
-    metadata: { name, namespace: 'default', labels: { 'app.kubernetes.io/instance': RELEASE, 'app.kubernetes.io/name': target } },
+    metadata: { name, namespace: APP_NAMESPACE, labels: { 'app.kubernetes.io/instance': RELEASE, 'app.kubernetes.io/name': target } },
     spec: {
       minReplicas: s.min ?? 2,
       maxReplicas: max,

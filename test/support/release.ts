@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { FakeWorld, podList } from './harness.ts';
 import type { Rule, Scenario } from './harness.ts';
-import { repoRoot } from './tools.ts';
+import { APP_NAMESPACE, repoRoot } from './tools.ts';
 
 export const REL = 'hackathon-todo';
-export const NS = 'default';
+export const NS = APP_NAMESPACE;
 export const TAG = '3f9c2ab71d04e5f6a7b8c9d0e1f2a3b4c5d6e7f8';
 export const OLD_TAG = '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b';
 export const SELECTOR = `app.kubernetes.io/instance=${REL}`;

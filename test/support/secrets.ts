@@ -13,7 +13,7 @@ import { Redactor } from '../../scripts/lib/redact.ts';
 import { Runner } from '../../scripts/lib/runner.ts';
 import { FakeWorld } from './harness.ts';
 import type { RunOptions, RunResult, Scenario } from './harness.ts';
-import { repoRoot } from './tools.ts';
+import { APP_NAMESPACE, repoRoot } from './tools.ts';
 
 export type Values = Record<string, string>;
 
@@ -40,8 +40,8 @@ export function writeEnvFile(values: Values | string): string {
 }
 
 export const deployments = [
-  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-backend', namespace: 'default' }, spec: { replicas: 2 } },
-  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-frontend', namespace: 'default' }, spec: { replicas: 2 } },
+  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-backend', namespace: APP_NAMESPACE }, spec: { replicas: 2 } },
+  { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'todo-frontend', namespace: APP_NAMESPACE }, spec: { replicas: 2 } },
 ];
 
 /** A minikube cluster (environments/local.yaml) with the chart's deployments running. */
@@ -60,7 +60,7 @@ export function runSecrets(world: FakeWorld, args: string[], opts: RunOptions = 
 }
 
 /** A Secret object as the cluster would hold it. */
-export function clusterSecret(name: string, data: Record<string, string>, namespace = 'default'): unknown {
+export function clusterSecret(name: string, data: Record<string, string>, namespace = APP_NAMESPACE): unknown {
   return {
     apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace },
     data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
@@ -68,7 +68,7 @@ export function clusterSecret(name: string, data: Record<string, string>, namesp
 }
 
 /** Decoded data of a Secret in the fake cluster's state. */
-export function secretData(world: FakeWorld, name: string, namespace = 'default'): Record<string, string> | undefined {
+export function secretData(world: FakeWorld, name: string, namespace = APP_NAMESPACE): Record<string, string> | undefined {
   const o = world.state().kube?.objects?.[`Secret/${namespace}/${name}`] as { data?: Record<string, string> } | undefined;
   if (!o) return undefined;
   return Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));

@@ -3,11 +3,14 @@
 // checkov goes into a project-local Python virtual environment from PyPI.
 // Every function is idempotent and safe to call from two test processes at once.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** The app's namespace, kube.namespace of environments/production.yaml (every environment uses the same). */
+export const APP_NAMESPACE = /^\s*namespace:\s*(\S+)\s*$/m.exec(readFileSync(join(repoRoot, 'environments', 'production.yaml'), 'utf8'))?.[1] ?? 'todo';
 export const cacheDir = join(repoRoot, '.cache', 'tools');
 
 /** checkov pinned so a new release cannot change what passes. */
