@@ -3,14 +3,15 @@
 // The full rehearsals are rehearsal-helm3.test.ts and rehearsal-helm4.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assertSameMinor, checkGo, readAksMinor, readVersions } from '../scripts/lib/rehearsal/toolchain.ts';
 import { dummySecretValues } from '../scripts/lib/rehearsal/scenarios.ts';
 import { OpsError } from '../scripts/lib/errors.ts';
 import { rehearse, table } from './support/rehearsal.ts';
-import { repoRoot } from './support/tools.ts';
+import { helmPath, kubectlPath, repoRoot } from './support/tools.ts';
 
 test('a broken chart value (requests no node can hold) fails the rehearsal at the first deploy, naming the step and the cause', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rehearsal-values-'));
@@ -54,6 +55,33 @@ test('the dummy secrets pass the same format rules as real ones and are random e
   const b = dummySecretValues();
   assert.ok(Object.keys(a).length >= 6);
   for (const k of Object.keys(a)) assert.is.not(a[k], b[k], k);
+});
+
+test('Ctrl-C while the cluster runs: exit 130, every component stopped, the cluster folder removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rehearsal-sigint-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'rehearse.mts'), '--env', 'production', '--yes', '--report', join(dir, 'r.json')], {
+    cwd: repoRoot, env: { ...process.env, PATH: [dirname(helmPath(4)), dirname(kubectlPath()), process.env.PATH].join(':'), NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let clusterDir = '';
+  const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  await new Promise<void>((ready) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      clusterDir ||= /cluster folder (\S+)/.exec(out)?.[1] ?? '';
+      // Interrupt once the API server is up and the other components are being started: the worst moment.
+      if (/kube-apiserver v\S+ ready at/.test(out)) ready();
+    });
+  });
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.is(code, 130, out);
+  assert.ok(clusterDir, out);
+  assert.not.ok(existsSync(clusterDir), `${clusterDir} is still there`);
+  const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(clusterDir); } catch { return false; }
+  });
+  assert.equal(left, [], `processes still running for ${clusterDir}`);
 });
 
 test.run();

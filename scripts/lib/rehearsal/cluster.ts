@@ -214,6 +214,7 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
     const certs = spawnSync(b.certs, ['--dir', dir, '--service-ip', SERVICE_IP], { encoding: 'utf8' });
     if (certs.status !== 0) await fail(`certificates: ${certs.stderr.trim()}`);
 
+    o.progress(`cluster folder ${dir} (certificates, kubeconfig, etcd data, one log per component)`);
     const [etcdClient, etcdPeer, apiPort, kwokPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const etcd = start('etcd', b.etcd, ['--data-dir', join(dir, 'etcd'), '--client-url', `http://127.0.0.1:${etcdClient}`, '--peer-url', `http://127.0.0.1:${etcdPeer}`]);
     o.progress(`etcd ${b.versions.etcd} on 127.0.0.1:${etcdClient}`);
