@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { assertSameMinor, checkGo, readAksMinor, readVersions } from '../scripts/lib/rehearsal/toolchain.ts';
+import { assertSameMinor, checkGo, ensureBinaries, readAksMinor, readVersions } from '../scripts/lib/rehearsal/toolchain.ts';
+import { startLocalCluster } from '../scripts/lib/rehearsal/cluster.ts';
 import { dummySecretValues } from '../scripts/lib/rehearsal/scenarios.ts';
 import { OpsError } from '../scripts/lib/errors.ts';
 import { rehearse, table } from './support/rehearsal.ts';
@@ -82,6 +83,37 @@ test('Ctrl-C while the cluster runs: exit 130, every component stopped, the clus
     try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(clusterDir); } catch { return false; }
   });
   assert.equal(left, [], `processes still running for ${clusterDir}`);
+});
+
+test('--context: the rehearsal on an existing cluster (here a second local control plane), its kubeconfig untouched; the kwok-only failures skipped', async () => {
+  const binaries = await ensureBinaries({ root: repoRoot, bicepParameters: 'bicep/production.bicepparam', progress: () => undefined });
+  const savedPath = process.env.PATH;
+  process.env.PATH = [dirname(kubectlPath()), savedPath].join(':');
+  const cluster = await startLocalCluster({ binaries, root: repoRoot, nodes: 2, nodeSize: 'Standard_D2s_v3', progress: () => undefined });
+  process.env.PATH = savedPath;
+  try {
+    const before = readFileSync(cluster.kubeconfig, 'utf8');
+    const r = await rehearse(['--env', 'production', '--context', cluster.context, '--good-tags', 'v1,v2,v3'], 4, { KUBECONFIG: cluster.kubeconfig });
+    assert.is(r.code, 0, table(r));
+    const steps = r.report!.steps;
+    assert.is(steps.length, 14, table(r));
+    assert.equal(steps.filter((s) => s.observed.startsWith('skipped')).map((s) => steps.indexOf(s) + 1), [5, 6, 7, 9, 10], table(r));
+    assert.match(steps[2]!.observed, /^exit 0; revision 1 deployed, running v1/, table(r));
+    assert.match(steps[7]!.observed, /^exit 4; .*ErrImagePull/, table(r));
+    assert.match(steps[13]!.observed, /running v3$/, table(r));
+    assert.is(readFileSync(cluster.kubeconfig, 'utf8'), before, 'the user\'s kubeconfig is never written');
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('--context without three good tags, or --good-tags without --context: exit 2 before anything runs', async () => {
+  const a = await rehearse(['--env', 'production', '--context', 'kind-kind', '--good-tags', 'dev'], 4);
+  assert.is(a.code, 2, a.stderr);
+  assert.match(a.stderr, /--context needs --good-tags with three different tags/);
+  const b = await rehearse(['--env', 'production', '--good-tags', 'a,b,c'], 4);
+  assert.is(b.code, 2, b.stderr);
+  assert.match(b.stderr, /--good-tags applies to --context only/);
 });
 
 test.run();
