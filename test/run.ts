@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   try {
     ensureAllTools();
-    report({ name: 'tools: helm 3, helm 4, kubectl, checkov installed', passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t0 });
+    report({ name: 'tools: helm 3, helm 4, kubectl, checkov, chromium installed', passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t0 });
   } catch (e) {
     report({ name: 'tools', passed: 0, failed: 1, skipped: 0, output: String(e), ms: Date.now() - t0 });
   }
