@@ -251,7 +251,7 @@ test('summary parsing: the handleSummary shape and the old --summary-export shap
   assert.is(fresh.format, 'handleSummary');
   assert.is(fresh.p95Ms, 1450);
   assert.equal(fresh.thresholds.find((t) => t.metric === 'http_req_duration'), { metric: 'http_req_duration', threshold: 'p(95)<1000', ok: false });
-  // CLI-SHAPES.md §4.2: flat values, `value` for a rate, and `true` meaning the threshold FAILED.
+  // --summary-export (test/fixtures/cli-samples/README.md#k6-summary-export): flat values, `value` for a rate, and `true` meaning the threshold FAILED.
   const old = parseK6Summary({
     root_group: { name: '', path: '', id: 'd41d', groups: {}, checks: {} },
     metrics: {

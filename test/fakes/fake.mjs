@@ -2,7 +2,8 @@
 // selected env, simulated time) in $FAKE_DIR/calls.jsonl and answered from $FAKE_DIR/scenario.json:
 // first the scenario's rules, in order, then the built-in stateful behaviour below (a Helm release
 // history, kube objects applied from stdin, az account and providers). Output shapes follow
-// ../shared/CLI-SHAPES.md: kubectl JSON 4-space indented, helm JSON one compact line, az 2-space.
+// the tools' own (sources in test/fixtures/cli-samples/README.md): kubectl JSON 4-space indented,
+// helm JSON one compact line, az 2-space.
 // Time is simulated: FAKE_TIME_SCALE real ms per simulated ms, counted from FAKE_T0, or read from
 // the script's virtual clock (FAKE_CLOCK_FILE).
 // Plain JavaScript so a call costs one bare node start-up.

@@ -265,7 +265,7 @@ export function line(c: Call): string {
   return [c.tool, ...c.args].join(' ');
 }
 
-/** A `kubectl get pods -o json` List with the shape of CLI-SHAPES.md §1.1. */
+/** A `kubectl get pods -o json` List (test/fixtures/cli-samples/README.md#kubectl-pods). */
 export function podList(pods: Array<{ name: string; app: string; container?: string; ready?: boolean; waiting?: string; message?: string; restarts?: number; daprWaiting?: string; hash?: string; instance?: string }>): unknown {
   return {
     apiVersion: 'v1',
