@@ -2,8 +2,8 @@
 // time, one per core), prints the wall and CPU time and ends with the line `N passed, N failed`.
 // `npm test -- <word>` runs only the suites whose path contains <word> (and skips typecheck and lint).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { ensureAllTools, repoRoot } from './support/tools.ts';
 
 interface Outcome { name: string; passed: number; failed: number; skipped: number; output: string; ms: number }
@@ -47,6 +47,24 @@ async function runSuite(file: string): Promise<Outcome> {
   }
   const failed = total - passed - skipped + (r.code !== 0 && total === passed + skipped ? 1 : 0);
   return { name, passed, failed, skipped, output: r.output, ms: r.ms };
+}
+
+const timesFile = join(repoRoot, '.cache', 'test-times.json');
+
+/** How long each suite took last time (ms), for the order of the queue; {} when unknown. */
+function readTimes(): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(timesFile, 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+function writeTimes(times: Record<string, number>): void {
+  try {
+    mkdirSync(dirname(timesFile), { recursive: true });
+    writeFileSync(timesFile, `${JSON.stringify(times, null, 1)}\n`);
+  } catch { /* only an ordering hint */ }
 }
 
 /** CPU seconds of this process and every child it has waited for (which counts theirs): /proc/self/stat. */
@@ -96,6 +114,12 @@ async function main(): Promise<void> {
 
   let suites = findSuites(join(repoRoot, 'test'));
   if (filter.length) suites = suites.filter((s) => filter.some((f) => s.includes(f)));
+  // Longest first, so no long suite starts last while the other core idles: by the last run's times
+  // in .cache/, or, on a fresh checkout (as in CI), by the size of the test file.
+  const lastTimes = readTimes();
+  const timed = suites.every((f) => relative(repoRoot, f) in lastTimes);
+  const expected = (file: string) => (timed ? lastTimes[relative(repoRoot, file)]! : statSync(file).size);
+  suites = [...suites].sort((a, b) => expected(b) - expected(a) || (a < b ? -1 : 1));
   const queue: Job[] = [...checks, ...suites.map((file): Job => ({ kind: 'suite', file }))];
   const workers = Array.from({ length: 2 }, async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
@@ -109,6 +133,7 @@ async function main(): Promise<void> {
   });
   await Promise.all(workers);
 
+  writeTimes({ ...lastTimes, ...Object.fromEntries(outcomes.filter((o) => o.name.startsWith('test/')).map((o) => [o.name, o.ms])) });
   const passed = outcomes.reduce((n, o) => n + o.passed, 0);
   const failed = outcomes.reduce((n, o) => n + o.failed, 0);
   const wall = (Date.now() - t0) / 1000;
