@@ -2,14 +2,13 @@
 // gives the reason. checkov 3.3.30 honours `// checkov:skip=CKV_AZURE_NN: reason` only inside the
 // resource's line range (first lines of the body, or the declaration line); a comment above the
 // `resource` line is ignored, which the last test shows.
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bicepDir, commentsIn, listBicepFiles, parseBicepFile, resources } from './support/bicep.ts';
-import { checkovPath } from './support/tools.ts';
+import { checkov } from './support/checkov.ts';
 
 interface CheckovCheck {
   check_id: string;
@@ -25,21 +24,11 @@ interface CheckovReport {
 }
 
 function runCheckov(dir: string): CheckovReport {
-  let stdout: string;
-  try {
-    stdout = execFileSync(checkovPath(), ['-d', dir, '--framework', 'bicep', '--output', 'json', '--compact', '--skip-download'], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (e) {
-    // checkov exits 1 when a check fails; the report is still on stdout.
-    const err = e as { stdout?: string; status?: number; stderr?: string };
-    if (err.status !== 1 || !err.stdout) throw new Error(`checkov failed (exit ${err.status}): ${err.stderr ?? ''}`);
-    stdout = err.stdout;
-  }
-  const parsed = JSON.parse(stdout) as CheckovReport | CheckovReport[];
-  const report = Array.isArray(parsed) ? parsed.find((r) => r.check_type === 'bicep') : parsed;
+  // Exit 1 means a check failed; the report is on stdout either way. Cached by content (test/support/checkov.ts).
+  const r = checkov(['-d', dir, '--framework', 'bicep', '--output', 'json', '--compact']);
+  if ((r.status !== 0 && r.status !== 1) || !r.stdout) throw new Error(`checkov failed (exit ${r.status}): ${r.stderr}`);
+  const parsed = JSON.parse(r.stdout) as CheckovReport | CheckovReport[];
+  const report = Array.isArray(parsed) ? parsed.find((x) => x.check_type === 'bicep') : parsed;
   if (!report) throw new Error('checkov printed no bicep report');
   return report;
 }

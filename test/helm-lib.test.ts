@@ -16,7 +16,8 @@ import { Redactor } from '../scripts/lib/redact.ts';
 import { Runner } from '../scripts/lib/runner.ts';
 import { FakeWorld } from './support/harness.ts';
 
-// Golden shapes from CLI-SHAPES.md §2 (helm/helm v3.17.4 and v4.0.4 testdata).
+// Golden shapes from helm/helm's own test goldens, v3.17.4 cmd/helm/testdata/output and v4.0.4
+// pkg/cmd/testdata/output (test/fixtures/cli-samples/README.md#helm).
 const HISTORY_JSON = '[{"revision":1,"updated":"2025-05-01T10:00:00.123456789Z","status":"superseded","chart":"orders-1.4.1","app_version":"1.4.1","description":"Install complete"},{"revision":2,"updated":"2025-05-02T09:00:00.5Z","status":"failed","chart":"orders-1.4.2","app_version":"1.4.2","description":"Upgrade \\"orders\\" failed: context deadline exceeded"}]\n';
 const STATUS_V3 = '{"name":"orders","info":{"first_deployed":"2025-05-01T10:00:00.1Z","last_deployed":"2025-05-02T09:00:00.5Z","deleted":"","description":"Upgrade complete","status":"deployed","notes":"…"},"config":{"image":{"tag":"1.4.2"}},"manifest":"---\\n# Source: …","version":2,"namespace":"shop"}\n';
 const STATUS_V4 = '{"name":"orders","info":{"first_deployed":"2025-05-01T10:00:00.1Z","last_deployed":"2025-05-02T09:00:00.5Z","description":"Upgrade complete","status":"deployed"},"config":{},"manifest":"","version":2,"namespace":"shop","apply_method":"ssa"}\n';

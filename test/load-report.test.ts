@@ -1,14 +1,14 @@
 // The HTML report of load.mts: valid HTML, self-contained, its embedded data equal to the JSON
-// report, and a chart that headless Chromium (Debian's) actually lays out with drawn series.
+// report, and a chart that headless Chromium (from the @sparticuz/chromium npm package, or
+// $CHROMIUM_PATH) actually lays out with drawn series.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startAppServer } from './fixtures/app-server.ts';
-import { chromiumPath } from './support/tools.ts';
+import { dumpDom } from './support/browser.ts';
 import { LOAD_SECONDS, STAGE_FLAGS, loadWorld } from './support/load-fixtures.ts';
 import type { HpaState, ReportJson, TimelineEntry } from './support/load-fixtures.ts';
 import { jsonForScript, renderHtml } from '../scripts/lib/load/report.ts';
@@ -36,7 +36,7 @@ test.before(async () => {
   await app.whenListening();
   try {
     const dir = mkdtempSync(join(tmpdir(), 'load-report-'));
-    const r = await loadWorld(TIMELINE).run('load', ['--env', 'local', '--url', app.url, ...STAGE_FLAGS, '--sample-interval', '5', '--observe-after', '40', '--report-dir', dir, '--yes'], { timeScale: 0.04, killAfterMs: 60_000 });
+    const r = await loadWorld(TIMELINE).run('load', ['--env', 'local', '--url', app.url, ...STAGE_FLAGS, '--sample-interval', '5', '--observe-after', '40', '--report-dir', dir, '--yes'], { timeScale: 0.04, virtualTime: true, killAfterMs: 300_000 });
     if (r.code !== 0) throw new Error(`load.mts exited ${r.code}:\n${r.output}`);
     const files = readdirSync(dir);
     const jsonName = files.find((f) => /^load-\d{8}-\d{6}\.json$/.test(f));
@@ -163,27 +163,17 @@ test('the embedded data equal the JSON report, and the chart and tables are draw
 });
 
 test('headless Chromium opens the report and lays out the chart: a sized SVG with every data series drawn', async () => {
-  const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-  try {
-    const dom = await new Promise<string>((done, fail) => {
-      execFile(chromiumPath(), [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(htmlPath).href,
-      ], { timeout: 90_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? fail(new Error(`${err.message}\n${stderr}`)) : done(stdout)));
-    });
-    const drawn = Number(/data-series-drawn="(\d+)"/.exec(dom)?.[1] ?? -1);
-    const size = /data-chart-size="(\d+)x(\d+)"/.exec(dom);
-    const nonEmpty = [...html.matchAll(/<path class="series"/g)].length;
-    assert.ok(nonEmpty >= 9, `series in the file: ${nonEmpty}`);
-    assert.is(drawn, nonEmpty, 'every series path has a non-zero length in the browser');
-    assert.ok(size && Number(size[1]) > 600 && Number(size[2]) > 600, `chart size ${size?.[0]}`);
-    // Chromium's DOM holds the same verdict rows and the chart's panels.
-    assert.is([...dom.matchAll(/<tr class="criterion"/g)].length, report.verdict.criteria.length);
-    for (const p of ['vus', 'rate', 'p95', 'cpu', 'replicas', 'nodes']) assert.match(dom, new RegExp(`<g class="panel" data-panel="${p}">`));
-    assert.match(dom, /<path class="series" data-series="cpu:todo-backend-hpa" data-points="\d+" d="M[\d.]+,[\d.]+ L/);
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
+  const dom = await dumpDom(pathToFileURL(htmlPath).href);
+  const drawn = Number(/data-series-drawn="(\d+)"/.exec(dom)?.[1] ?? -1);
+  const size = /data-chart-size="(\d+)x(\d+)"/.exec(dom);
+  const nonEmpty = [...html.matchAll(/<path class="series"/g)].length;
+  assert.ok(nonEmpty >= 9, `series in the file: ${nonEmpty}`);
+  assert.is(drawn, nonEmpty, 'every series path has a non-zero length in the browser');
+  assert.ok(size && Number(size[1]) > 600 && Number(size[2]) > 600, `chart size ${size?.[0]}`);
+  // Chromium's DOM holds the same verdict rows and the chart's panels.
+  assert.is([...dom.matchAll(/<tr class="criterion"/g)].length, report.verdict.criteria.length);
+  for (const p of ['vus', 'rate', 'p95', 'cpu', 'replicas', 'nodes']) assert.match(dom, new RegExp(`<g class="panel" data-panel="${p}">`));
+  assert.match(dom, /<path class="series" data-series="cpu:todo-backend-hpa" data-points="\d+" d="M[\d.]+,[\d.]+ L/);
 });
 
 test('escaping: a hostile value in the data cannot end the script element or inject markup', () => {

@@ -1,5 +1,5 @@
 // load.mts against the fakes: k6 writes its real summary JSON and points, kubectl serves an HPA
-// timeline counted from the start of `k6 run` (simulated time, 1 simulated second = 10 real ms),
+// timeline counted from the start of `k6 run` (virtual simulated time: see TIME_SCALE below),
 // and the app's URL is the fixture server on 127.0.0.1. Each test names the verdict it proves.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -19,8 +19,10 @@ import type { Sample } from '../scripts/lib/load/observe.ts';
 import { parseHpa } from '../scripts/lib/load/cluster.ts';
 import { hpa as hpaObject } from './support/load-fixtures.ts';
 
-// 1 simulated second = 40 real ms. One sample (three fake kubectl processes) costs 100-1200 real ms
-// on a busy 2-core machine, i.e. 3-30 simulated seconds: each state of a timeline lasts longer than that.
+// Virtual time (harness `virtualTime`): the script's clock moves only when it sleeps, and the fake
+// kubectl answers from the timeline at the simulated moment it was called, so a sample taken on a busy
+// machine sees what it would see on an idle one. TIME_SCALE only paces the sleeps (1 simulated
+// second = 40 real ms), which lets the fake k6 end between two samples.
 const TIME_SCALE = 0.04;
 let app: AppServer;
 
@@ -49,7 +51,7 @@ function inTime(opts: { window?: number } = {}): TimelineEntry[] {
 
 async function runLoad(w: FakeWorld, extra: string[] = [], opts: { missing?: Array<'k6' | 'kubectl'> } = {}): Promise<{ r: RunResult; dir: string; report: ReportJson | undefined; html: string | undefined }> {
   const dir = mkdtempSync(join(tmpdir(), 'load-report-'));
-  const r = await w.run('load', ['--env', 'local', '--url', app.url, ...STAGE_FLAGS, '--sample-interval', '5', '--observe-after', '40', '--report-dir', dir, '--yes', ...extra], { timeScale: TIME_SCALE, killAfterMs: 90_000, ...(opts.missing ? { missing: opts.missing } : {}) });
+  const r = await w.run('load', ['--env', 'local', '--url', app.url, ...STAGE_FLAGS, '--sample-interval', '5', '--observe-after', '40', '--report-dir', dir, '--yes', ...extra], { timeScale: TIME_SCALE, virtualTime: true, killAfterMs: 300_000, ...(opts.missing ? { missing: opts.missing } : {}) });
   const json = readdirSync(dir).find((f) => /^load-\d{8}-\d{6}\.json$/.test(f));
   const html = readdirSync(dir).find((f) => /^load-\d{8}-\d{6}\.html$/.test(f));
   return {
@@ -75,8 +77,8 @@ test('scales in time: every criterion passes, exit 0, k6 run with the stage over
   }
   const scaleOut = criterion(report, 'scale-out');
   const delay = scaleOut.measured['todo-backend-hpa.delaySeconds'] as number;
-  // 15 s in the timeline; the sampling interval and process start-up blur it.
-  assert.ok(delay >= 0 && delay <= 50, `measured delay ${delay}`);
+  // 15 s in the timeline, sampled every 5 s on the virtual clock: exactly that, on any machine.
+  assert.is(delay, 15, `measured delay ${delay}`);
   assert.match(scaleOut.explanation, /todo-frontend-hpa: CPU peaked at \d+%, below the scale-out point/);
   assert.match(criterion(report, 'scale-in').explanation, /todo-backend-hpa: scale-in started at \d+ s/);
   // The k6 command: the scenario file, the contract's variables, the stage overrides, the points output.
@@ -90,7 +92,9 @@ test('scales in time: every criterion passes, exit 0, k6 run with the stage over
   // Sampling: a baseline, several during the load, several after; the selector is the release.
   const phases = report!.samples.map((s) => s.phase);
   assert.is(phases[0], 'before');
-  assert.ok(phases.filter((p) => p === 'load').length >= 4, `load samples: ${phases.join(',')}`);
+  // Every 5 s over the 150 s run: 0, 5, ..., 145, and one at 150 when k6's end is seen after it.
+  const loadSamples = phases.filter((p) => p === 'load').length;
+  assert.ok(loadSamples === 30 || loadSamples === 31, `load samples: ${phases.join(',')}`);
   assert.ok(phases.filter((p) => p === 'after').length >= 1, `after samples: ${phases.join(',')}`);
   const last = report!.samples[report!.samples.length - 1]!;
   assert.ok(last.t >= report!.k6.durationSeconds + 40, `observed until ${last.t}`);
@@ -138,8 +142,8 @@ test('scales too late: fail with the measured delay between CPU crossing and sca
   const c = criterion(report, 'scale-out');
   assert.is(c.status, 'fail');
   const delay = c.measured['todo-backend-hpa.delaySeconds'] as number;
-  // 110 s in the timeline; sampling and process start-up blur it by a sample.
-  assert.ok(delay >= 75 && delay <= 145, `measured delay ${delay}`);
+  // 110 s in the timeline, sampled every 5 s on the virtual clock: exactly that, on any machine.
+  assert.is(delay, 110, `measured delay ${delay}`);
   assert.match(c.explanation, new RegExp(`scale-out to 4 started at \\d+ s, ${delay} s later \\(too late: limit 60 s, sampled every 5 s\\)`));
   // The rest held: this run fails on timing alone.
   for (const id of ['k6-thresholds', 'scaling-active', 'replicas', 'capacity']) assert.is(criterion(report, id).status, 'pass', id);
@@ -160,7 +164,10 @@ test('hits max replicas under load: fail with "capacity limit reached" and the n
   assert.is(c.status, 'fail');
   assert.match(c.explanation, /capacity limit reached: todo-backend-hpa at its maximum of 5 replicas with CPU at up to 96% \(target 70%\) in \d+ samples from \d+ s to \d+ s; the load needed about 7 replicas/);
   assert.is(c.measured.maxReplicas, 5);
-  assert.ok((c.measured.samplesAtMax as number) >= 2);
+  // At max (5 ready) from 60 s until the load ends at 150 s: the samples at 60, 65, ..., 145, and the one
+  // at 150 when k6's end is seen after it. Virtual time: the same count on any machine.
+  const atMax = c.measured.samplesAtMax as number;
+  assert.ok(atMax === 18 || atMax === 19, `samples at max: ${atMax}`);
   assert.is(criterion(report, 'scale-out').status, 'pass');
   assert.is(criterion(report, 'replicas').status, 'pass');
   // 60 s observed after the load is inside the default 300 s window: stated, not failed.
@@ -244,7 +251,7 @@ test('summary parsing: the handleSummary shape and the old --summary-export shap
   assert.is(fresh.format, 'handleSummary');
   assert.is(fresh.p95Ms, 1450);
   assert.equal(fresh.thresholds.find((t) => t.metric === 'http_req_duration'), { metric: 'http_req_duration', threshold: 'p(95)<1000', ok: false });
-  // CLI-SHAPES.md §4.2: flat values, `value` for a rate, and `true` meaning the threshold FAILED.
+  // --summary-export (test/fixtures/cli-samples/README.md#k6-summary-export): flat values, `value` for a rate, and `true` meaning the threshold FAILED.
   const old = parseK6Summary({
     root_group: { name: '', path: '', id: 'd41d', groups: {}, checks: {} },
     metrics: {

@@ -1,9 +1,9 @@
-// `npm test`: installs the test tools, type-checks, lints, then runs every uvu suite
-// (two at a time, one per core) and ends with the line `N passed, N failed`.
+// `npm test`: installs the test tools, then type-checks, lints and runs every uvu suite (two at a
+// time, one per core), prints the wall and CPU time and ends with the line `N passed, N failed`.
 // `npm test -- <word>` runs only the suites whose path contains <word> (and skips typecheck and lint).
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { ensureAllTools, repoRoot } from './support/tools.ts';
 import { ensureBinaries } from '../scripts/lib/rehearsal/toolchain.ts';
 
@@ -50,6 +50,40 @@ async function runSuite(file: string): Promise<Outcome> {
   return { name, passed, failed, skipped, output: r.output, ms: r.ms };
 }
 
+const timesFile = join(repoRoot, '.cache', 'test-times.json');
+
+/** How long each suite took last time (ms), for the order of the queue; {} when unknown. */
+function readTimes(): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(timesFile, 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+function writeTimes(times: Record<string, number>): void {
+  try {
+    mkdirSync(dirname(timesFile), { recursive: true });
+    writeFileSync(timesFile, `${JSON.stringify(times, null, 1)}\n`);
+  } catch { /* only an ordering hint */ }
+}
+
+/** CPU seconds of this process and every child it has waited for (which counts theirs): /proc/self/stat. */
+function cpuSeconds(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+    // After "(comm) ": state is field 3, so utime..cstime (fields 14-17) are at 11..14 here; clock ticks of 1/100 s.
+    return fields.slice(11, 15).reduce((n, f) => n + Number(f), 0) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function minutes(seconds: number): string {
+  const s = Math.round(seconds);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
 async function main(): Promise<void> {
   const filter = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const outcomes: Outcome[] = [];
@@ -63,22 +97,21 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   try {
     ensureAllTools();
-    report({ name: 'tools: helm 3, helm 4, kubectl, checkov installed', passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t0 });
+    report({ name: 'tools: helm 3, helm 4, kubectl, checkov, chromium installed', passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t0 });
   } catch (e) {
     report({ name: 'tools', passed: 0, failed: 1, skipped: 0, output: String(e), ms: Date.now() - t0 });
   }
 
-  if (filter.length === 0) {
-    const checks: Array<[string, string, string[]]> = [
-      ['typecheck (tsc, scripts and tests)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
-      ['typecheck (tsc, k6 scenarios against @types/k6)', 'npx', ['tsc', '-p', 'load/tsconfig.json', '--noEmit']],
-      ['lint (eslint)', 'npx', ['eslint', '--max-warnings', '0', '.']],
-    ];
-    for (const [name, cmd, args] of checks) {
-      const r = await runCommand(name, cmd, args);
-      report({ name, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, output: r.output, ms: r.ms });
-    }
-  }
+  // Type-check and lint go in the same queue as the suites (first: they take longest), so the two
+  // workers keep both cores busy. tsc and eslint keep their own caches in .cache/ (tsc's incremental
+  // build info; eslint's per-file results keyed by content and config), so unchanged files are not
+  // checked again; a changed file is.
+  type Job = { kind: 'check'; name: string; cmd: string; args: string[] } | { kind: 'suite'; file: string };
+  const checks: Job[] = filter.length ? [] : [
+    { kind: 'check', name: 'typecheck (tsc, scripts and tests)', cmd: 'npx', args: ['tsc', '-p', 'tsconfig.json', '--noEmit', '--incremental', '--tsBuildInfoFile', '.cache/tsc/scripts.tsbuildinfo'] },
+    { kind: 'check', name: 'typecheck (tsc, k6 scenarios against @types/k6)', cmd: 'npx', args: ['tsc', '-p', 'load/tsconfig.json', '--noEmit', '--incremental', '--tsBuildInfoFile', '.cache/tsc/load.tsbuildinfo'] },
+    { kind: 'check', name: 'lint (eslint)', cmd: 'npx', args: ['eslint', '--max-warnings', '0', '--cache', '--cache-strategy', 'content', '--cache-location', '.cache/eslint/', '.'] },
+  ];
 
   let suites = findSuites(join(repoRoot, 'test'));
   if (filter.length) suites = suites.filter((s) => filter.some((f) => s.includes(f)));
@@ -94,15 +127,36 @@ async function main(): Promise<void> {
       report({ name: 'tools: rehearsal control plane', passed: 0, failed: 1, skipped: 0, output: `${(e as Error).message}\n${(e as { hint?: string }).hint ?? ''}`, ms: Date.now() - t1 });
     }
   }
-  const queue = [...suites];
+  // Longest first, so no long suite starts last while the other core idles: by the last run's times
+  // in .cache/, or, on a fresh checkout (as in CI), by the size of the test file.
+  const lastTimes = readTimes();
+  const timed = suites.every((f) => relative(repoRoot, f) in lastTimes);
+  // A rehearsal suite's file is small but each runs a whole release cycle on a real control plane
+  // (minutes): on a fresh checkout they go first whatever their size.
+  const expected = (file: string) => (timed ? lastTimes[relative(repoRoot, file)]! : statSync(file).size * (file.includes('rehearsal') ? 1000 : 1));
+  suites = [...suites].sort((a, b) => expected(b) - expected(a) || (a < b ? -1 : 1));
+  const queue: Job[] = [...checks, ...suites.map((file): Job => ({ kind: 'suite', file }))];
   const workers = Array.from({ length: 2 }, async () => {
-    for (let f = queue.shift(); f; f = queue.shift()) report(await runSuite(f));
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      if (job.kind === 'suite') {
+        report(await runSuite(job.file));
+      } else {
+        const r = await runCommand(job.name, job.cmd, job.args);
+        report({ name: job.name, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, output: r.output, ms: r.ms });
+      }
+    }
   });
   await Promise.all(workers);
 
+  writeTimes({ ...lastTimes, ...Object.fromEntries(outcomes.filter((o) => o.name.startsWith('test/')).map((o) => [o.name, o.ms])) });
   const passed = outcomes.reduce((n, o) => n + o.passed, 0);
   const failed = outcomes.reduce((n, o) => n + o.failed, 0);
-  console.log(`\n${suites.length} suites in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  const wall = (Date.now() - t0) / 1000;
+  const cpu = cpuSeconds();
+  const slowest = outcomes.filter((o) => o.ms >= 500).sort((a, b) => b.ms - a.ms).slice(0, 5).map((o) => `${o.name} ${(o.ms / 1000).toFixed(0)}s`);
+  console.log(`\nslowest: ${slowest.join(', ')}`);
+  // The time goes on the line before the counts: CI reads `N passed, N failed` alone on the last line.
+  console.log(`${suites.length} suite${suites.length === 1 ? '' : 's'}${checks.length ? ', typecheck and lint' : ''} in ${minutes(wall)} wall${cpu === undefined ? '' : `, ${minutes(cpu)} CPU`}`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
 }

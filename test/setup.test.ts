@@ -33,7 +33,7 @@ const ids = {
   stray: `${RG_ID}/providers/Microsoft.Storage/storageAccounts/strayhackathon`,
 };
 
-/** `az deployment sub what-if --no-pretty-print -o json` (CLI-SHAPES.md §3.3). */
+/** `az deployment sub what-if --no-pretty-print -o json` (test/fixtures/cli-samples/README.md#az-what-if). */
 function whatIf(changes: Array<{ changeType: string; resourceId: string; delta?: unknown[] }>): unknown {
   return {
     status: 'Succeeded',
@@ -73,7 +73,7 @@ const outputs = {
   logAnalyticsWorkspaceName: { type: 'String', value: 'hackathon-todo-prod-logs' },
 };
 
-/** `az deployment sub create|show -o json` (CLI-SHAPES.md §3.4). */
+/** `az deployment sub create|show -o json` (test/fixtures/cli-samples/README.md#az-deployment). */
 function deployment(state = 'Succeeded'): unknown {
   return {
     id: `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/${NAME}`, location: 'eastus', name: NAME,

@@ -115,9 +115,16 @@ test('slow then healthy: an attempt past --check-timeout is abandoned and the re
 });
 
 test('connection refused, then healthy: refusals are retried until the port opens', async () => {
-  // The port stays closed for 2.5 real seconds, longer than the script takes to start.
-  const s = await app({ listenAfterMs: 2500 });
-  const r = await smoke(['--url', s.url, '--deadline', '1000', '--json']);
+  // The port stays closed until the script reports the first refusal, however long it takes to start
+  // (the 60 s fallback is never reached), then opens; the deadline leaves time for any number of retries.
+  const s = await app({ listenAfterMs: 60_000 });
+  let seen = '';
+  const r = await smoke(['--url', s.url, '--deadline', '30m', '--json'], {
+    onSpawn: (child) => child.stderr?.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (/attempt 1: connection refused/.test(seen)) void s.openNow();
+    }),
+  });
   assert.is(r.code, 0, r.output);
   const frontend = check(doc(r), 'frontend');
   assert.is(frontend.ok, true);

@@ -1,7 +1,8 @@
 // Azure Resource Manager deployments as typed values: what-if results, deployment results, failed
 // deployment operations (followed into nested module deployments), soft-deleted Key Vaults, and the
 // .bicepparam inputs setup.mts needs before it can ask ARM anything. Parsed once, here, at the edge;
-// the shapes are those of ../shared/CLI-SHAPES.md §3.
+// the shapes are az's (https://learn.microsoft.com/cli/azure/deployment/sub, and the REST results at
+// https://learn.microsoft.com/rest/api/resources/deployments; sources in test/fixtures/cli-samples/README.md).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -203,7 +204,7 @@ export function formatArmError(e: unknown, depth = 0): string {
   return [head, ...details.map((d) => `${'  '.repeat(depth + 1)}- ${formatArmError(d, depth + 1)}`)].join('\n');
 }
 
-/** The JSON az prints after `ERROR: ` when a deployment fails (CLI-SHAPES.md §3.4); undefined for other errors. */
+/** The JSON az prints after `ERROR: ` when a deployment fails (the ARM error, https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors); undefined for other errors. */
 export function parseCliError(stderr: string): string | undefined {
   for (const line of stderr.split('\n')) {
     const m = /^ERROR:\s*(\{.*\})\s*$/.exec(line.trim());

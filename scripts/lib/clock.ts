@@ -1,6 +1,11 @@
 // The one place scripts read time and sleep, so tests can run a "2 minute" rollout in well under a second.
 // AKS_TODO_OPS_TIME_SCALE (test-only) multiplies every sleep and divides elapsed real time:
 // with 0.001, a 5 s poll interval sleeps 5 ms and now() advances 1 s per real millisecond.
+// AKS_TODO_OPS_CLOCK_FILE (test-only) makes the clock virtual instead: simulated time advances only
+// when the script sleeps, never while it waits for a process or a request, so what a test sees does
+// not depend on how fast the machine is. Each advance is appended to that file as a line
+// `<real ms since the epoch> <simulated ms since the clock started>`, for the fake CLIs to read.
+import { appendFileSync } from 'node:fs';
 
 export interface Clock {
   /** Simulated milliseconds since the epoch. */
@@ -19,8 +24,9 @@ export function timeScaleFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(n) && n > 0 && n <= 1 ? n : 1;
 }
 
-export function createClock(scale = timeScaleFromEnv()): Clock {
+export function createClock(scale = timeScaleFromEnv(), virtualFile: string | undefined = process.env.AKS_TODO_OPS_CLOCK_FILE || undefined): Clock {
   const realStart = Date.now();
+  if (virtualFile) return createVirtualClock(realStart, scale, virtualFile);
   return {
     scale,
     now: () => realStart + (Date.now() - realStart) / scale,
@@ -28,6 +34,33 @@ export function createClock(scale = timeScaleFromEnv()): Clock {
     // A timeout covers real process start-up, which no scale shrinks: scaled timeouts get five real
     // seconds on top, so a busy test machine does not kill a fake CLI call that is merely slow to start.
     realMs: (ms: number) => (scale < 1 ? Math.round(ms * scale) + 5000 : Math.max(1, Math.round(ms))),
+  };
+}
+
+/**
+ * A clock whose time moves only in sleep(): a sleep of `ms` still waits `ms * scale` real
+ * milliseconds (so child processes get on), then sets the time to its start plus `ms`. Sleeps that
+ * overlap end at their own targets: the time never goes back.
+ */
+function createVirtualClock(realStart: number, scale: number, file: string): Clock {
+  let elapsed = 0;
+  appendFileSync(file, `${Date.now()} ${elapsed}\n`);
+  return {
+    scale,
+    now: () => realStart + elapsed,
+    sleep: (ms: number) => {
+      const target = elapsed + Math.max(0, ms);
+      return new Promise((done) => setTimeout(() => {
+        if (target > elapsed) {
+          elapsed = target;
+          appendFileSync(file, `${Date.now()} ${elapsed}\n`);
+        }
+        done();
+      }, Math.max(0, ms * scale)));
+    },
+    // Simulated time says nothing about how long a process takes in real time here: a timeout is
+    // only a guard against a hung child, as long in real milliseconds as it is in simulated ones.
+    realMs: (ms: number) => Math.max(1, Math.round(ms)) + 5000,
   };
 }
 

@@ -1,4 +1,4 @@
-// The slices of the Kubernetes pod objects the scripts read (`kubectl get pods -o json`, CLI-SHAPES.md §1.1),
+// The slices of the Kubernetes pod objects the scripts read (`kubectl get pods -o json`, https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/),
 // shared by the rollout watcher, the Dapr control-plane wait and the deploy preflight.
 import { z } from 'zod';
 

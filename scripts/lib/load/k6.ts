@@ -1,6 +1,8 @@
 // k6 from the orchestrator's side: the command line for load/<scenario>.ts, its summary file
-// (handleSummary data, CLI-SHAPES.md §4.1, or the older --summary-export shape, §4.2), and its
-// `--out json=<file>` stream of points, turned into a time series the report can chart.
+// (handleSummary data, https://grafana.com/docs/k6/latest/results-output/end-of-test/custom-summary/,
+// or the older --summary-export shape, https://grafana.com/docs/k6/latest/using-k6/k6-options/reference/#summary-export),
+// and its `--out json=<file>` stream of points (https://grafana.com/docs/k6/latest/results-output/real-time/json/),
+// turned into a time series the report can chart.
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
