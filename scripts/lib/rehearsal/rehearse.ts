@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { startAppServer } from '../../../test/fixtures/app-server.ts';
+import { startAppServer } from '../app-standin.ts';
 import { ExitCode, OpsError, usageError } from '../errors.ts';
 import type { Outcome, ScriptContext } from '../main.ts';
 import { startLocalCluster } from './cluster.ts';
