@@ -105,34 +105,52 @@ await runMain(spec, async (ctx) => {
         await runner.run('helm', ['repo', 'add', DAPR_REPO_NAME, DAPR_REPO_URL, '--force-update']);
         await runner.run('helm', ['repo', 'update', DAPR_REPO_NAME]);
       });
-      if (p.upgradeCrds) {
-        ctx.setState('upgrading the Dapr CRDs');
-        crdResults = await log.step(`upgrade the Dapr CRDs to ${version} (before the chart)`, () => upgradeDaprCrds(runner, version));
-        for (const c of crdResults) log.info(`  ${c.resource} ${c.result}`);
-      } else if (p.action === 'upgrade') {
-        log.skip('upgrade the Dapr CRDs', p.from === version ? 'same version' : 'not moving to a newer version');
-      }
-      ctx.setState(`helm ${p.action} of Dapr ${version}`);
-      await log.step(`${p.action} Dapr ${version} (${ha})`, async () => {
-        const r = await runner.run('helm', daprUpgradeArgs(version, highAvailability, timeoutSeconds), {
-          allowFailure: true,
-          attempts: 2,
-          timeoutMs: (timeoutSeconds + 120) * 1000,
-          note: `Helm --wait up to ${timeoutSeconds}s`,
-        });
-        if (r.exitCode !== 0) {
-          // Helm's own wait says only "context deadline exceeded": name the pods instead.
-          let pods = '';
-          try {
-            pods = `\n${formatControlPlane(await readControlPlane(runner, highAvailability))}`;
-          } catch {
-            /* the Helm error alone still explains the failure */
-          }
-          throw new OpsError(`helm ${p.action} of Dapr ${version} failed: ${helmErrorSummary(r.stderr)}${pods}`, {
-            hint: `helm history dapr -n ${DAPR_NAMESPACE}; kubectl get pods -n ${DAPR_NAMESPACE}; fix the cause and re-run (see docs/runbooks.md#install-or-upgrade-dapr)`,
-          });
+      // One minor release at a time (DAPR_UPGRADE_STOPS): each stop gets its CRDs, its chart and a
+      // ready control plane before the next; the last step is the pinned version. A run that fails
+      // half way resumes from the stop the cluster reached.
+      for (const [i, step] of p.steps.entries()) {
+        const last = i === p.steps.length - 1;
+        const label = last ? version : `${step} (upgrade stop ${i + 1} of ${p.steps.length - 1} on the way to ${version})`;
+        if (p.upgradeCrds) {
+          ctx.setState(`upgrading the Dapr CRDs to ${step}`);
+          const results = await log.step(`upgrade the Dapr CRDs to ${label} (before the chart)`, () => upgradeDaprCrds(runner, step));
+          for (const c of results) log.info(`  ${c.resource} ${c.result}`);
+          crdResults = [...crdResults.filter((c) => !results.some((r) => r.resource === c.resource)), ...results];
+        } else if (p.action === 'upgrade') {
+          log.skip('upgrade the Dapr CRDs', p.from === version ? 'same version' : 'not moving to a newer version');
         }
-      });
+        ctx.setState(`helm ${p.action} of Dapr ${step}`);
+        await log.step(`${p.action} Dapr ${label} (${ha})`, async () => {
+          const r = await runner.run('helm', daprUpgradeArgs(step, highAvailability, timeoutSeconds), {
+            allowFailure: true,
+            attempts: 2,
+            timeoutMs: (timeoutSeconds + 120) * 1000,
+            note: `Helm --wait up to ${timeoutSeconds}s`,
+          });
+          if (r.exitCode !== 0) {
+            // Helm's own wait says only "context deadline exceeded": name the pods instead.
+            let pods = '';
+            try {
+              pods = `\n${formatControlPlane(await readControlPlane(runner, highAvailability))}`;
+            } catch {
+              /* the Helm error alone still explains the failure */
+            }
+            throw new OpsError(`helm ${p.action} of Dapr ${step} failed: ${helmErrorSummary(r.stderr)}${pods}`, {
+              hint: `helm history dapr -n ${DAPR_NAMESPACE}; kubectl get pods -n ${DAPR_NAMESPACE}; fix the cause and re-run (see docs/runbooks.md#install-or-upgrade-dapr)`,
+            });
+          }
+        });
+        if (!last && !runner.dryRun) {
+          ctx.setState(`waiting for the Dapr ${step} control plane`);
+          const report = await log.step(`wait for the Dapr ${step} control plane before the next minor release (up to ${timeoutSeconds}s)`, () =>
+            waitForControlPlane(runner, clock, {
+              highAvailability,
+              timeoutMs: timeoutSeconds * 1000,
+              onProgress: (rep) => log.detail(formatControlPlane(rep)),
+            }));
+          log.info(formatControlPlane(report));
+        }
+      }
     }
 
     if (runner.dryRun) {
@@ -189,7 +207,7 @@ await runMain(spec, async (ctx) => {
   const dry = runner.dryRun;
   if (plan) {
     if (plan.action === 'none') parts.push(`Dapr ${version} (${ha}) already installed`);
-    else parts.push(`${dry ? 'would ' : ''}${plan.action === 'install' ? (dry ? 'install' : 'installed') : dry ? 'upgrade' : 'upgraded'} Dapr ${plan.action === 'upgrade' && plan.from && plan.from !== version ? `${plan.from} → ` : ''}${version} (${ha})${plan.upgradeCrds ? ', CRDs first' : ''}`);
+    else parts.push(`${dry ? 'would ' : ''}${plan.action === 'install' ? (dry ? 'install' : 'installed') : dry ? 'upgrade' : 'upgraded'} Dapr ${plan.action === 'upgrade' && plan.from && plan.from !== version ? `${[plan.from, ...plan.steps].join(' → ')}` : version} (${ha})${plan.upgradeCrds ? ', CRDs first' : ''}`);
   }
   if (!skipComponents) {
     parts.push(dry ? `would apply ${manifests.length} manifests to ${namespace}` : `${manifests.length} manifests in ${namespace}: ${countResults(applied)}`);
@@ -203,7 +221,7 @@ await runMain(spec, async (ctx) => {
   return {
     summary,
     result: {
-      dapr: { version, highAvailability, action: plan?.action ?? 'skipped', ...(plan?.action === 'upgrade' ? { from: plan.from ?? null } : {}), crdsUpgraded: crdResults.map((c) => c.resource) },
+      dapr: { version, highAvailability, action: plan?.action ?? 'skipped', ...(plan?.action === 'upgrade' ? { from: plan.from ?? null, steps: plan.steps } : {}), crdsUpgraded: crdResults.map((c) => c.resource) },
       manifests: applied,
       changed,
     },
