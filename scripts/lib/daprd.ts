@@ -78,7 +78,9 @@ export async function ensureDaprd(root: string, onBuild?: (message: string) => v
     }
     onBuild?.(`building daprd ${version} from github.com/dapr/dapr (go build -tags ${DAPRD_BUILD_TAGS}); the first build takes several minutes`);
     const tmp = `${bin}.tmp-${process.pid}`;
-    const r = await run('go', ['build', '-trimpath', '-tags', DAPRD_BUILD_TAGS, '-o', tmp, 'github.com/dapr/dapr/cmd/daprd'], join(root, DAPRD_MODULE_DIR));
+    // The version is stamped the way Dapr's release build does, so /v1.0/metadata reports it (else "edge").
+    const ldflags = `-X github.com/dapr/dapr/pkg/buildinfo.version=${version}`;
+    const r = await run('go', ['build', '-trimpath', '-tags', DAPRD_BUILD_TAGS, '-ldflags', ldflags, '-o', tmp, 'github.com/dapr/dapr/cmd/daprd'], join(root, DAPRD_MODULE_DIR));
     if (r.code !== 0) {
       rmSync(tmp, { force: true });
       throw new OpsError(`go build of daprd ${version} failed:\n${r.output.trim().split('\n').slice(-15).join('\n')}`, {
