@@ -97,6 +97,9 @@ test('the local copy changes only the secret store: same name and scopes, local 
   }
   assert.is(swapped, 1);
   assert.is(local.configPath, join(dir, 'config', 'dapr-config.yaml'));
+  assert.equal(readdirSync(join(dir, 'config')), ['dapr-config.yaml'], 'no Configuration added to the copy');
+  // The one addition, outside the copy: name resolution without multicast, nothing else.
+  assert.equal(parse(readFileSync(local.localOnlyConfigPath, 'utf8')), { apiVersion: 'dapr.io/v1alpha1', kind: 'Configuration', metadata: { name: 'local-only' }, spec: { nameResolution: { component: 'kubernetes' } } });
   assert.is(statSync(local.secretsFile).mode & 0o777, 0o600);
   assert.equal(JSON.parse(readFileSync(local.secretsFile, 'utf8')), { s: { k: 'v' } });
   // The Configuration goes to --config, not into --resources-path.
@@ -132,8 +135,13 @@ test('todo-backend: components, resiliency and configuration load with no error;
     assert.is(meta.runtimeVersion, pinnedDaprdVersion(repoRoot));
     assert.equal((meta.components ?? []).map((c) => `${c.name}=${c.type}`).sort(), ['kubernetes-secrets=secretstores.local.file', 'task-events-pubsub=pubsub.kafka', 'task-state=state.postgresql']);
     assert.ok((meta.subscriptions ?? []).some((s) => s.topic === 'task-events'), JSON.stringify(meta.subscriptions));
-    // Resiliency and Configuration: loaded, and nothing logged at error level about anything.
-    assert.ok(d.logs().some((l) => /Resiliency configuration loaded|resiliency.*todo-resiliency|Loading Resiliency/i.test(l.msg)), dump(d));
+    // Resiliency and Configuration: loaded (the sampler has the Configuration's rate), and nothing
+    // logged at error level about anything.
+    assert.ok(d.logs().some((l) => l.msg === 'Loading Resiliency configuration: todo-resiliency'), dump(d));
+    assert.ok(d.logs().some((l) => l.msg.startsWith('Dapr trace sampler initialized: ParentBased{root:TraceIDRatioBased{0.1}')), dump(d));
+    // Local runs send nothing beyond 127.0.0.1: no mDNS announcement (LOCAL_ONLY_CONFIG).
+    assert.ok(d.logs().some((l) => l.msg === 'Initialized name resolution to kubernetes'), dump(d));
+    assert.not.ok(d.logs().some((l) => /mdns|service entry announced/i.test(l.msg)), dump(d));
     assert.equal(daprdErrors(d.logs()).map((l) => l.msg), []);
 
     // Publish as the backend does; the subscription of todo-backend receives it.

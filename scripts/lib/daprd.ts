@@ -137,7 +137,31 @@ export function localDaprFiles(manifestsDir: string, secretsFile: string): { res
   return { resources, configuration };
 }
 
-export interface LocalDaprDir { resourcesPath: string; configPath: string; secretsFile: string }
+export interface LocalDaprDir {
+  resourcesPath: string;
+  /** The app's Configuration from dapr/configuration. */
+  configPath: string;
+  /** LOCAL_ONLY_CONFIG, read after configPath (daprd lays each --config over the previous ones). */
+  localOnlyConfigPath: string;
+  secretsFile: string;
+}
+
+/**
+ * Laid over the app's Configuration on local runs only. Standalone daprd resolves names with
+ * mDNS by default, which announces the app on the network's multicast group; the kubernetes
+ * resolver (what the sidecar uses on AKS) only formats names and sends nothing until a service
+ * is invoked, which these runs never do. So the local daprd talks to 127.0.0.1 and nothing else.
+ */
+export const LOCAL_ONLY_CONFIG = [
+  'apiVersion: dapr.io/v1alpha1',
+  'kind: Configuration',
+  'metadata:',
+  '  name: local-only',
+  'spec:',
+  '  nameResolution:',
+  '    component: kubernetes',
+  '',
+].join('\n');
 
 /** Writes the local copy into `outDir` (which should be private): resources/, config/, secrets.json (0600). */
 export function writeLocalDapr(manifestsDir: string, outDir: string, secrets: LocalSecrets): LocalDaprDir {
@@ -153,7 +177,9 @@ export function writeLocalDapr(manifestsDir: string, outDir: string, secrets: Lo
   for (const f of files.configuration) writeFileSync(join(configDir, f.name), f.text);
   const config = files.configuration[0];
   if (!config) throw new Error(`${manifestsDir}/configuration holds no Configuration`);
-  return { resourcesPath, configPath: join(configDir, config.name), secretsFile };
+  const localOnlyConfigPath = join(outDir, 'local-only.yaml');
+  writeFileSync(localOnlyConfigPath, LOCAL_ONLY_CONFIG);
+  return { resourcesPath, configPath: join(configDir, config.name), localOnlyConfigPath, secretsFile };
 }
 
 // ---------- running daprd ----------
@@ -218,6 +244,7 @@ export async function startDaprd(opts: DaprdOptions): Promise<Daprd> {
     '--metrics-listen-address', '127.0.0.1',
     '--resources-path', opts.local.resourcesPath,
     '--config', opts.local.configPath,
+    '--config', opts.local.localOnlyConfigPath,
     '--log-as-json',
     '--log-level', opts.logLevel ?? 'info',
   ];
