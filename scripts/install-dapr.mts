@@ -19,6 +19,8 @@ import {
   manifestRefs, planDaprChange, readControlPlane, readInstalledDapr, upgradeDaprCrds, verifyDaprManifests, waitForControlPlane,
 } from './lib/dapr.ts';
 import type { AppliedObject, DaprPlan } from './lib/dapr.ts';
+import { loadSecretValues } from './lib/secrets.ts';
+import { localSecretsFor, verifyComponents } from './lib/verify-components.ts';
 
 export const spec: ScriptSpec = {
   name: 'install-dapr',
@@ -32,12 +34,15 @@ export const spec: ScriptSpec = {
     { name: 'skip-components', type: 'boolean', description: 'install or upgrade the control plane only; do not apply dapr/ manifests' },
     { name: 'components-only', type: 'boolean', description: 'leave the control plane alone; check the CRDs and apply dapr/ manifests only' },
     { name: 'manifests', type: 'string', value: 'DIR', default: 'dapr', description: 'folder of Dapr manifests to validate and apply (relative to the repository root)' },
+    { name: 'verify-components', type: 'boolean', description: 'touch no cluster: run the components on a local daprd against the Redpanda and Neon in --secrets-file, publish one event, write and delete one state key, report' },
+    { name: 'secrets-file', type: 'string', value: 'PATH', default: '.env', description: 'with --verify-components: dotenv file with the credentials (as for secrets.mts; Key Vault too when the environment names one)' },
     { name: 'timeout', type: 'duration', value: 'DURATION', description: 'helm --timeout and the control-plane readiness wait, e.g. 900s or 15m (default: timeouts.helmSeconds of the environment)' },
   ],
   examples: [
     'npx zx scripts/install-dapr.mts --env production --dry-run',
     'npx zx scripts/install-dapr.mts --env production --yes',
     'npx zx scripts/install-dapr.mts --env production --components-only --yes',
+    'npx zx scripts/install-dapr.mts --env production --verify-components',
   ],
 };
 
@@ -47,6 +52,10 @@ await runMain(spec, async (ctx) => {
   const componentsOnly = flags.boolean('components-only');
   if (skipComponents && componentsOnly) {
     throw usageError('--skip-components and --components-only together would do nothing', 'pass at most one of them');
+  }
+  const verify = flags.boolean('verify-components');
+  if (verify && (skipComponents || componentsOnly || runner.dryRun)) {
+    throw usageError('--verify-components runs on this machine and changes no cluster: it takes no --skip-components, --components-only or --dry-run', 'npx zx scripts/install-dapr.mts --env <env> --verify-components');
   }
   const timeoutMs = flags.duration('timeout');
   if (timeoutMs !== undefined && (timeoutMs < 1000 || timeoutMs > 86_400_000)) {
@@ -78,6 +87,39 @@ await runMain(spec, async (ctx) => {
       }
       return docs;
     });
+  }
+
+  // --verify-components: the same manifests on a local daprd against the real services; no cluster.
+  if (verify) {
+    ctx.setState('reading the secrets');
+    const values = await log.step('read the credentials the components use', () => loadSecretValues(ctx, flags.string('secrets-file') ?? '.env'));
+    // The parts of the connection string too: a driver error may quote the user or host alone.
+    for (const v of values) {
+      if (v.entry.envVar !== 'DATABASE_URL') continue;
+      try {
+        const u = new URL(v.value);
+        for (const part of [u.username, decodeURIComponent(u.password), u.hostname]) ctx.redactor.register(part || undefined);
+      } catch { /* validated already */ }
+    }
+    const { secrets, missing } = localSecretsFor(manifests, values.map((v) => ({ secret: v.entry.secret, key: v.entry.key, value: v.value })));
+    if (missing.length) throw usageError(`the components read secrets no catalog entry provides: ${missing.join(', ')}`, 'add them to scripts/lib/secret-catalog.ts');
+    ctx.setState('running the components on a local daprd');
+    const dir = join(root, flags.string('manifests') ?? 'dapr');
+    const checks = await verifyComponents({
+      root, manifestsDir: isAbsolute(dir) ? dir : join(root, dir), secrets,
+      redact: (t) => ctx.redactor.redact(t),
+      onProgress: (m) => log.info(m),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
+    for (const c of checks) log.info(`${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail.split('\n').join('\n         ')}`);
+    const failed = checks.filter((c) => !c.ok);
+    return {
+      summary: failed.length
+        ? `install-dapr: --verify-components FAILED: ${failed.map((c) => c.name).join('; ')}`
+        : `install-dapr: --verify-components: the components load on daprd, publish to Redpanda and read and write Neon (${checks.length} checks ok)`,
+      ...(failed.length ? { exitCode: ExitCode.failed, hint: 'docs/troubleshooting.md (Dapr, Kafka and the database) explains each daprd error above' } : {}),
+      result: { verify: checks },
+    };
   }
 
   // 2. The context guard: exit 3 on the wrong cluster.

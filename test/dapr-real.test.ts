@@ -5,7 +5,7 @@
 // way the backend does: publish, subscribe as app-id todo-backend, save/get/delete state.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -129,6 +129,9 @@ test('todo-backend: components, resiliency and configuration load with no error;
   try {
     const d = await daprd('todo-backend', localCopy('backend', secretsFor(kafka.sha256)), appPort);
     assert.is(await d.ready(90_000), 'ready', dump(d));
+    // The credentials reach daprd through the 0600 file only: not its argv, not its environment.
+    const proc = readFileSync(`/proc/${d.pid}/cmdline`, 'utf8') + readFileSync(`/proc/${d.pid}/environ`, 'utf8');
+    for (const secret of [kafka.sha256.password, pg.password]) assert.not.ok(proc.includes(secret), 'a password in daprd\'s argv or environment');
     const base = `http://127.0.0.1:${d.httpPort}/v1.0`;
 
     const meta = await (await fetch(`${base}/metadata`)).json() as { runtimeVersion?: string; components?: Array<{ name: string; type: string }>; subscriptions?: Array<{ topic: string }> };
@@ -171,6 +174,7 @@ test('todo-backend: components, resiliency and configuration load with no error;
     assert.is(del.status, 204);
     assert.is((await fetch(`${base}/state/task-state/${key}`)).status, 204, 'deleted: no content');
     assert.ok(!rows().includes(`todo-backend||${key}`));
+    for (const secret of [kafka.sha256.password, pg.password]) assert.not.ok(dump(d).includes(secret), 'a password in daprd\'s log');
   } finally {
     app.close();
   }
@@ -228,6 +232,50 @@ test('negative, on the same broker: the plan\'s authType sasl, saslMechanism PLA
     const tail = EXPECTED[name]!.exec(r)![0].replace(/^failed to get latest Kafka clients for initialization: /, '').replace(/dial tcp .*/, 'dial tcp');
     assert.ok(doc.includes(tail), `docs/troubleshooting.md does not quote: ${tail}`);
   }
+});
+
+/** Runs install-dapr --verify-components with a .env of the given values; its output and exit code. */
+function verifyRun(values: Record<string, string>): { code: number; out: string } {
+  const dir = mkdtempSync(join(work, 'env-'));
+  const file = join(dir, '.env');
+  writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  const before = readdirSync(tmpdir()).filter((f) => f.startsWith('verify-components-')).length;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'install-dapr.mts'), '--env', 'local', '--verify-components', '--secrets-file', file], {
+    cwd: repoRoot, encoding: 'utf8', timeout: 300_000,
+    // Only the test CA: the broker's certificate is signed by it, as Redpanda Cloud's is by a public CA.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SSL_CERT_FILE: tls.caPem, NO_COLOR: '1' },
+  });
+  assert.is(readdirSync(tmpdir()).filter((f) => f.startsWith('verify-components-')).length, before, 'the folder with the secrets file is removed');
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+function dotenv(password: string): Record<string, string> {
+  return {
+    DATABASE_URL: `postgresql://${pg.user}:${pg.password}@127.0.0.1:${pg.port}/${pg.database}?sslmode=require`,
+    OPENAI_API_KEY: 'sk-proj-CANARYopenaiverify7Vb2Lq9Wm4Zr8Tn1TestOnlyk5Pd0',
+    BETTER_AUTH_SECRET: 'CANARYauthverify-Hp3Jd8Ks0Lw5Nq2Rt7Vx9Yz4',
+    REDPANDA_BOOTSTRAP_SERVERS: kafka.bootstrap,
+    REDPANDA_SASL_USERNAME: kafka.sha256.username,
+    REDPANDA_SASL_PASSWORD: password,
+  };
+}
+
+test('install-dapr --verify-components: with good credentials every check passes; the secrets reach neither output nor argv', () => {
+  const r = verifyRun(dotenv(kafka.sha256.password));
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /ok {4} daprd loads the components: daprd 1\.18\.\d+: /);
+  assert.match(r.out, /ok {4} publish one event to task-events: task-events-pubsub accepted it/);
+  assert.match(r.out, /ok {4} write and delete one key in task-state: wrote, read back and deleted verify-components-[0-9a-f]+/);
+  assert.match(r.out, /install-dapr: --verify-components: the components load on daprd, publish to Redpanda and read and write Neon \(3 checks ok\)/);
+  for (const secret of [kafka.sha256.password, pg.password, 'CANARY']) assert.not.ok(r.out.includes(secret), `leaked: ${secret}`);
+});
+
+test('install-dapr --verify-components: a wrong Redpanda password fails (exit 1) with daprd\'s SASL error, redacted', () => {
+  const r = verifyRun(dotenv('CANARYwrongpassZt8Wq3'));
+  assert.is(r.code, 1, r.out);
+  assert.match(r.out, /FAILED daprd loads the components: .*SASL Authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256/);
+  assert.match(r.out, /install-dapr: --verify-components FAILED: daprd loads the components/);
+  for (const secret of [pg.password, 'CANARY']) assert.not.ok(r.out.includes(secret), `leaked: ${secret}`);
 });
 
 test.run();

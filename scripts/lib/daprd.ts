@@ -188,6 +188,7 @@ export interface DaprdLogLine { level: string; msg: string; scope?: string; raw:
 
 export interface Daprd {
   httpPort: number;
+  pid: number;
   /** Every log line so far, parsed from daprd's JSON log. */
   logs: () => DaprdLogLine[];
   /** Resolves with the exit code once daprd has exited. */
@@ -288,7 +289,7 @@ export async function startDaprd(opts: DaprdOptions): Promise<Daprd> {
       clearTimeout(t);
     }
   };
-  return { httpPort: http, logs: () => lines, exited, ready, stop };
+  return { httpPort: http, pid: child.pid ?? -1, logs: () => lines, exited, ready, stop };
 }
 
 /** The log lines at level error or fatal (what an operator has to read). */
