@@ -37,7 +37,7 @@ export function daprdBinaryPath(root: string, version = pinnedDaprdVersion(root)
 
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
   return new Promise((done) => {
-    execFile(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GOFLAGS: '-mod=readonly' } }, (err, stdout, stderr) => {
+    execFile(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly`.trim() } }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       done({ code, output: `${stdout}${stderr}` });
     });
