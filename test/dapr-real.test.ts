@@ -234,6 +234,16 @@ test('negative, on the same broker: the plan\'s authType sasl, saslMechanism PLA
   }
 });
 
+test('negative: the state store without TLS (sslmode=disable) is refused by a server that requires it, and daprd stops', async () => {
+  const secrets = secretsFor(kafka.sha256);
+  secrets['database-credentials']!['connection-string'] = pg.connectionString.replace('sslmode=require', 'sslmode=disable');
+  const errors = await failing('pg-no-ssl', secrets);
+  const fatal = /^Fatal error from runtime: process component task-state error: \[INIT_COMPONENT_FAILURE\]: initialization error occurred for task-state \(state\.postgresql\/v1\): .*failed to ping the database: failed to connect to `user=todo database=todo`: 127\.0\.0\.1:\d+ \(127\.0\.0\.1\): server error: FATAL: pg_hba\.conf rejects connection for host "127\.0\.0\.1", user "todo", database "todo", no encryption \(SQLSTATE 28000\)$/m;
+  assert.match(errors, fatal);
+  const doc = readFileSync(join(repoRoot, 'docs', 'troubleshooting.md'), 'utf8');
+  assert.ok(doc.includes('initialization error occurred for task-state (state.postgresql/v1): failed to ping the database: failed to connect to `user='), 'troubleshooting.md quotes it');
+});
+
 /** Runs install-dapr --verify-components with a .env of the given values; its output and exit code. */
 function verifyRun(values: Record<string, string>): { code: number; out: string } {
   const dir = mkdtempSync(join(work, 'env-'));
