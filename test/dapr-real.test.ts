@@ -234,6 +234,15 @@ test('negative, on the same broker: the plan\'s authType sasl, saslMechanism PLA
   }
 });
 
+test('SCRAM-SHA-512: saslMechanism SHA-512 with a SHA-512 user connects; the SHA-256 setting with that user is refused', async () => {
+  const d = await daprd('todo-backend', localCopy('sha512', secretsFor(kafka.sha512), { saslMechanism: 'SHA-512' }));
+  const ok = await d.ready(90_000);
+  await d.stop();
+  assert.is(ok, 'ready', dump(d));
+  const errors = await failing('sha256-with-512-user', secretsFor(kafka.sha512));
+  assert.match(errors, /SASL Authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256$/m);
+});
+
 test('negative: the state store without TLS (sslmode=disable) is refused by a server that requires it, and daprd stops', async () => {
   const secrets = secretsFor(kafka.sha256);
   secrets['database-credentials']!['connection-string'] = pg.connectionString.replace('sslmode=require', 'sslmode=disable');
