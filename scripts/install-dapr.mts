@@ -20,6 +20,8 @@ import {
 } from './lib/dapr.ts';
 import type { AppliedObject, DaprPlan } from './lib/dapr.ts';
 import { ensureNamespace } from './lib/namespace.ts';
+import { loadSecretValues } from './lib/secrets.ts';
+import { localSecretsFor, verifyComponents } from './lib/verify-components.ts';
 
 export const spec: ScriptSpec = {
   name: 'install-dapr',
@@ -33,6 +35,8 @@ export const spec: ScriptSpec = {
     { name: 'skip-components', type: 'boolean', description: 'install or upgrade the control plane only; do not apply dapr/ manifests' },
     { name: 'components-only', type: 'boolean', description: 'leave the control plane alone; check the CRDs and apply dapr/ manifests only' },
     { name: 'manifests', type: 'string', value: 'DIR', default: 'dapr', description: 'folder of Dapr manifests to validate and apply (relative to the repository root)' },
+    { name: 'verify-components', type: 'boolean', description: 'touch no cluster: run the components on a local daprd against the Redpanda and Neon in --secrets-file, publish one event, write and delete one state key, report' },
+    { name: 'secrets-file', type: 'string', value: 'PATH', default: '.env', description: 'with --verify-components: dotenv file with the credentials (as for secrets.mts; Key Vault too when the environment names one)' },
     // At least 1s: helm --timeout takes whole seconds.
     { name: 'timeout', type: 'duration', value: 'DURATION', min: '1s', description: 'helm --timeout and the control-plane readiness wait, e.g. 900s or 15m (default: timeouts.helmSeconds of the environment)' },
   ],
@@ -40,6 +44,7 @@ export const spec: ScriptSpec = {
     'npx zx scripts/install-dapr.mts --env production --dry-run',
     'npx zx scripts/install-dapr.mts --env production --yes',
     'npx zx scripts/install-dapr.mts --env production --components-only --yes',
+    'npx zx scripts/install-dapr.mts --env production --verify-components',
   ],
 };
 
@@ -49,6 +54,10 @@ await runMain(spec, async (ctx) => {
   const componentsOnly = flags.boolean('components-only');
   if (skipComponents && componentsOnly) {
     throw usageError('--skip-components and --components-only together would do nothing', 'pass at most one of them');
+  }
+  const verify = flags.boolean('verify-components');
+  if (verify && (skipComponents || componentsOnly || runner.dryRun)) {
+    throw usageError('--verify-components runs on this machine and changes no cluster: it takes no --skip-components, --components-only or --dry-run', 'npx zx scripts/install-dapr.mts --env <env> --verify-components');
   }
   const timeoutMs = flags.duration('timeout');
   // helm --timeout takes whole seconds.
@@ -79,6 +88,39 @@ await runMain(spec, async (ctx) => {
     });
   }
 
+  // --verify-components: the same manifests on a local daprd against the real services; no cluster.
+  if (verify) {
+    ctx.setState('reading the secrets');
+    const values = await log.step('read the credentials the components use', () => loadSecretValues(ctx, flags.string('secrets-file') ?? '.env'));
+    // The parts of the connection string too: a driver error may quote the user or host alone.
+    for (const v of values) {
+      if (v.entry.envVar !== 'DATABASE_URL') continue;
+      try {
+        const u = new URL(v.value);
+        for (const part of [u.username, decodeURIComponent(u.password), u.hostname]) ctx.redactor.register(part || undefined);
+      } catch { /* validated already */ }
+    }
+    const { secrets, missing } = localSecretsFor(manifests, values.map((v) => ({ secret: v.entry.secret, key: v.entry.key, value: v.value })));
+    if (missing.length) throw usageError(`the components read secrets no catalog entry provides: ${missing.join(', ')}`, 'add them to scripts/lib/secret-catalog.ts');
+    ctx.setState('running the components on a local daprd');
+    const dir = join(root, flags.string('manifests') ?? 'dapr');
+    const checks = await verifyComponents({
+      root, manifestsDir: isAbsolute(dir) ? dir : join(root, dir), secrets,
+      redact: (t) => ctx.redactor.redact(t),
+      onProgress: (m) => log.info(m),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
+    for (const c of checks) log.info(`${c.ok ? 'ok    ' : 'FAILED'} ${c.name}: ${c.detail.split('\n').join('\n         ')}`);
+    const failed = checks.filter((c) => !c.ok);
+    return {
+      summary: failed.length
+        ? `install-dapr: --verify-components FAILED: ${failed.map((c) => c.name).join('; ')}`
+        : `install-dapr: --verify-components: the components load on daprd, publish to Redpanda and read and write Neon (${checks.length} checks ok)`,
+      ...(failed.length ? { exitCode: ExitCode.failed, hint: 'docs/troubleshooting.md (Dapr, Kafka and the database) explains each daprd error above' } : {}),
+      result: { verify: checks },
+    };
+  }
+
   // 2. The context guard: exit 3 on the wrong cluster.
   ctx.setState('checking the kube context');
   await log.step(`kube context is ${env.kube.context}`, () => assertKubeContext(runner, env));
@@ -104,34 +146,52 @@ await runMain(spec, async (ctx) => {
         await runner.run('helm', ['repo', 'add', DAPR_REPO_NAME, DAPR_REPO_URL, '--force-update']);
         await runner.run('helm', ['repo', 'update', DAPR_REPO_NAME]);
       });
-      if (p.upgradeCrds) {
-        ctx.setState('upgrading the Dapr CRDs');
-        crdResults = await log.step(`upgrade the Dapr CRDs to ${version} (before the chart)`, () => upgradeDaprCrds(runner, version));
-        for (const c of crdResults) log.info(`  ${c.resource} ${c.result}`);
-      } else if (p.action === 'upgrade') {
-        log.skip('upgrade the Dapr CRDs', p.from === version ? 'same version' : 'not moving to a newer version');
-      }
-      ctx.setState(`helm ${p.action} of Dapr ${version}`);
-      await log.step(`${p.action} Dapr ${version} (${ha})`, async () => {
-        const r = await runner.run('helm', daprUpgradeArgs(version, highAvailability, timeoutSeconds), {
-          allowFailure: true,
-          attempts: 2,
-          timeoutMs: (timeoutSeconds + 120) * 1000,
-          note: `Helm --wait up to ${timeoutSeconds}s`,
-        });
-        if (r.exitCode !== 0) {
-          // Helm's own wait says only "context deadline exceeded": name the pods instead.
-          let pods = '';
-          try {
-            pods = `\n${formatControlPlane(await readControlPlane(runner, highAvailability))}`;
-          } catch {
-            /* the Helm error alone still explains the failure */
-          }
-          throw new OpsError(`helm ${p.action} of Dapr ${version} failed: ${helmErrorSummary(r.stderr)}${pods}`, {
-            hint: `helm history dapr -n ${DAPR_NAMESPACE}; kubectl get pods -n ${DAPR_NAMESPACE}; fix the cause and re-run (see docs/runbooks.md#install-or-upgrade-dapr)`,
-          });
+      // One minor release at a time (DAPR_UPGRADE_STOPS): each stop gets its CRDs, its chart and a
+      // ready control plane before the next; the last step is the pinned version. A run that fails
+      // half way resumes from the stop the cluster reached.
+      for (const [i, step] of p.steps.entries()) {
+        const last = i === p.steps.length - 1;
+        const label = last ? version : `${step} (upgrade stop ${i + 1} of ${p.steps.length - 1} on the way to ${version})`;
+        if (p.upgradeCrds) {
+          ctx.setState(`upgrading the Dapr CRDs to ${step}`);
+          const results = await log.step(`upgrade the Dapr CRDs to ${label} (before the chart)`, () => upgradeDaprCrds(runner, step));
+          for (const c of results) log.info(`  ${c.resource} ${c.result}`);
+          crdResults = [...crdResults.filter((c) => !results.some((r) => r.resource === c.resource)), ...results];
+        } else if (p.action === 'upgrade') {
+          log.skip('upgrade the Dapr CRDs', p.from === version ? 'same version' : 'not moving to a newer version');
         }
-      });
+        ctx.setState(`helm ${p.action} of Dapr ${step}`);
+        await log.step(`${p.action} Dapr ${label} (${ha})`, async () => {
+          const r = await runner.run('helm', daprUpgradeArgs(step, highAvailability, timeoutSeconds), {
+            allowFailure: true,
+            attempts: 2,
+            timeoutMs: (timeoutSeconds + 120) * 1000,
+            note: `Helm --wait up to ${timeoutSeconds}s`,
+          });
+          if (r.exitCode !== 0) {
+            // Helm's own wait says only "context deadline exceeded": name the pods instead.
+            let pods = '';
+            try {
+              pods = `\n${formatControlPlane(await readControlPlane(runner, highAvailability))}`;
+            } catch {
+              /* the Helm error alone still explains the failure */
+            }
+            throw new OpsError(`helm ${p.action} of Dapr ${step} failed: ${helmErrorSummary(r.stderr)}${pods}`, {
+              hint: `helm history dapr -n ${DAPR_NAMESPACE}; kubectl get pods -n ${DAPR_NAMESPACE}; fix the cause and re-run (see docs/runbooks.md#install-or-upgrade-dapr)`,
+            });
+          }
+        });
+        if (!last && !runner.dryRun) {
+          ctx.setState(`waiting for the Dapr ${step} control plane`);
+          const report = await log.step(`wait for the Dapr ${step} control plane before the next minor release (up to ${timeoutSeconds}s)`, () =>
+            waitForControlPlane(runner, clock, {
+              highAvailability,
+              timeoutMs: timeoutSeconds * 1000,
+              onProgress: (rep) => log.detail(formatControlPlane(rep)),
+            }));
+          log.info(formatControlPlane(report));
+        }
+      }
     }
 
     if (runner.dryRun) {
@@ -189,7 +249,7 @@ await runMain(spec, async (ctx) => {
   const dry = runner.dryRun;
   if (plan) {
     if (plan.action === 'none') parts.push(`Dapr ${version} (${ha}) already installed`);
-    else parts.push(`${dry ? 'would ' : ''}${plan.action === 'install' ? (dry ? 'install' : 'installed') : dry ? 'upgrade' : 'upgraded'} Dapr ${plan.action === 'upgrade' && plan.from && plan.from !== version ? `${plan.from} → ` : ''}${version} (${ha})${plan.upgradeCrds ? ', CRDs first' : ''}`);
+    else parts.push(`${dry ? 'would ' : ''}${plan.action === 'install' ? (dry ? 'install' : 'installed') : dry ? 'upgrade' : 'upgraded'} Dapr ${plan.action === 'upgrade' && plan.from && plan.from !== version ? `${[plan.from, ...plan.steps].join(' → ')}` : version} (${ha})${plan.upgradeCrds ? ', CRDs first' : ''}`);
   }
   if (!skipComponents) {
     parts.push(dry ? `would apply ${manifests.length} manifests to ${namespace}` : `${manifests.length} manifests in ${namespace}: ${countResults(applied)}`);
@@ -203,7 +263,7 @@ await runMain(spec, async (ctx) => {
   return {
     summary,
     result: {
-      dapr: { version, highAvailability, action: plan?.action ?? 'skipped', ...(plan?.action === 'upgrade' ? { from: plan.from ?? null } : {}), crdsUpgraded: crdResults.map((c) => c.resource) },
+      dapr: { version, highAvailability, action: plan?.action ?? 'skipped', ...(plan?.action === 'upgrade' ? { from: plan.from ?? null, steps: plan.steps } : {}), crdsUpgraded: crdResults.map((c) => c.resource) },
       manifests: applied,
       changed,
     },

@@ -11,7 +11,7 @@ import type { Call, Respond, Scenario } from './support/harness.ts';
 import { repoRoot } from './support/tools.ts';
 import { stringify } from 'yaml';
 
-const VERSION = '1.14.4';
+const VERSION = '1.18.2';
 const CRDS = ['components.dapr.io', 'configurations.dapr.io', 'httpendpoints.dapr.io', 'resiliencies.dapr.io', 'subscriptions.dapr.io'];
 const REQUIRED = ['components.dapr.io', 'configurations.dapr.io', 'resiliencies.dapr.io', 'subscriptions.dapr.io'];
 const CONTROL_PLANE = ['dapr-operator', 'dapr-sentry', 'dapr-sidecar-injector', 'dapr-placement-server', 'dapr-scheduler-server'];
@@ -104,7 +104,7 @@ test('fresh install: repo, helm upgrade --install with the pinned version and HA
     /^helm history dapr -n dapr-system/,
     /^helm repo add dapr https:\/\/dapr\.github\.io\/helm-charts\/ --force-update$/,
     /^helm repo update dapr$/,
-    /^helm upgrade --install dapr dapr\/dapr --version 1\.14\.4 --namespace dapr-system --create-namespace --wait --timeout 1800s --set global\.ha\.enabled=false --set global\.mtls\.enabled=true$/,
+    /^helm upgrade --install dapr dapr\/dapr --version 1\.18\.2 --namespace dapr-system --create-namespace --wait --timeout 1800s --set global\.ha\.enabled=false --set global\.mtls\.enabled=true$/,
     /^kubectl get pods -n dapr-system -o json$/,
     /^kubectl get crd components\.dapr\.io configurations\.dapr\.io resiliencies\.dapr\.io subscriptions\.dapr\.io -o name$/,
     /^kubectl apply -n todo -f -$/,
@@ -126,30 +126,65 @@ test('fresh install: repo, helm upgrade --install with the pinned version and HA
   }
   const release = w.state().helm?.releases.dapr;
   assert.is(release?.namespace, 'dapr-system');
-  assert.is(release?.history.at(-1)?.chart, 'dapr-1.14.4');
+  assert.is(release?.history.at(-1)?.chart, 'dapr-1.18.2');
   assert.match(r.stdout, /component\.dapr\.io\/task-events-pubsub created/);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: installed Dapr 1\.14\.4 \(HA off\); 5 manifests in todo: 5 created$/);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: installed Dapr 1\.18\.2 \(HA off\); 5 manifests in todo: 5 created$/);
 });
 
-test('upgrade 1.14.1 → 1.14.4: the new chart\'s CRDs are applied server-side before the chart is upgraded', async () => {
-  const w = seedDapr(world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, '1.14.1')) } }), '1.14.1')
+test('upgrade 1.18.0 → 1.18.2: the new chart\'s CRDs are applied server-side before the chart is upgraded', async () => {
+  const w = seedDapr(world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, '1.18.0')) } }), '1.18.0')
     .on('helm', ['show', 'crds', 'dapr/dapr', '--version', VERSION], { stdout: crdYaml(VERSION) })
     .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], allReady());
   const r = await w.run('install-dapr', ['--env', 'local', '--yes']);
   assert.is(r.code, 0, r.output);
-  const show = indexOf(r.calls, /^helm show crds dapr\/dapr --version 1\.14\.4$/);
+  const show = indexOf(r.calls, /^helm show crds dapr\/dapr --version 1\.18\.2$/);
   const crdApply = indexOf(r.calls, /^kubectl apply --server-side --force-conflicts -f -$/);
-  const upgrade = indexOf(r.calls, /^helm upgrade --install dapr dapr\/dapr --version 1\.14\.4 /);
+  const upgrade = indexOf(r.calls, /^helm upgrade --install dapr dapr\/dapr --version 1\.18\.2 /);
   const repo = indexOf(r.calls, /^helm repo update dapr$/);
   assert.ok(repo >= 0 && show > repo && crdApply > show && upgrade > crdApply, `order: repo ${repo}, show ${show}, crd apply ${crdApply}, upgrade ${upgrade}\n${lines(r.calls).join('\n')}`);
   assert.ok(r.calls[crdApply]!.stdin.includes('CustomResourceDefinition'), 'the CRDs travel on stdin');
-  // The cluster now has the 1.14.4 CRDs, every one of them (httpendpoints too).
+  // The cluster now has the 1.18.2 CRDs, every one of them (httpendpoints too).
   const objects = (w.state().kube?.objects ?? {}) as Record<string, { metadata: { labels?: Record<string, string> } }>;
   for (const n of CRDS) assert.is(objects[`CustomResourceDefinition//${n}`]?.metadata.labels?.['app.kubernetes.io/version'], VERSION, n);
   const history = w.state().helm?.releases.dapr?.history ?? [];
-  assert.equal(history.map((h) => [h.revision, h.status, h.chart]), [[1, 'superseded', 'dapr-1.14.1'], [2, 'deployed', 'dapr-1.14.4']]);
-  assert.match(r.stdout, /upgrade Dapr 1\.14\.4 \(HA off\): Dapr 1\.14\.1 is installed, 1\.14\.4 is pinned/);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: upgraded Dapr 1\.14\.1 → 1\.14\.4 \(HA off\), CRDs first; 5 manifests in todo: 5 created$/);
+  assert.equal(history.map((h) => [h.revision, h.status, h.chart]), [[1, 'superseded', 'dapr-1.18.0'], [2, 'deployed', 'dapr-1.18.2']]);
+  assert.match(r.stdout, /upgrade Dapr 1\.18\.2 \(HA off\): Dapr 1\.18\.0 is installed, 1\.18\.2 is pinned/);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: upgraded Dapr 1\.18\.0 → 1\.18\.2 \(HA off\), CRDs first; 5 manifests in todo: 5 created$/);
+});
+
+test('upgrade from 1.14.4: one minor release at a time (1.15, 1.16, 1.17, then 1.18.2), CRDs before each chart, control plane ready before the next', async () => {
+  const w = seedDapr(world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, '1.14.4')) } }), '1.14.4')
+    .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], allReady());
+  for (const v of ['1.15.4', '1.16.8', '1.17.11', VERSION]) w.on('helm', ['show', 'crds', 'dapr/dapr', '--version', v], { stdout: crdYaml(v) });
+  const r = await w.run('install-dapr', ['--env', 'local', '--yes']);
+  assert.is(r.code, 0, r.output);
+  const all = lines(r.calls);
+  const seq: RegExp[] = [];
+  for (const v of ['1.15.4', '1.16.8', '1.17.11', VERSION]) {
+    const e = v.replace(/\./g, '\\.');
+    seq.push(new RegExp(`^helm show crds dapr/dapr --version ${e}$`), /^kubectl apply --server-side --force-conflicts -f -$/, new RegExp(`^helm upgrade --install dapr dapr/dapr --version ${e} `), /^kubectl get pods -n dapr-system -o json$/);
+  }
+  // Walk the calls in order: every expected call after the previous one.
+  let from = 0;
+  for (const re of seq) {
+    const i = all.findIndex((l, k) => k >= from && re.test(l));
+    assert.ok(i >= 0, `missing ${re} after call ${from}:\n${all.join('\n')}`);
+    from = i + 1;
+  }
+  assert.is(all.filter((l) => l.startsWith('helm upgrade --install dapr ')).length, 4, 'one helm upgrade per minor release');
+  assert.match(r.stdout, /upgrade Dapr 1\.18\.2 \(HA off\): Dapr 1\.14\.4 is installed, 1\.18\.2 is pinned; one minor release at a time: 1\.15\.4 → 1\.16\.8 → 1\.17\.11 → 1\.18\.2/);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: upgraded Dapr 1\.14\.4 → 1\.15\.4 → 1\.16\.8 → 1\.17\.11 → 1\.18\.2 \(HA off\), CRDs first; 5 manifests in todo: 5 created$/);
+});
+
+test('upgradeSteps: same or next minor is one step; a downgrade is one step; 1.14 → 1.18 stops at each minor; an unknown stop is an error', async () => {
+  const { upgradeSteps } = await import('../scripts/lib/dapr.ts');
+  assert.equal(upgradeSteps('1.18.0', '1.18.2'), ['1.18.2']);
+  assert.equal(upgradeSteps('1.17.5', '1.18.2'), ['1.18.2']);
+  assert.equal(upgradeSteps('1.18.2', '1.16.8'), ['1.16.8']);
+  assert.equal(upgradeSteps(undefined, '1.18.2'), ['1.18.2']);
+  assert.equal(upgradeSteps('1.14.4', '1.18.2'), ['1.15.4', '1.16.8', '1.17.11', '1.18.2']);
+  assert.equal(upgradeSteps('1.16.8', '1.18.2'), ['1.17.11', '1.18.2'], 'a half-done upgrade resumes from where it stopped');
+  assert.throws(() => upgradeSteps('1.18.2', '1.20.0'), /no upgrade stop is known for Dapr 1\.19/);
 });
 
 test('re-run with nothing to change: no repo, CRD or Helm call that changes anything, every manifest unchanged, says so', async () => {
@@ -164,9 +199,9 @@ test('re-run with nothing to change: no repo, CRD or Helm call that changes anyt
   const second = again.calls.slice(before);
   // Only the idempotent apply may "mutate"; no Helm change, no CRD apply, no confirmation needed.
   assert.equal(mutating(second), ['kubectl apply -n todo -f -'], lines(second).join('\n'));
-  assert.match(again.stdout, /Dapr 1\.14\.4 \(HA off\) is already installed \(revision 1\): nothing to install or upgrade/);
+  assert.match(again.stdout, /Dapr 1\.18\.2 \(HA off\) is already installed \(revision 1\): nothing to install or upgrade/);
   for (const n of ['task-events-pubsub', 'task-state', 'kubernetes-secrets']) assert.match(again.stdout, new RegExp(`component\\.dapr\\.io/${n} unchanged`));
-  assert.match(again.stdout.trim().split('\n').pop()!, /^install-dapr: nothing to change: Dapr 1\.14\.4 \(HA off\) already installed; 5 manifests in todo: 5 unchanged$/);
+  assert.match(again.stdout.trim().split('\n').pop()!, /^install-dapr: nothing to change: Dapr 1\.18\.2 \(HA off\) already installed; 5 manifests in todo: 5 unchanged$/);
   assert.is(w.state().helm?.releases.dapr?.history.length, 1, 'no new Helm revision');
 });
 
@@ -213,7 +248,7 @@ test('a pod stuck in ImagePullBackOff ends the wait early, long before the timeo
   const w = world()
     .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], pods([
       ...CONTROL_PLANE.filter((a) => a !== 'dapr-sentry').map((app) => ({ app })),
-      { app: 'dapr-sentry', waiting: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/dapr/sentry:1.14.4"' },
+      { app: 'dapr-sentry', waiting: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/dapr/sentry:1.18.2"' },
     ]));
   // Scaled 0.01: the hour-long timeout is 36 real seconds, so only the stuck pod can end the wait.
   const r = await w.run('install-dapr', ['--env', 'local', '--yes', '--timeout', '3600'], { timeScale: 0.01 });
@@ -228,9 +263,9 @@ test('CRDs missing after the control plane is up: exit 1 naming them and the exa
   const r = await w.run('install-dapr', ['--env', 'local', '--yes']);
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /error: Dapr CRDs missing from the cluster: configurations\.dapr\.io, resiliencies\.dapr\.io\n/);
-  assert.ok(r.stderr.includes('hint: helm repo add dapr https://dapr.github.io/helm-charts/ --force-update && helm show crds dapr/dapr --version 1.14.4 | kubectl apply --server-side --force-conflicts -f -'), r.stderr);
+  assert.ok(r.stderr.includes('hint: helm repo add dapr https://dapr.github.io/helm-charts/ --force-update && helm show crds dapr/dapr --version 1.18.2 | kubectl apply --server-side --force-conflicts -f -'), r.stderr);
   assert.match(r.stderr, /then re-run: npx zx scripts\/install-dapr\.mts --env local/);
-  assert.equal(mutating(r.calls), [], 'no Helm change (already at 1.14.4) and no apply');
+  assert.equal(mutating(r.calls), [], 'no Helm change (already at 1.18.2) and no apply');
 });
 
 test('invalid component: exit 2 naming the file, the field and the fix; not one call to a cluster tool', async () => {
@@ -257,16 +292,16 @@ test('wrong kube context: exit 3 with the fix, before any Helm or cluster change
 });
 
 test('--dry-run prints every change (repo, CRDs before chart, helm upgrade, apply) and makes none', async () => {
-  const w = seedDapr(world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, '1.14.1')) } }), '1.14.1');
+  const w = seedDapr(world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, '1.18.0')) } }), '1.18.0');
   const r = await w.run('install-dapr', ['--env', 'local', '--dry-run']);
   assert.is(r.code, 0, r.output);
   const plan = r.stdout.split('\n').filter((l) => l.startsWith('[dry-run] would run: '));
   const expect = [
     /helm repo add dapr https:\/\/dapr\.github\.io\/helm-charts\/ --force-update$/,
     /helm repo update dapr$/,
-    /helm show crds dapr\/dapr --version 1\.14\.4 /,
+    /helm show crds dapr\/dapr --version 1\.18\.2 /,
     /kubectl apply --server-side --force-conflicts -f - < \(stdin\)/,
-    /helm upgrade --install dapr dapr\/dapr --version 1\.14\.4 --namespace dapr-system --create-namespace --wait --timeout 300s --set global\.ha\.enabled=false --set global\.mtls\.enabled=true/,
+    /helm upgrade --install dapr dapr\/dapr --version 1\.18\.2 --namespace dapr-system --create-namespace --wait --timeout 300s --set global\.ha\.enabled=false --set global\.mtls\.enabled=true/,
     // The app's namespace does not exist in this cluster yet: install-dapr creates it before applying.
     /kubectl create namespace todo$/,
     /kubectl apply -n todo -f - < \(stdin\) {3}# Component\/kubernetes-secrets, Component\/pubsub-kafka|kubectl apply -n todo -f - < \(stdin\)/,
@@ -275,7 +310,7 @@ test('--dry-run prints every change (repo, CRDs before chart, helm upgrade, appl
   expect.forEach((re, i) => assert.match(plan[i]!, re));
   assert.match(r.stdout, /would apply Component\/task-events-pubsub \(components\/pubsub-kafka\.yaml\)/);
   assert.match(r.stdout, /wait for the Dapr control plane: skipped \(dry run\)/);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: dry run: would upgrade Dapr 1\.14\.1 → 1\.14\.4 \(HA off\), CRDs first; would apply 5 manifests to todo; nothing was changed$/);
+  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: dry run: would upgrade Dapr 1\.18\.0 → 1\.18\.2 \(HA off\), CRDs first; would apply 5 manifests to todo; nothing was changed$/);
   assert.equal(mutating(r.calls), [], 'the fakes saw no mutating call');
   assert.is(w.state().helm?.releases.dapr?.history.length, 1);
   assert.ok(!Object.keys(w.state().kube?.objects ?? {}).some((k) => k.startsWith('Component/')), 'no Component on the cluster');

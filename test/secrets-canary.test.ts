@@ -4,6 +4,7 @@
 // carry them, and the test checks that it does, so the search is known to work.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -134,6 +135,32 @@ test('secrets exported in the shell reach no child process: dropped, and said so
   assert.equal(leaks(r.output), []);
   // The .env values were applied, not the exported ones.
   assert.ok(r.calls.some((c) => c.args[0] === 'apply' && c.stdin.includes(Buffer.from(NEW.OPENAI_API_KEY!).toString('base64'))));
+});
+
+test('install-dapr --verify-components: no canary escapes when daprd fails to reach the brokers (plain, verbose, json)', async () => {
+  // Real daprd (built once, cached), pointed at closed ports on 127.0.0.1: it fails without any traffic
+  // leaving this machine, and its error lines go through the redactor before they are printed.
+  const { freePort } = await import('./support/brokers.ts');
+  const [kafkaPort, pgPort] = [await freePort(), await freePort()];
+  const values: Values = {
+    ...canaries('verify'),
+    DATABASE_URL: `postgresql://canaryverifyuser:CANARYpwverify9f3kQ@127.0.0.1:${pgPort}/canarydb?sslmode=require`,
+    REDPANDA_BOOTSTRAP_SERVERS: `127.0.0.1:${kafkaPort}`,
+  };
+  const verifyNeedles = [...needles(values).filter((n) => !n.startsWith('127.0.0.1')), 'CANARY', 'canaryverify'];
+  for (const extra of [[], ['--verbose'], ['--json', '--verbose']]) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'install-dapr.mts'), '--env', 'local', '--verify-components', '--secrets-file', writeEnvFile(values), ...extra], {
+      cwd: repoRoot, encoding: 'utf8', timeout: 1_800_000,
+      // Exported in the shell as well: the script must not hand them to daprd either.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...values },
+    });
+    const out = `${r.stdout}${r.stderr}`;
+    assert.is(r.status, 1, out);
+    // Positive control: the run got as far as daprd's own error (the broker address is a registered
+    // identifier, so it is masked too).
+    assert.match(out, /kafka: client has run out of available brokers to talk to: dial tcp \*\*\*: connect: connection refused/);
+    assert.equal(verifyNeedles.filter((n) => out.includes(n)), [], `${extra.join(' ')}:\n${out}`);
+  }
 });
 
 test('the canary search itself finds a leak (control)', () => {

@@ -68,7 +68,7 @@ export const environmentSchema = z
     }),
     url: z.url({ protocol: /^https?$/ }),
     dapr: z.strictObject({
-      version: z.string().regex(/^1\.(1[4-9]|[2-9]\d)\.\d+$/, 'a pinned Dapr version, 1.14.0 or newer, such as 1.14.4'),
+      version: z.string().regex(/^1\.(1[4-9]|[2-9]\d)\.\d+$/, 'a pinned Dapr version, 1.14.0 or newer, such as 1.18.2'),
       highAvailability: z.boolean(),
     }),
     timeouts: z.strictObject({

@@ -57,7 +57,7 @@ export function desiredValues(highAvailability: boolean): Record<string, boolean
   };
 }
 
-/** `dapr-1.14.4` (the `chart` column of helm list/history) → `1.14.4`. */
+/** `dapr-1.18.2` (the `chart` column of helm list/history) → `1.18.2`. */
 export function chartVersion(chart: string): string | undefined {
   return /^dapr-(\d+\.\d+\.\d+(?:-[\w.]+)?)$/.exec(chart.trim())?.[1];
 }
@@ -115,9 +115,51 @@ export async function readInstalledDapr(runner: Runner): Promise<InstalledDapr |
 }
 
 export type DaprPlan =
-  | { action: 'install'; to: string; reason: string; upgradeCrds: false }
-  | { action: 'upgrade'; from: string | undefined; to: string; reason: string; upgradeCrds: boolean }
-  | { action: 'none'; to: string; reason: string; upgradeCrds: false };
+  | { action: 'install'; to: string; reason: string; upgradeCrds: false; steps: string[] }
+  | { action: 'upgrade'; from: string | undefined; to: string; reason: string; upgradeCrds: boolean; steps: string[] }
+  | { action: 'none'; to: string; reason: string; upgradeCrds: false; steps: string[] };
+
+/**
+ * Where an upgrade stops on the way to a newer minor release. Dapr supports upgrading one minor
+ * release at a time: every row of the upgrade-path table in its support policy goes from a
+ * minor to the next one (1.14.x → 1.15.x → 1.16.x …), and only the newest three minors are
+ * supported at all. A cluster still on 1.14 therefore passes through 1.15, 1.16 and 1.17 on its
+ * way to 1.18, each one installed (CRDs first) and its control plane ready before the next.
+ * Each stop is a released patch of that minor, pinned so that a re-run takes the same path.
+ */
+export const DAPR_UPGRADE_STOPS: Readonly<Record<string, string>> = {
+  '1.15': '1.15.4',
+  '1.16': '1.16.8',
+  '1.17': '1.17.11',
+};
+
+function minorOf(version: string): number {
+  return Number(/^1\.(\d+)\./.exec(version)?.[1] ?? Number.NaN);
+}
+
+/**
+ * The versions to install in turn to get from `from` to `to`, ending with `to`: one per minor
+ * release in between. A downgrade, an unknown `from` (a chart name we cannot read) or a move
+ * within one or to the next minor is a single step.
+ */
+export function upgradeSteps(from: string | undefined, to: string): string[] {
+  if (from === undefined || compareVersions(to, from) <= 0) return [to];
+  const a = minorOf(from);
+  const b = minorOf(to);
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b - a <= 1) return [to];
+  const stops: string[] = [];
+  for (let m = a + 1; m < b; m++) {
+    const stop = DAPR_UPGRADE_STOPS[`1.${m}`];
+    if (!stop) {
+      throw new OpsError(`no upgrade stop is known for Dapr 1.${m} on the way from ${from} to ${to}; Dapr upgrades one minor release at a time`, {
+        hint: `add a released 1.${m}.x to DAPR_UPGRADE_STOPS in scripts/lib/dapr.ts (see docs/runbooks.md#upgrading-from-dapr-114)`,
+        exitCode: ExitCode.failed,
+      });
+    }
+    stops.push(stop);
+  }
+  return [...stops, to];
+}
 
 /**
  * What to do to reach `version` with `highAvailability`. A release stuck in pending-* blocks every
@@ -126,7 +168,7 @@ export type DaprPlan =
  * "should only be installed forward", so a downgrade keeps the newer ones.
  */
 export function planDaprChange(installed: InstalledDapr | undefined, version: string, highAvailability: boolean): DaprPlan {
-  if (!installed) return { action: 'install', to: version, reason: `Dapr is not installed in ${DAPR_NAMESPACE}`, upgradeCrds: false };
+  if (!installed) return { action: 'install', to: version, reason: `Dapr is not installed in ${DAPR_NAMESPACE}`, upgradeCrds: false, steps: [version] };
   if (isPending(installed.status)) {
     const good = pickRollbackRevision(installed.history, installed.revision);
     const everGood = installed.history.some((h) => h.status === 'deployed' || h.status === 'superseded');
@@ -143,19 +185,21 @@ export function planDaprChange(installed: InstalledDapr | undefined, version: st
   const from = installed.version;
   if (from !== version) {
     const newer = from === undefined || compareVersions(version, from) > 0;
+    const steps = upgradeSteps(from, version);
     return {
       action: 'upgrade',
       from,
       to: version,
-      reason: `${from ? `Dapr ${from}` : `chart ${installed.chart}`} is installed, ${version} is pinned${newer ? '' : ' (a downgrade: the newer CRDs stay, they are backward compatible)'}`,
+      reason: `${from ? `Dapr ${from}` : `chart ${installed.chart}`} is installed, ${version} is pinned${newer ? '' : ' (a downgrade: the newer CRDs stay, they are backward compatible)'}${steps.length > 1 ? `; one minor release at a time: ${steps.join(' → ')}` : ''}`,
       upgradeCrds: newer,
+      steps,
     };
   }
   if (installed.status !== 'deployed') {
-    return { action: 'upgrade', from, to: version, reason: `the latest revision ${installed.revision} is ${installed.status}`, upgradeCrds: false };
+    return { action: 'upgrade', from, to: version, reason: `the latest revision ${installed.revision} is ${installed.status}`, upgradeCrds: false, steps: [version] };
   }
-  if (drift.length) return { action: 'upgrade', from, to: version, reason: `values differ: ${drift.join(', ')}`, upgradeCrds: false };
-  return { action: 'none', to: version, reason: `Dapr ${version} (HA ${highAvailability ? 'on' : 'off'}) is already installed (revision ${installed.revision})`, upgradeCrds: false };
+  if (drift.length) return { action: 'upgrade', from, to: version, reason: `values differ: ${drift.join(', ')}`, upgradeCrds: false, steps: [version] };
+  return { action: 'none', to: version, reason: `Dapr ${version} (HA ${highAvailability ? 'on' : 'off'}) is already installed (revision ${installed.revision})`, upgradeCrds: false, steps: [] };
 }
 
 /** `helm upgrade --install` for the pinned chart. --wait: the control plane must be up before components apply. */

@@ -290,7 +290,7 @@ export function podList(pods: Array<{ name: string; app: string; container?: str
         ready: !p.daprWaiting,
         restartCount: p.daprWaiting === 'CrashLoopBackOff' ? 4 : 0,
         started: !p.daprWaiting,
-        image: 'ghcr.io/dapr/daprd:1.14.4',
+        image: 'ghcr.io/dapr/daprd:1.18.2',
         imageID: '',
         containerID: 'containerd://dd01',
         state: p.daprWaiting ? { waiting: { reason: p.daprWaiting, message: `back-off 5m0s restarting failed container=daprd pod=${p.name}_${APP_NAMESPACE}(9a1e)` } } : { running: { startedAt: '2026-11-25T09:00:00Z' } },

