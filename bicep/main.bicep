@@ -217,6 +217,20 @@ param budgetStartDate string
 param enableAlerts bool = true
 
 // ---------------------------------------------------------------------------------------------
+// Availability (Application Insights)
+// ---------------------------------------------------------------------------------------------
+
+@description('Application Insights resource that holds the availability test results (workspace-based, on the Log Analytics workspace).')
+@minLength(1)
+@maxLength(255)
+param appInsightsName string = '${baseName}-${environmentName}-insights'
+
+@description('Absolute URL of the API health endpoint the availability test calls: the environment\'s url (environments/<env>.yaml) followed by /api/health. A test keeps the two equal.')
+@minLength(10)
+@maxLength(2048)
+param healthCheckUrl string
+
+// ---------------------------------------------------------------------------------------------
 // Derived values
 // ---------------------------------------------------------------------------------------------
 
@@ -345,6 +359,20 @@ module alerts 'modules/alerts.bicep' = {
   }
 }
 
+module availability 'modules/availability.bicep' = {
+  name: 'availability'
+  scope: rg
+  params: {
+    location: location
+    tags: commonTags
+    appInsightsName: appInsightsName
+    workspaceId: monitoring.outputs.workspaceId
+    healthCheckUrl: healthCheckUrl
+    actionGroupId: alerts.outputs.actionGroupId
+    enableAlerts: enableAlerts
+  }
+}
+
 module budget 'modules/budget.bicep' = {
   name: 'budget'
   params: {
@@ -386,6 +414,12 @@ output vaultReaderClientId string = deployKeyVault ? keyVault!.outputs.vaultRead
 
 @description('Log Analytics workspace that Container Insights writes to.')
 output logAnalyticsWorkspaceName string = monitoring.outputs.workspaceName
+
+@description('Application Insights resource name: scripts/slo.mts passes it to az monitor app-insights query --app.')
+output appInsightsName string = availability.outputs.appInsightsName
+
+@description('Name of the availability test; its results carry it in the name column.')
+output webTestName string = availability.outputs.webTestName
 
 @description('OIDC issuer URL of the cluster, for further workload identity federations.')
 output oidcIssuerUrl string = aks.outputs.oidcIssuerUrl

@@ -43,6 +43,9 @@ param githubRepository = readEnvironmentVariable('GITHUB_REPOSITORY')
 param githubEnvironment = 'production'
 
 param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
+// The availability test's target: this environment's url in environments/*.yaml + /api/health
+// (test/bicep.test.ts keeps them equal).
+param healthCheckUrl = 'https://todo.example.com/api/health'
 // The plan's billing alerts: $50, $100, $150 a month.
 param budgetAmounts = [
   50

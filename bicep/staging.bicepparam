@@ -28,6 +28,9 @@ param githubRepository = readEnvironmentVariable('GITHUB_REPOSITORY')
 param githubEnvironment = 'staging'
 
 param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
+// The availability test's target: this environment's url in environments/*.yaml + /api/health
+// (test/bicep.test.ts keeps them equal).
+param healthCheckUrl = 'https://staging.todo.example.com/api/health'
 param budgetAmounts = [
   25
   50

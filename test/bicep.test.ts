@@ -66,6 +66,8 @@ const PINNED_API_VERSIONS: Record<string, string> = {
   'Microsoft.Insights/actionGroups': '2026-09-01',
   'Microsoft.Insights/metricAlerts': '2026-06-01',
   'Microsoft.Insights/scheduledQueryRules': '2026-03-01',
+  'Microsoft.Insights/components': '2020-02-02',
+  'Microsoft.Insights/webtests': '2022-06-15',
 };
 
 /**
@@ -85,6 +87,14 @@ const NO_NEWER_STABLE: Record<string, { version: string; reason: string }> = {
   'Microsoft.Insights/dataCollectionRuleAssociations': {
     version: '2024-03-11',
     reason: 'shipped with dataCollectionRules; same API, same versions',
+  },
+  'Microsoft.Insights/components': {
+    version: '2020-02-02',
+    reason: 'the newest stable/<version> folder of applicationinsights/resource-manager with components_API.json; later component versions are previews',
+  },
+  'Microsoft.Insights/webtests': {
+    version: '2022-06-15',
+    reason: 'the newest stable/<version> folder of applicationinsights/resource-manager with webTests_API.json, and the first with kind standard',
   },
 };
 
@@ -341,7 +351,7 @@ function checkApiServerAccess(main: BicepFile, aks: BicepFile, paramFile: BicepP
 test('every .bicep file parses with tree-sitter-bicep with no ERROR or MISSING nodes', async () => {
   const files = await loadAll();
   const names = files.map((f) => rel(f.path));
-  for (const m of ['main', 'modules/aks', 'modules/acr', 'modules/monitoring', 'modules/identity', 'modules/keyvault', 'modules/budget', 'modules/alerts']) {
+  for (const m of ['main', 'modules/aks', 'modules/acr', 'modules/monitoring', 'modules/identity', 'modules/keyvault', 'modules/budget', 'modules/alerts', 'modules/availability']) {
     assert.ok(names.includes(`bicep/${m}.bicep`), `bicep/${m}.bicep exists`);
   }
   assert.equal(files.flatMap(checkParses), []);
@@ -353,7 +363,7 @@ test('main.bicep targets the subscription, creates the resource group and calls 
   assert.is(targetScope(main), 'subscription');
   assert.ok(resources(main).some((r) => r.type === 'Microsoft.Resources/resourceGroups' && !r.existing), 'resource group resource');
   const paths = modules(main).map((m) => m.path).sort();
-  for (const m of ['aks', 'acr', 'monitoring', 'identity', 'keyvault', 'budget', 'alerts']) assert.ok(paths.includes(`modules/${m}.bicep`), `module ${m}`);
+  for (const m of ['aks', 'acr', 'monitoring', 'identity', 'keyvault', 'budget', 'alerts', 'availability']) assert.ok(paths.includes(`modules/${m}.bicep`), `module ${m}`);
   assert.ok(modules(main).find((m) => m.path === 'modules/keyvault.bicep')?.conditional, 'Key Vault module is conditional');
 });
 
@@ -578,6 +588,93 @@ test('main.bicep outputs exactly what setup.mts reads, described, with an empty 
   const kv = outputs(main).find((o) => o.name === 'keyVaultUri');
   assert.is(kv?.value?.type, 'ternary_expression');
   assert.is(literalValue(kv?.value?.childForFieldName('alternative')), '');
+});
+
+// ----------------------------------------------------------------------------------------------
+// Availability: Application Insights, the standard web test and the plan's health-check alert
+// ----------------------------------------------------------------------------------------------
+
+/**
+ * The availability module: a workspace-based Application Insights on main's workspace; a standard
+ * web test GETting healthCheckUrl, expecting 200 and "healthy", from at least three locations every
+ * 5 minutes; and a log alert that fires when more than 3 of its checks fail in 5 minutes.
+ */
+function checkAvailability(main: BicepFile, avail: BicepFile): string[] {
+  const out: string[] = [];
+  const expect = (what: string, actual: unknown, wanted: unknown) => {
+    if (JSON.stringify(actual) !== JSON.stringify(wanted)) out.push(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(wanted)}`);
+  };
+  const call = modules(main).find((m) => m.path === 'modules/availability.bicep');
+  if (!call) return ['main.bicep does not call modules/availability.bicep'];
+  expect('availability workspaceId', propertyAt(call.body, ['params', 'workspaceId'])?.text, 'monitoring.outputs.workspaceId');
+  expect('availability healthCheckUrl', propertyAt(call.body, ['params', 'healthCheckUrl'])?.text, 'healthCheckUrl');
+
+  const ai = resources(avail).find((r) => r.type === 'Microsoft.Insights/components');
+  expect('components WorkspaceResourceId', propertyAt(ai?.body, ['properties', 'WorkspaceResourceId'])?.text, 'workspaceId');
+  expect('components IngestionMode', literalValue(propertyAt(ai?.body, ['properties', 'IngestionMode'])), 'LogAnalytics');
+
+  const wt = resources(avail).find((r) => r.type === 'Microsoft.Insights/webtests');
+  if (!wt?.body) return [...out, 'no web test'];
+  const at = (...path: Array<string | number>) => propertyAt(wt.body, path);
+  expect('webtest kind', literalValue(at('kind')), 'standard');
+  expect('webtest properties.Kind', literalValue(at('properties', 'Kind')), 'standard');
+  expect('webtest Enabled', literalValue(at('properties', 'Enabled')), true);
+  expect('webtest Frequency (seconds)', literalValue(at('properties', 'Frequency')), 300);
+  expect('webtest RequestUrl', at('properties', 'Request', 'RequestUrl')?.text, 'healthCheckUrl');
+  expect('webtest HttpVerb', literalValue(at('properties', 'Request', 'HttpVerb')), 'GET');
+  expect('webtest ExpectedHttpStatusCode', literalValue(at('properties', 'ValidationRules', 'ExpectedHttpStatusCode')), 200);
+  expect('webtest ContentMatch', literalValue(at('properties', 'ValidationRules', 'ContentValidation', 'ContentMatch')), 'healthy');
+  expect('webtest PassIfTextFound', literalValue(at('properties', 'ValidationRules', 'ContentValidation', 'PassIfTextFound')), true);
+  // Locations: a literal list, or a for-expression over a var holding one.
+  const locNode = at('properties', 'Locations');
+  const loopVar = locNode ? descendants(locNode, ['identifier']).map((i) => variables(avail).find((v) => v.name === i.text)).find(Boolean) : undefined;
+  const locs = loopVar ? literalValue(loopVar.value) : (literalValue(locNode) as Array<{ Id: string }> | undefined)?.map((l) => l.Id);
+  if (!Array.isArray(locs) || new Set(locs).size < 3) out.push(`webtest Locations: ${JSON.stringify(locs)}, expected at least three distinct locations`);
+
+  const rule = resources(avail).find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
+  if (!rule?.body) return [...out, 'no availability alert rule'];
+  const q = stringValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'query'])) ?? '';
+  if (!/AppAvailabilityResults/.test(q) || !/Success == false/.test(q)) out.push(`alert query ${JSON.stringify(q)} does not count failed AppAvailabilityResults`);
+  expect('alert scope', propertyAt(rule.body, ['properties', 'scopes', 0])?.text, 'workspaceId');
+  expect('alert windowSize', literalValue(propertyAt(rule.body, ['properties', 'windowSize'])), 'PT5M');
+  expect('alert timeAggregation', literalValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'timeAggregation'])), 'Count');
+  expect('alert operator', literalValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'operator'])), 'GreaterThan');
+  expect('alert threshold', literalValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'threshold'])), 3);
+  expect('alert action group', propertyAt(rule.body, ['properties', 'actions', 'actionGroups', 0])?.text, 'actionGroupId');
+  // With fewer than four locations per 5-minute window, "more than 3 failed" could never happen.
+  if (Array.isArray(locs) && locs.length <= 3) out.push(`${locs.length} locations give at most ${locs.length} results per 5 minutes: the "> 3 failures" alert could never fire`);
+  return out;
+}
+
+test('availability: workspace-based App Insights, a standard web test of /api/health (200, "healthy", 5 locations, 5 minutes), alert on > 3 failures in 5 minutes', async () => {
+  assert.equal(checkAvailability(await parseBicepFile(mainPath), await parseBicepFile(modulePath('availability'))), []);
+  const main = await parseBicepFile(mainPath);
+  for (const o of ['appInsightsName', 'webTestName']) assert.ok(outputs(main).some((x) => x.name === o), `main.bicep output ${o} (slo.mts reads it)`);
+});
+
+test('each parameter file\'s healthCheckUrl is its environment\'s url + /api/health (one fact, checked)', async () => {
+  const { parse: parseYaml } = await import('yaml');
+  for (const f of listBicepFiles('.bicepparam')) {
+    const pf = await parseBicepParamFile(f);
+    const env = literalValue(pf.assignments.find((a) => a.name === 'environmentName')?.value);
+    const yaml = parseYaml(readFileSync(join(repoRoot, 'environments', `${String(env)}.yaml`), 'utf8')) as { url: string };
+    const url = literalValue(pf.assignments.find((a) => a.name === 'healthCheckUrl')?.value);
+    assert.is(url, `${yaml.url.replace(/\/$/, '')}/api/health`, rel(f));
+  }
+});
+
+test('mutation: a ping test, three locations, a 15-minute frequency, another path check or threshold fail the availability check', async () => {
+  const main = await parseBicepFile(mainPath);
+  const check = async (from: string | RegExp, to: string) => checkAvailability(main, await mutated(modulePath('availability'), from, to)).join('\n');
+  assert.match(await check("kind: 'standard'", "kind: 'ping'"), /webtest kind/);
+  assert.match(await check('Frequency: 300', 'Frequency: 900'), /Frequency/);
+  assert.match(await check("  'emea-gb-db3-azr'\n  'emea-nl-ams-azr'\n", ''), /could never fire/);
+  assert.match(await check("  'us-ca-sjc-azr'\n  'us-tx-sn1-azr'\n  'emea-gb-db3-azr'\n  'emea-nl-ams-azr'\n", ''), /at least three distinct locations/);
+  assert.match(await check("ContentMatch: 'healthy'", "ContentMatch: 'ok'"), /ContentMatch/);
+  assert.match(await check('ExpectedHttpStatusCode: 200', 'ExpectedHttpStatusCode: 0'), /ExpectedHttpStatusCode/);
+  assert.match(await check('threshold: 3', 'threshold: 5'), /alert threshold/);
+  assert.match(await check("windowSize: 'PT5M'", "windowSize: 'PT15M'"), /alert windowSize/);
+  assert.match(await check('Success == false', 'Success == true'), /does not count failed/);
 });
 
 // ----------------------------------------------------------------------------------------------
