@@ -172,6 +172,11 @@ param logDailyCapGb int = 1
 @maxLength(63)
 param vaultReaderNamespace string = 'todo'
 
+@description('Kubernetes namespace of the app\'s release (kube.namespace in environments/<env>.yaml): the rollout-failure alert watches the ReplicaSets there.')
+@minLength(1)
+@maxLength(63)
+param appNamespace string = 'todo'
+
 @description('Kubernetes service account that syncs Key Vault secrets into the cluster through workload identity (used only with a Key Vault).')
 @minLength(1)
 @maxLength(253)
@@ -356,6 +361,7 @@ module alerts 'modules/alerts.bicep' = {
     alertEmail: alertEmail
     actionGroupName: '${baseName}-${environmentName}-alerts'
     enableAlerts: enableAlerts
+    appNamespace: appNamespace
   }
 }
 

@@ -543,6 +543,56 @@ test('metric alerts: node CPU > 80% and memory > 85% over 10 minutes, failed pod
   assert.is(resources(alerts).filter((r) => r.type === 'Microsoft.Insights/actionGroups').length, 1);
 });
 
+/** The rollout-failure rule: new pods of the release's ReplicaSets that crash-loop or stay Pending, per ReplicaSet. */
+function checkRolloutFailureAlert(main: BicepFile, alerts: BicepFile): string[] {
+  const out: string[] = [];
+  const rule = resources(alerts).find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules' && /rollout/i.test(propertyAt(r.body, ['name'])?.text ?? ''));
+  if (!rule?.body) return ['no rollout-failure scheduled query rule in alerts.bicep'];
+  const queryNode = resolve(alerts, propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'query']));
+  // A literal string, or join([...lines], ' ') of literal lines.
+  const joined = queryNode?.type === 'call_expression' && queryNode.childForFieldName('function')?.text === 'join'
+    ? arrayItems(queryNode.childForFieldName('arguments')?.namedChildren[0]).map((n) => stringValue(n) ?? '').join(' ')
+    : stringValue(queryNode) ?? '';
+  for (const [what, re] of [
+    ['reads KubePodInventory', /^KubePodInventory\b/],
+    ['filters on the release namespace parameter', /Namespace == '\$\{appNamespace\}'/],
+    ['only Deployment pods (ReplicaSets)', /ControllerKind == 'ReplicaSet'/],
+    ['only pods of a recent change', /PodCreationTimeStamp > ago\(1h\)/],
+    ['latest state per pod', /arg_max\(TimeGenerated/],
+    ['crash loops', /'CrashLoopBackOff'/],
+    ['image pulls', /'ImagePullBackOff'/],
+    ['stuck Pending pods', /PodStatus == 'Pending' and PodCreationTimeStamp < ago\(10m\)/],
+    ['counts failing pods per ReplicaSet', /summarize FailingPods = dcount\(PodUid\) by ControllerName/],
+  ] as const) if (!re.test(joined)) out.push(`rollout-failure query: ${what}: ${JSON.stringify(joined)}`);
+  const c = (...path: Array<string | number>) => literalValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, ...path]));
+  if (c('threshold') !== 0 || c('operator') !== 'GreaterThan') out.push(`rollout-failure threshold: ${String(c('operator'))} ${String(c('threshold'))}, expected GreaterThan 0`);
+  if (c('metricMeasureColumn') !== 'FailingPods' || c('timeAggregation') !== 'Total') out.push('rollout-failure rule does not total FailingPods');
+  if (c('dimensions', 0, 'name') !== 'ControllerName') out.push('rollout-failure rule is not split by ControllerName');
+  if (propertyAt(rule.body, ['properties', 'actions', 'actionGroups', 0])?.text !== 'actionGroup.id') out.push('rollout-failure rule notifies no action group');
+  const passed = propertyAt(modules(main).find((m) => m.path === 'modules/alerts.bicep')?.body, ['params', 'appNamespace'])?.text;
+  if (passed !== 'appNamespace') out.push(`main.bicep passes appNamespace: ${String(passed)}`);
+  if (literalValue(params(main).find((p) => p.name === 'appNamespace')?.defaultValue) !== 'todo') out.push('main.bicep appNamespace default is not the app namespace todo');
+  return out;
+}
+
+test('rollout-failure alert: new release pods crash-looping, failing to start or Pending 10 minutes, per ReplicaSet, in the app namespace', async () => {
+  assert.equal(checkRolloutFailureAlert(await parseBicepFile(mainPath), await parseBicepFile(modulePath('alerts'))), []);
+  // The environments name the same namespace main.bicep defaults to.
+  const { parse: parseYaml } = await import('yaml');
+  for (const env of ['production', 'staging']) {
+    const yaml = parseYaml(readFileSync(join(repoRoot, 'environments', `${env}.yaml`), 'utf8')) as { kube: { namespace: string } };
+    assert.is(yaml.kube.namespace, 'todo', env);
+  }
+});
+
+test('mutation: another namespace, no Pending check, a threshold of 5 fail the rollout-failure check', async () => {
+  const main = await parseBicepFile(mainPath);
+  const check = async (from: string, to: string) => checkRolloutFailureAlert(main, await mutated(modulePath('alerts'), from, to)).join('\n');
+  assert.match(await check("Namespace == \\'${appNamespace}\\'", "Namespace == \\'default\\'"), /release namespace/);
+  assert.match(await check(" or (PodStatus == \\'Pending\\' and PodCreationTimeStamp < ago(10m))", ''), /stuck Pending/);
+  assert.match(await check("metricMeasureColumn: 'FailingPods'\n          operator: 'GreaterThan'\n          threshold: 0", "metricMeasureColumn: 'FailingPods'\n          operator: 'GreaterThan'\n          threshold: 5"), /GreaterThan 5/);
+});
+
 // Platform metrics of Microsoft.ContainerService/managedClusters as "Supported metrics for
 // Microsoft.ContainerService/managedClusters" (learn.microsoft.com, azure-monitor reference) lists them,
 // and the windows and frequencies a metric alert accepts (Azure Monitor refuses others, e.g. PT10M).
