@@ -94,6 +94,30 @@ function pinProblems(files: Array<{ name: string; text: string }>): string[] {
 
 const workflowTexts = () => workflowFiles().map((f) => ({ name: relative(repoRoot, f), text: readFileSync(f, 'utf8') }));
 
+test('the app\'s CI gate: detected commands, PostgreSQL for the backend, jobs only when backend/ or frontend/ exist, and the deploy waits', () => {
+  const ci = parse(readFileSync(join(repoRoot, '.github/workflows/ci.yml'), 'utf8')) as any;
+  const detect = ci.jobs['app-detect'];
+  assert.ok(detect.steps.some((s: any) => String(s.run ?? '').includes('npx zx scripts/app-ci.mts --json')), 'commands come from app-ci.mts');
+  for (const part of ['backend', 'frontend']) {
+    const job = ci.jobs[part];
+    assert.equal(job.needs, 'app-detect');
+    assert.is(job.if, `needs.app-detect.outputs.${part} != ''`, `${part} runs only when ${part}/ exists`);
+    assert.is(job.defaults.run['working-directory'], part);
+    assert.is(job.env.APP_CI, `\${{ needs.app-detect.outputs.${part} }}`);
+    const runs = job.steps.map((s: any) => String(s.run ?? '')).join('\n');
+    for (const kind of ['install', 'lint', 'test']) assert.match(runs, new RegExp(`jq -r '\\.${kind}\\[\\]'`), `${part} runs its ${kind} commands`);
+  }
+  const pg = ci.jobs.backend.services.postgres;
+  assert.match(pg.image, /^postgres:\d+$/);
+  assert.match(pg.options, /--health-cmd "pg_isready/, 'tests start once the database accepts connections');
+  assert.match(ci.jobs.backend.env.DATABASE_URL, /^postgresql:\/\/todo@localhost:5432\/todo_test$/);
+  assert.not.match(JSON.stringify(pg), /PASSWORD/, 'no password in the workflow');
+  // The deploy calls ci.yml as its test job and builds images only after it, so after every job above.
+  const deploy = parse(readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8')) as any;
+  assert.is(deploy.jobs.test.uses, './.github/workflows/ci.yml');
+  assert.is(deploy.jobs['build-images'].needs, 'test');
+});
+
 test('deploy notifications: every run reports its outcome; webhooks only from secrets, via env, optional', () => {
   const deploy = parse(readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8')) as any;
   assert.equal(deploy.jobs.deploy.outputs, { 'exit-code': '${{ steps.deploy.outputs.exit-code }}', summary: '${{ steps.deploy.outputs.summary }}' });
@@ -191,8 +215,11 @@ test('the workflows run Node 24, and CI tests Node 22 as well', () => {
     const wf = parse(readFileSync(join(repoRoot, '.github/workflows', file), 'utf8')) as any;
     return Object.values<any>(wf.jobs).flatMap((j) => (j.steps ?? []).filter((s: any) => String(s.uses ?? '').startsWith('actions/setup-node@')).map((s: any) => ({ job: j, version: s.with?.['node-version'] })));
   };
-  const ci = versions('ci.yml');
+  // The toolkit's own tests run on both lines; the app's jobs (detect, frontend) on 24 like the rest.
+  const all = versions('ci.yml');
+  const ci = all.filter((v) => v.job.strategy?.matrix?.node);
   assert.is(ci.length, 1);
+  for (const { version } of all.filter((v) => !v.job.strategy?.matrix?.node)) assert.is(version, 24, 'ci.yml app jobs');
   assert.equal(ci[0]!.job.strategy.matrix.node, [22, 24]);
   assert.is(ci[0]!.version, '${{ matrix.node }}');
   for (const f of ['deploy-production.yml', 'infra.yml']) {
