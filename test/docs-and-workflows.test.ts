@@ -118,6 +118,23 @@ test('the app\'s CI gate: detected commands, PostgreSQL for the backend, jobs on
   assert.is(deploy.jobs['build-images'].needs, 'test');
 });
 
+test('cost-savings.yml: opted-in environments only, 19:00 saves and 07:00 restores, npm ci before signing in', () => {
+  const wf = parse(readFileSync(join(repoRoot, '.github/workflows/cost-savings.yml'), 'utf8')) as any;
+  const crons = wf.on.schedule.map((s: any) => s.cron);
+  assert.equal(crons, ['0 19 * * 1-5', '0 7 * * 1-5']);
+  const job = wf.jobs.savings;
+  // The phase expression names the evening cron, so renaming one without the other breaks here.
+  assert.ok(String(job.env.PHASE).includes(`github.event.schedule == '${crons[0]}' && 'off-hours'`), job.env.PHASE);
+  assert.is(job.strategy.matrix.environment, '${{ fromJSON(needs.plan.outputs.environments) }}');
+  assert.ok(wf.jobs.plan.steps.some((s: any) => String(s.run ?? '').includes('npx zx scripts/savings.mts --list --json')));
+  const steps = job.steps.map((s: any) => s.run ?? s.uses);
+  const npmCi = steps.indexOf('npm ci');
+  const login = steps.findIndex((s: string) => String(s).startsWith('azure/login@'));
+  assert.ok(npmCi >= 0 && login > npmCi, 'no installed package runs while signed in');
+  assert.is(steps.at(-1), 'npx zx scripts/savings.mts --env "$ENV_NAME" --phase "$PHASE" --yes');
+  assert.equal(job.concurrency, { group: 'cost-savings-${{ matrix.environment }}', 'cancel-in-progress': false });
+});
+
 test('deploy notifications: every run reports its outcome; webhooks only from secrets, via env, optional', () => {
   const deploy = parse(readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8')) as any;
   assert.equal(deploy.jobs.deploy.outputs, { 'exit-code': '${{ steps.deploy.outputs.exit-code }}', summary: '${{ steps.deploy.outputs.summary }}' });
