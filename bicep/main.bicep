@@ -213,6 +213,11 @@ param budgetAmounts array = [
   150
 ]
 
+@description('The monthly estimate in USD from docs/cost.md ("Azure total"); a forecast-only budget e-mails when the month\'s forecast exceeds it. 0 creates none. A test keeps it equal to the document.')
+@minValue(0)
+@maxValue(100000)
+param budgetForecastAmount int = 330
+
 @description('First day the budgets count from, YYYY-MM-01. Azure refuses to change a budget\'s start date, so keep the value of the first deployment forever.')
 @minLength(10)
 @maxLength(10)
@@ -384,6 +389,7 @@ module budget 'modules/budget.bicep' = {
   params: {
     budgetNamePrefix: '${baseName}-${environmentName}'
     amounts: budgetAmounts
+    forecastAmount: budgetForecastAmount
     startDate: budgetStartDate
     contactEmail: alertEmail
     resourceGroupNames: [

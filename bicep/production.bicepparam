@@ -52,5 +52,7 @@ param budgetAmounts = [
   100
   150
 ]
+// The upper end of docs/cost.md's monthly estimate (~$270-330): a forecast above it e-mails.
+param budgetForecastAmount = 330
 // Fixed for the life of the budgets: Azure refuses to change a budget's start date on redeploy.
 param budgetStartDate = '2026-12-01'

@@ -35,4 +35,6 @@ param budgetAmounts = [
   25
   50
 ]
+// docs/cost.md estimates production only: no forecast budget for staging.
+param budgetForecastAmount = 0
 param budgetStartDate = '2026-12-01'

@@ -517,6 +517,39 @@ test('budgets at $50/$100/$150 e-mail the alert address from a fixed start date'
   const notifications = objectEntries(propertyAt(b?.body, ['properties', 'notifications']));
   assert.ok(notifications.length >= 1);
   for (const [, n] of notifications) assert.is(arrayItems(propertyAt(n, ['contactEmails']))[0]?.text, 'contactEmail');
+  assert.equal(checkForecastBudget(main, budget, prod), []);
+});
+
+/** The estimate from docs/cost.md's "Azure total" row (the upper end of "~$270-330"). */
+function costEstimate(doc = readFileSync(join(repoRoot, 'docs', 'cost.md'), 'utf8')): number | undefined {
+  const m = /\*\*Azure total\*\*.*\*\*~\$(\d+)(?:-(\d+))?\*\*/.exec(doc);
+  return m ? Number(m[2] ?? m[1]) : undefined;
+}
+
+/** A forecast-only budget at docs/cost.md's estimate, on top of the plan's three. */
+function checkForecastBudget(main: BicepFile, budget: BicepFile, prod: BicepParamFile, estimate = costEstimate()): string[] {
+  const out: string[] = [];
+  const r = resources(budget).find((x) => x.type === 'Microsoft.Consumption/budgets' && !x.loop);
+  if (!r?.body) return ['no forecast budget in budget.bicep'];
+  if (propertyAt(r.body, ['properties', 'amount'])?.text !== 'forecastAmount') out.push('the forecast budget\'s amount is not forecastAmount');
+  const notes = objectEntries(propertyAt(r.body, ['properties', 'notifications']));
+  if (notes.length !== 1 || literalValue(propertyAt(notes[0]?.[1], ['thresholdType'])) !== 'Forecasted') out.push('the forecast budget must notify on the forecast only');
+  if (propertyAt(modules(main).find((m) => m.path === 'modules/budget.bicep')?.body, ['params', 'forecastAmount'])?.text !== 'budgetForecastAmount') out.push('main.bicep does not pass budgetForecastAmount');
+  const amount = effectiveParam(main, prod, 'budgetForecastAmount');
+  if (estimate === undefined) out.push('docs/cost.md has no "**Azure total**" estimate');
+  else if (amount !== estimate) out.push(`production budgetForecastAmount ${JSON.stringify(amount)} is not docs/cost.md's estimate ${estimate}`);
+  return out;
+}
+
+test('mutation: a forecast budget off the estimate, or one that also fires on actual spend, fails', async () => {
+  const main = await parseBicepFile(mainPath);
+  const budget = await parseBicepFile(modulePath('budget'));
+  const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
+  assert.equal(checkForecastBudget(main, budget, prod, 330), []);
+  assert.match(checkForecastBudget(main, budget, prod, 300).join(), /330 is not docs\/cost\.md's estimate 300/);
+  assert.is(costEstimate('| **Azure total** | | **~$270-330** |'), 330);
+  const actual = await mutated(modulePath('budget'), "thresholdType: 'Forecasted'\n        contactEmails: [\n          contactEmail\n        ]\n      }\n    }\n  }\n}\n\n@description", "thresholdType: 'Forecasted'\n        contactEmails: [\n          contactEmail\n        ]\n      }\n      actual: {\n        enabled: true\n        operator: 'GreaterThan'\n        threshold: 100\n        thresholdType: 'Actual'\n        contactEmails: [\n          contactEmail\n        ]\n      }\n    }\n  }\n}\n\n@description");
+  assert.match(checkForecastBudget(main, actual, prod, 330).join(), /forecast only/);
 });
 
 test('metric alerts: node CPU > 80% and memory > 85% over 10 minutes, failed pods, nodes not ready; crash-loop log alert; one action group', async () => {
