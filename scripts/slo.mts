@@ -65,7 +65,15 @@ await runMain(spec, async ({ env, flags, runner, log }) => {
     };
   }
 
-  const answer = await log.step('availability results', () => runner.json(AppInsightsQueryAnswerSchema, 'az', args, { mutating: false }));
+  const answer = await log.step('availability results', () => runner.json(AppInsightsQueryAnswerSchema, 'az', args, {
+    mutating: false,
+    // The command lives in the application-insights extension; az asks before installing it, which a
+    // non-interactive run cannot answer ("Unable to prompt for extension install confirmation as no
+    // tty available"). The az config values extension.use_dynamic_install=yes_without_prompt and
+    // extension.run_after_dynamic_install=yes (Azure CLI docs, "Install extensions automatically"),
+    // set through their AZURE_<SECTION>_<NAME> environment variables, install it and carry on.
+    env: { AZURE_EXTENSION_USE_DYNAMIC_INSTALL: 'yes_without_prompt', AZURE_EXTENSION_RUN_AFTER_DYNAMIC_INSTALL: 'yes' },
+  }));
   const report = computeSlo(parseAvailabilityResults(answer), objective);
   for (const w of report.windows) log.info(formatWindow(w, objective));
   if (report.worstIncidents.length) {

@@ -58,6 +58,7 @@ test('a healthy month: availability per window, budget left, worst incidents fir
   const at = (flag: string) => query!.args[query!.args.indexOf(flag) + 1];
   assert.is(at('--app'), 'hackathon-todo-production-insights');
   assert.is(at('--resource-group'), 'hackathon-todo-rg');
+  assert.ok(!query!.args.some((a) => a.includes('dynamic')), 'the extension setting travels in the environment, not argv');
   assert.match(at('--analytics-query')!, /^availabilityResults \| where timestamp > ago\(30d\) and name == 'hackathon-todo-production-insights-api-health' \| summarize total = count\(\), failed = countif\(.*\) by bin\(timestamp, 5m\)/);
 });
 
