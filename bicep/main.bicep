@@ -172,6 +172,11 @@ param logDailyCapGb int = 1
 @maxLength(63)
 param vaultReaderNamespace string = 'todo'
 
+@description('Kubernetes namespace of the app\'s release (kube.namespace in environments/<env>.yaml): the rollout-failure alert watches the ReplicaSets there.')
+@minLength(1)
+@maxLength(63)
+param appNamespace string = 'todo'
+
 @description('Kubernetes service account that syncs Key Vault secrets into the cluster through workload identity (used only with a Key Vault).')
 @minLength(1)
 @maxLength(253)
@@ -208,6 +213,11 @@ param budgetAmounts array = [
   150
 ]
 
+@description('The monthly estimate in USD from docs/cost.md ("Azure total"); a forecast-only budget e-mails when the month\'s forecast exceeds it. 0 creates none. A test keeps it equal to the document.')
+@minValue(0)
+@maxValue(100000)
+param budgetForecastAmount int = 330
+
 @description('First day the budgets count from, YYYY-MM-01. Azure refuses to change a budget\'s start date, so keep the value of the first deployment forever.')
 @minLength(10)
 @maxLength(10)
@@ -215,6 +225,20 @@ param budgetStartDate string
 
 @description('Send the cluster\'s metric and log alerts. False keeps the action group but creates no alert rules.')
 param enableAlerts bool = true
+
+// ---------------------------------------------------------------------------------------------
+// Availability (Application Insights)
+// ---------------------------------------------------------------------------------------------
+
+@description('Application Insights resource that holds the availability test results (workspace-based, on the Log Analytics workspace).')
+@minLength(1)
+@maxLength(255)
+param appInsightsName string = '${baseName}-${environmentName}-insights'
+
+@description('Absolute URL of the API health endpoint the availability test calls: the environment\'s url (environments/<env>.yaml) followed by /api/health. A test keeps the two equal.')
+@minLength(10)
+@maxLength(2048)
+param healthCheckUrl string
 
 // ---------------------------------------------------------------------------------------------
 // Derived values
@@ -342,6 +366,21 @@ module alerts 'modules/alerts.bicep' = {
     alertEmail: alertEmail
     actionGroupName: '${baseName}-${environmentName}-alerts'
     enableAlerts: enableAlerts
+    appNamespace: appNamespace
+  }
+}
+
+module availability 'modules/availability.bicep' = {
+  name: 'availability'
+  scope: rg
+  params: {
+    location: location
+    tags: commonTags
+    appInsightsName: appInsightsName
+    workspaceId: monitoring.outputs.workspaceId
+    healthCheckUrl: healthCheckUrl
+    actionGroupId: alerts.outputs.actionGroupId
+    enableAlerts: enableAlerts
   }
 }
 
@@ -350,6 +389,7 @@ module budget 'modules/budget.bicep' = {
   params: {
     budgetNamePrefix: '${baseName}-${environmentName}'
     amounts: budgetAmounts
+    forecastAmount: budgetForecastAmount
     startDate: budgetStartDate
     contactEmail: alertEmail
     resourceGroupNames: [
@@ -386,6 +426,12 @@ output vaultReaderClientId string = deployKeyVault ? keyVault!.outputs.vaultRead
 
 @description('Log Analytics workspace that Container Insights writes to.')
 output logAnalyticsWorkspaceName string = monitoring.outputs.workspaceName
+
+@description('Application Insights resource name: scripts/slo.mts passes it to az monitor app-insights query --app.')
+output appInsightsName string = availability.outputs.appInsightsName
+
+@description('Name of the availability test; its results carry it in the name column.')
+output webTestName string = availability.outputs.webTestName
 
 @description('OIDC issuer URL of the cluster, for further workload identity federations.')
 output oidcIssuerUrl string = aks.outputs.oidcIssuerUrl

@@ -43,11 +43,16 @@ param githubRepository = readEnvironmentVariable('GITHUB_REPOSITORY')
 param githubEnvironment = 'production'
 
 param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
+// The availability test's target: this environment's url in environments/*.yaml + /api/health
+// (test/bicep.test.ts keeps them equal).
+param healthCheckUrl = 'https://todo.example.com/api/health'
 // The plan's billing alerts: $50, $100, $150 a month.
 param budgetAmounts = [
   50
   100
   150
 ]
+// The upper end of docs/cost.md's monthly estimate (~$270-330): a forecast above it e-mails.
+param budgetForecastAmount = 330
 // Fixed for the life of the budgets: Azure refuses to change a budget's start date on redeploy.
 param budgetStartDate = '2026-12-01'

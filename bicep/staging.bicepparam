@@ -28,8 +28,13 @@ param githubRepository = readEnvironmentVariable('GITHUB_REPOSITORY')
 param githubEnvironment = 'staging'
 
 param alertEmail = readEnvironmentVariable('ALERT_EMAIL')
+// The availability test's target: this environment's url in environments/*.yaml + /api/health
+// (test/bicep.test.ts keeps them equal).
+param healthCheckUrl = 'https://staging.todo.example.com/api/health'
 param budgetAmounts = [
   25
   50
 ]
+// docs/cost.md estimates production only: no forecast budget for staging.
+param budgetForecastAmount = 0
 param budgetStartDate = '2026-12-01'

@@ -66,6 +66,8 @@ const PINNED_API_VERSIONS: Record<string, string> = {
   'Microsoft.Insights/actionGroups': '2026-09-01',
   'Microsoft.Insights/metricAlerts': '2026-06-01',
   'Microsoft.Insights/scheduledQueryRules': '2026-03-01',
+  'Microsoft.Insights/components': '2020-02-02',
+  'Microsoft.Insights/webtests': '2022-06-15',
 };
 
 /**
@@ -85,6 +87,14 @@ const NO_NEWER_STABLE: Record<string, { version: string; reason: string }> = {
   'Microsoft.Insights/dataCollectionRuleAssociations': {
     version: '2024-03-11',
     reason: 'shipped with dataCollectionRules; same API, same versions',
+  },
+  'Microsoft.Insights/components': {
+    version: '2020-02-02',
+    reason: 'the newest stable/<version> folder of applicationinsights/resource-manager with components_API.json; later component versions are previews',
+  },
+  'Microsoft.Insights/webtests': {
+    version: '2022-06-15',
+    reason: 'the newest stable/<version> folder of applicationinsights/resource-manager with webTests_API.json, and the first with kind standard',
   },
 };
 
@@ -341,7 +351,7 @@ function checkApiServerAccess(main: BicepFile, aks: BicepFile, paramFile: BicepP
 test('every .bicep file parses with tree-sitter-bicep with no ERROR or MISSING nodes', async () => {
   const files = await loadAll();
   const names = files.map((f) => rel(f.path));
-  for (const m of ['main', 'modules/aks', 'modules/acr', 'modules/monitoring', 'modules/identity', 'modules/keyvault', 'modules/budget', 'modules/alerts']) {
+  for (const m of ['main', 'modules/aks', 'modules/acr', 'modules/monitoring', 'modules/identity', 'modules/keyvault', 'modules/budget', 'modules/alerts', 'modules/availability']) {
     assert.ok(names.includes(`bicep/${m}.bicep`), `bicep/${m}.bicep exists`);
   }
   assert.equal(files.flatMap(checkParses), []);
@@ -353,7 +363,7 @@ test('main.bicep targets the subscription, creates the resource group and calls 
   assert.is(targetScope(main), 'subscription');
   assert.ok(resources(main).some((r) => r.type === 'Microsoft.Resources/resourceGroups' && !r.existing), 'resource group resource');
   const paths = modules(main).map((m) => m.path).sort();
-  for (const m of ['aks', 'acr', 'monitoring', 'identity', 'keyvault', 'budget', 'alerts']) assert.ok(paths.includes(`modules/${m}.bicep`), `module ${m}`);
+  for (const m of ['aks', 'acr', 'monitoring', 'identity', 'keyvault', 'budget', 'alerts', 'availability']) assert.ok(paths.includes(`modules/${m}.bicep`), `module ${m}`);
   assert.ok(modules(main).find((m) => m.path === 'modules/keyvault.bicep')?.conditional, 'Key Vault module is conditional');
 });
 
@@ -507,6 +517,39 @@ test('budgets at $50/$100/$150 e-mail the alert address from a fixed start date'
   const notifications = objectEntries(propertyAt(b?.body, ['properties', 'notifications']));
   assert.ok(notifications.length >= 1);
   for (const [, n] of notifications) assert.is(arrayItems(propertyAt(n, ['contactEmails']))[0]?.text, 'contactEmail');
+  assert.equal(checkForecastBudget(main, budget, prod), []);
+});
+
+/** The estimate from docs/cost.md's "Azure total" row (the upper end of "~$270-330"). */
+function costEstimate(doc = readFileSync(join(repoRoot, 'docs', 'cost.md'), 'utf8')): number | undefined {
+  const m = /\*\*Azure total\*\*.*\*\*~\$(\d+)(?:-(\d+))?\*\*/.exec(doc);
+  return m ? Number(m[2] ?? m[1]) : undefined;
+}
+
+/** A forecast-only budget at docs/cost.md's estimate, on top of the plan's three. */
+function checkForecastBudget(main: BicepFile, budget: BicepFile, prod: BicepParamFile, estimate = costEstimate()): string[] {
+  const out: string[] = [];
+  const r = resources(budget).find((x) => x.type === 'Microsoft.Consumption/budgets' && !x.loop);
+  if (!r?.body) return ['no forecast budget in budget.bicep'];
+  if (propertyAt(r.body, ['properties', 'amount'])?.text !== 'forecastAmount') out.push('the forecast budget\'s amount is not forecastAmount');
+  const notes = objectEntries(propertyAt(r.body, ['properties', 'notifications']));
+  if (notes.length !== 1 || literalValue(propertyAt(notes[0]?.[1], ['thresholdType'])) !== 'Forecasted') out.push('the forecast budget must notify on the forecast only');
+  if (propertyAt(modules(main).find((m) => m.path === 'modules/budget.bicep')?.body, ['params', 'forecastAmount'])?.text !== 'budgetForecastAmount') out.push('main.bicep does not pass budgetForecastAmount');
+  const amount = effectiveParam(main, prod, 'budgetForecastAmount');
+  if (estimate === undefined) out.push('docs/cost.md has no "**Azure total**" estimate');
+  else if (amount !== estimate) out.push(`production budgetForecastAmount ${JSON.stringify(amount)} is not docs/cost.md's estimate ${estimate}`);
+  return out;
+}
+
+test('mutation: a forecast budget off the estimate, or one that also fires on actual spend, fails', async () => {
+  const main = await parseBicepFile(mainPath);
+  const budget = await parseBicepFile(modulePath('budget'));
+  const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
+  assert.equal(checkForecastBudget(main, budget, prod, 330), []);
+  assert.match(checkForecastBudget(main, budget, prod, 300).join(), /330 is not docs\/cost\.md's estimate 300/);
+  assert.is(costEstimate('| **Azure total** | | **~$270-330** |'), 330);
+  const actual = await mutated(modulePath('budget'), "thresholdType: 'Forecasted'\n        contactEmails: [\n          contactEmail\n        ]\n      }\n    }\n  }\n}\n\n@description", "thresholdType: 'Forecasted'\n        contactEmails: [\n          contactEmail\n        ]\n      }\n      actual: {\n        enabled: true\n        operator: 'GreaterThan'\n        threshold: 100\n        thresholdType: 'Actual'\n        contactEmails: [\n          contactEmail\n        ]\n      }\n    }\n  }\n}\n\n@description");
+  assert.match(checkForecastBudget(main, actual, prod, 330).join(), /forecast only/);
 });
 
 test('metric alerts: node CPU > 80% and memory > 85% over 10 minutes, failed pods, nodes not ready; crash-loop log alert; one action group', async () => {
@@ -531,6 +574,56 @@ test('metric alerts: node CPU > 80% and memory > 85% over 10 minutes, failed pod
   const log = resources(alerts).find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
   assert.ok(stringValue(propertyAt(log?.body, ['properties', 'criteria', 'allOf', 0, 'query']))?.includes('CrashLoopBackOff'));
   assert.is(resources(alerts).filter((r) => r.type === 'Microsoft.Insights/actionGroups').length, 1);
+});
+
+/** The rollout-failure rule: new pods of the release's ReplicaSets that crash-loop or stay Pending, per ReplicaSet. */
+function checkRolloutFailureAlert(main: BicepFile, alerts: BicepFile): string[] {
+  const out: string[] = [];
+  const rule = resources(alerts).find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules' && /rollout/i.test(propertyAt(r.body, ['name'])?.text ?? ''));
+  if (!rule?.body) return ['no rollout-failure scheduled query rule in alerts.bicep'];
+  const queryNode = resolve(alerts, propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'query']));
+  // A literal string, or join([...lines], ' ') of literal lines.
+  const joined = queryNode?.type === 'call_expression' && queryNode.childForFieldName('function')?.text === 'join'
+    ? arrayItems(queryNode.childForFieldName('arguments')?.namedChildren[0]).map((n) => stringValue(n) ?? '').join(' ')
+    : stringValue(queryNode) ?? '';
+  for (const [what, re] of [
+    ['reads KubePodInventory', /^KubePodInventory\b/],
+    ['filters on the release namespace parameter', /Namespace == '\$\{appNamespace\}'/],
+    ['only Deployment pods (ReplicaSets)', /ControllerKind == 'ReplicaSet'/],
+    ['only pods of a recent change', /PodCreationTimeStamp > ago\(1h\)/],
+    ['latest state per pod', /arg_max\(TimeGenerated/],
+    ['crash loops', /'CrashLoopBackOff'/],
+    ['image pulls', /'ImagePullBackOff'/],
+    ['stuck Pending pods', /PodStatus == 'Pending' and PodCreationTimeStamp < ago\(10m\)/],
+    ['counts failing pods per ReplicaSet', /summarize FailingPods = dcount\(PodUid\) by ControllerName/],
+  ] as const) if (!re.test(joined)) out.push(`rollout-failure query: ${what}: ${JSON.stringify(joined)}`);
+  const c = (...path: Array<string | number>) => literalValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, ...path]));
+  if (c('threshold') !== 0 || c('operator') !== 'GreaterThan') out.push(`rollout-failure threshold: ${String(c('operator'))} ${String(c('threshold'))}, expected GreaterThan 0`);
+  if (c('metricMeasureColumn') !== 'FailingPods' || c('timeAggregation') !== 'Total') out.push('rollout-failure rule does not total FailingPods');
+  if (c('dimensions', 0, 'name') !== 'ControllerName') out.push('rollout-failure rule is not split by ControllerName');
+  if (propertyAt(rule.body, ['properties', 'actions', 'actionGroups', 0])?.text !== 'actionGroup.id') out.push('rollout-failure rule notifies no action group');
+  const passed = propertyAt(modules(main).find((m) => m.path === 'modules/alerts.bicep')?.body, ['params', 'appNamespace'])?.text;
+  if (passed !== 'appNamespace') out.push(`main.bicep passes appNamespace: ${String(passed)}`);
+  if (literalValue(params(main).find((p) => p.name === 'appNamespace')?.defaultValue) !== 'todo') out.push('main.bicep appNamespace default is not the app namespace todo');
+  return out;
+}
+
+test('rollout-failure alert: new release pods crash-looping, failing to start or Pending 10 minutes, per ReplicaSet, in the app namespace', async () => {
+  assert.equal(checkRolloutFailureAlert(await parseBicepFile(mainPath), await parseBicepFile(modulePath('alerts'))), []);
+  // The environments name the same namespace main.bicep defaults to.
+  const { parse: parseYaml } = await import('yaml');
+  for (const env of ['production', 'staging']) {
+    const yaml = parseYaml(readFileSync(join(repoRoot, 'environments', `${env}.yaml`), 'utf8')) as { kube: { namespace: string } };
+    assert.is(yaml.kube.namespace, 'todo', env);
+  }
+});
+
+test('mutation: another namespace, no Pending check, a threshold of 5 fail the rollout-failure check', async () => {
+  const main = await parseBicepFile(mainPath);
+  const check = async (from: string, to: string) => checkRolloutFailureAlert(main, await mutated(modulePath('alerts'), from, to)).join('\n');
+  assert.match(await check("Namespace == \\'${appNamespace}\\'", "Namespace == \\'default\\'"), /release namespace/);
+  assert.match(await check(" or (PodStatus == \\'Pending\\' and PodCreationTimeStamp < ago(10m))", ''), /stuck Pending/);
+  assert.match(await check("metricMeasureColumn: 'FailingPods'\n          operator: 'GreaterThan'\n          threshold: 0", "metricMeasureColumn: 'FailingPods'\n          operator: 'GreaterThan'\n          threshold: 5"), /GreaterThan 5/);
 });
 
 // Platform metrics of Microsoft.ContainerService/managedClusters as "Supported metrics for
@@ -578,6 +671,93 @@ test('main.bicep outputs exactly what setup.mts reads, described, with an empty 
   const kv = outputs(main).find((o) => o.name === 'keyVaultUri');
   assert.is(kv?.value?.type, 'ternary_expression');
   assert.is(literalValue(kv?.value?.childForFieldName('alternative')), '');
+});
+
+// ----------------------------------------------------------------------------------------------
+// Availability: Application Insights, the standard web test and the plan's health-check alert
+// ----------------------------------------------------------------------------------------------
+
+/**
+ * The availability module: a workspace-based Application Insights on main's workspace; a standard
+ * web test GETting healthCheckUrl, expecting 200 and "healthy", from at least three locations every
+ * 5 minutes; and a log alert that fires when more than 3 of its checks fail in 5 minutes.
+ */
+function checkAvailability(main: BicepFile, avail: BicepFile): string[] {
+  const out: string[] = [];
+  const expect = (what: string, actual: unknown, wanted: unknown) => {
+    if (JSON.stringify(actual) !== JSON.stringify(wanted)) out.push(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(wanted)}`);
+  };
+  const call = modules(main).find((m) => m.path === 'modules/availability.bicep');
+  if (!call) return ['main.bicep does not call modules/availability.bicep'];
+  expect('availability workspaceId', propertyAt(call.body, ['params', 'workspaceId'])?.text, 'monitoring.outputs.workspaceId');
+  expect('availability healthCheckUrl', propertyAt(call.body, ['params', 'healthCheckUrl'])?.text, 'healthCheckUrl');
+
+  const ai = resources(avail).find((r) => r.type === 'Microsoft.Insights/components');
+  expect('components WorkspaceResourceId', propertyAt(ai?.body, ['properties', 'WorkspaceResourceId'])?.text, 'workspaceId');
+  expect('components IngestionMode', literalValue(propertyAt(ai?.body, ['properties', 'IngestionMode'])), 'LogAnalytics');
+
+  const wt = resources(avail).find((r) => r.type === 'Microsoft.Insights/webtests');
+  if (!wt?.body) return [...out, 'no web test'];
+  const at = (...path: Array<string | number>) => propertyAt(wt.body, path);
+  expect('webtest kind', literalValue(at('kind')), 'standard');
+  expect('webtest properties.Kind', literalValue(at('properties', 'Kind')), 'standard');
+  expect('webtest Enabled', literalValue(at('properties', 'Enabled')), true);
+  expect('webtest Frequency (seconds)', literalValue(at('properties', 'Frequency')), 300);
+  expect('webtest RequestUrl', at('properties', 'Request', 'RequestUrl')?.text, 'healthCheckUrl');
+  expect('webtest HttpVerb', literalValue(at('properties', 'Request', 'HttpVerb')), 'GET');
+  expect('webtest ExpectedHttpStatusCode', literalValue(at('properties', 'ValidationRules', 'ExpectedHttpStatusCode')), 200);
+  expect('webtest ContentMatch', literalValue(at('properties', 'ValidationRules', 'ContentValidation', 'ContentMatch')), 'healthy');
+  expect('webtest PassIfTextFound', literalValue(at('properties', 'ValidationRules', 'ContentValidation', 'PassIfTextFound')), true);
+  // Locations: a literal list, or a for-expression over a var holding one.
+  const locNode = at('properties', 'Locations');
+  const loopVar = locNode ? descendants(locNode, ['identifier']).map((i) => variables(avail).find((v) => v.name === i.text)).find(Boolean) : undefined;
+  const locs = loopVar ? literalValue(loopVar.value) : (literalValue(locNode) as Array<{ Id: string }> | undefined)?.map((l) => l.Id);
+  if (!Array.isArray(locs) || new Set(locs).size < 3) out.push(`webtest Locations: ${JSON.stringify(locs)}, expected at least three distinct locations`);
+
+  const rule = resources(avail).find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
+  if (!rule?.body) return [...out, 'no availability alert rule'];
+  const q = stringValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'query'])) ?? '';
+  if (!/AppAvailabilityResults/.test(q) || !/Success == false/.test(q)) out.push(`alert query ${JSON.stringify(q)} does not count failed AppAvailabilityResults`);
+  expect('alert scope', propertyAt(rule.body, ['properties', 'scopes', 0])?.text, 'workspaceId');
+  expect('alert windowSize', literalValue(propertyAt(rule.body, ['properties', 'windowSize'])), 'PT5M');
+  expect('alert timeAggregation', literalValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'timeAggregation'])), 'Count');
+  expect('alert operator', literalValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'operator'])), 'GreaterThan');
+  expect('alert threshold', literalValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, 'threshold'])), 3);
+  expect('alert action group', propertyAt(rule.body, ['properties', 'actions', 'actionGroups', 0])?.text, 'actionGroupId');
+  // With fewer than four locations per 5-minute window, "more than 3 failed" could never happen.
+  if (Array.isArray(locs) && locs.length <= 3) out.push(`${locs.length} locations give at most ${locs.length} results per 5 minutes: the "> 3 failures" alert could never fire`);
+  return out;
+}
+
+test('availability: workspace-based App Insights, a standard web test of /api/health (200, "healthy", 5 locations, 5 minutes), alert on > 3 failures in 5 minutes', async () => {
+  assert.equal(checkAvailability(await parseBicepFile(mainPath), await parseBicepFile(modulePath('availability'))), []);
+  const main = await parseBicepFile(mainPath);
+  for (const o of ['appInsightsName', 'webTestName']) assert.ok(outputs(main).some((x) => x.name === o), `main.bicep output ${o} (slo.mts reads it)`);
+});
+
+test('each parameter file\'s healthCheckUrl is its environment\'s url + /api/health (one fact, checked)', async () => {
+  const { parse: parseYaml } = await import('yaml');
+  for (const f of listBicepFiles('.bicepparam')) {
+    const pf = await parseBicepParamFile(f);
+    const env = literalValue(pf.assignments.find((a) => a.name === 'environmentName')?.value);
+    const yaml = parseYaml(readFileSync(join(repoRoot, 'environments', `${String(env)}.yaml`), 'utf8')) as { url: string };
+    const url = literalValue(pf.assignments.find((a) => a.name === 'healthCheckUrl')?.value);
+    assert.is(url, `${yaml.url.replace(/\/$/, '')}/api/health`, rel(f));
+  }
+});
+
+test('mutation: a ping test, three locations, a 15-minute frequency, another path check or threshold fail the availability check', async () => {
+  const main = await parseBicepFile(mainPath);
+  const check = async (from: string | RegExp, to: string) => checkAvailability(main, await mutated(modulePath('availability'), from, to)).join('\n');
+  assert.match(await check("kind: 'standard'", "kind: 'ping'"), /webtest kind/);
+  assert.match(await check('Frequency: 300', 'Frequency: 900'), /Frequency/);
+  assert.match(await check("  'emea-gb-db3-azr'\n  'emea-nl-ams-azr'\n", ''), /could never fire/);
+  assert.match(await check("  'us-ca-sjc-azr'\n  'us-tx-sn1-azr'\n  'emea-gb-db3-azr'\n  'emea-nl-ams-azr'\n", ''), /at least three distinct locations/);
+  assert.match(await check("ContentMatch: 'healthy'", "ContentMatch: 'ok'"), /ContentMatch/);
+  assert.match(await check('ExpectedHttpStatusCode: 200', 'ExpectedHttpStatusCode: 0'), /ExpectedHttpStatusCode/);
+  assert.match(await check('threshold: 3', 'threshold: 5'), /alert threshold/);
+  assert.match(await check("windowSize: 'PT5M'", "windowSize: 'PT15M'"), /alert windowSize/);
+  assert.match(await check('Success == false', 'Success == true'), /does not count failed/);
 });
 
 // ----------------------------------------------------------------------------------------------

@@ -56,7 +56,9 @@ test('workflows: least privilege, OIDC only, pinned actions, deploys never overl
   const deploy = parse(readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8')) as any;
   assert.equal(deploy.concurrency, { group: 'deploy-production', 'cancel-in-progress': false });
   assert.is(deploy.jobs.deploy.environment.name, 'production');
-  assert.ok(deploy.jobs.deploy.steps.some((s: any) => s.run === 'npx zx scripts/deploy.mts --env production --tag "$IMAGE_TAG" --yes'));
+  const deployStep = deploy.jobs.deploy.steps.find((s: any) => s.id === 'deploy');
+  assert.ok(String(deployStep?.run).split('\n').some((l: string) => l.trim().startsWith('npx zx scripts/deploy.mts --env production --tag "$IMAGE_TAG" --yes')), 'the deploy step runs deploy.mts');
+  assert.match(deployStep.run, /exit "\$code"/, 'the step still fails with deploy.mts\'s exit code');
   assert.equal(deploy.jobs['notify-failure'].permissions, { issues: 'write' });
 });
 
@@ -92,6 +94,105 @@ function pinProblems(files: Array<{ name: string; text: string }>): string[] {
 }
 
 const workflowTexts = () => workflowFiles().map((f) => ({ name: relative(repoRoot, f), text: readFileSync(f, 'utf8') }));
+
+test('the app\'s CI gate: detected commands, PostgreSQL for the backend, jobs only when backend/ or frontend/ exist, and the deploy waits', () => {
+  const ci = parse(readFileSync(join(repoRoot, '.github/workflows/ci.yml'), 'utf8')) as any;
+  const detect = ci.jobs['app-detect'];
+  assert.ok(detect.steps.some((s: any) => String(s.run ?? '').includes('npx zx scripts/app-ci.mts --json')), 'commands come from app-ci.mts');
+  for (const part of ['backend', 'frontend']) {
+    const job = ci.jobs[part];
+    assert.equal(job.needs, 'app-detect');
+    assert.is(job.if, `needs.app-detect.outputs.${part} != ''`, `${part} runs only when ${part}/ exists`);
+    assert.is(job.defaults.run['working-directory'], part);
+    assert.is(job.env.APP_CI, `\${{ needs.app-detect.outputs.${part} }}`);
+    const runs = job.steps.map((s: any) => String(s.run ?? '')).join('\n');
+    for (const kind of ['install', 'lint', 'test']) assert.match(runs, new RegExp(`jq -r '\\.${kind}\\[\\]'`), `${part} runs its ${kind} commands`);
+  }
+  const pg = ci.jobs.backend.services.postgres;
+  assert.match(pg.image, /^postgres:\d+$/);
+  assert.match(pg.options, /--health-cmd "pg_isready/, 'tests start once the database accepts connections');
+  assert.match(ci.jobs.backend.env.DATABASE_URL, /^postgresql:\/\/todo@localhost:5432\/todo_test$/);
+  assert.not.match(JSON.stringify(pg), /PASSWORD/, 'no password in the workflow');
+  // The deploy calls ci.yml as its test job and builds images only after it, so after every job above.
+  const deploy = parse(readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8')) as any;
+  assert.is(deploy.jobs.test.uses, './.github/workflows/ci.yml');
+  assert.is(deploy.jobs['build-images'].needs, 'test');
+});
+
+test('cost-savings.yml: opted-in environments only, 19:00 saves and 07:00 restores, npm ci before signing in', () => {
+  const wf = parse(readFileSync(join(repoRoot, '.github/workflows/cost-savings.yml'), 'utf8')) as any;
+  const crons = wf.on.schedule.map((s: any) => s.cron);
+  assert.equal(crons, ['0 19 * * 1-5', '0 7 * * 1-5']);
+  const job = wf.jobs.savings;
+  // The phase expression names the evening cron, so renaming one without the other breaks here.
+  assert.ok(String(job.env.PHASE).includes(`github.event.schedule == '${crons[0]}' && 'off-hours'`), job.env.PHASE);
+  assert.is(job.strategy.matrix.environment, '${{ fromJSON(needs.plan.outputs.environments) }}');
+  assert.ok(wf.jobs.plan.steps.some((s: any) => String(s.run ?? '').includes('npx zx scripts/savings.mts --list --json')));
+  const steps = job.steps.map((s: any) => s.run ?? s.uses);
+  const npmCi = steps.indexOf('npm ci');
+  const login = steps.findIndex((s: string) => String(s).startsWith('azure/login@'));
+  assert.ok(npmCi >= 0 && login > npmCi, 'no installed package runs while signed in');
+  assert.is(steps.at(-1), 'npx zx scripts/savings.mts --env "$ENV_NAME" --phase "$PHASE" --yes');
+  assert.equal(job.concurrency, { group: 'cost-savings-${{ matrix.environment }}', 'cancel-in-progress': false });
+});
+
+test('deploy notifications: every run reports its outcome; webhooks only from secrets, via env, optional', () => {
+  const deploy = parse(readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8')) as any;
+  assert.equal(deploy.jobs.deploy.outputs, { 'exit-code': '${{ steps.deploy.outputs.exit-code }}', summary: '${{ steps.deploy.outputs.summary }}' });
+  const notify = deploy.jobs.notify;
+  assert.equal(notify.needs, ['test', 'build-images', 'deploy']);
+  assert.match(notify.if, /^always\(\) && /, 'runs whatever happened before');
+  assert.is(notify.permissions, undefined, 'the workflow default: contents read');
+  const step = notify.steps.find((s: any) => s.run === '.github/scripts/deploy-notify.sh');
+  assert.is(step.env.SLACK_WEBHOOK_URL, '${{ secrets.SLACK_WEBHOOK_URL }}');
+  assert.is(step.env.TEAMS_WEBHOOK_URL, '${{ secrets.TEAMS_WEBHOOK_URL }}');
+  assert.is(step.env.DEPLOY_EXIT, '${{ needs.deploy.outputs.exit-code }}');
+  // The failure issue stays.
+  assert.equal(deploy.jobs['notify-failure'].permissions, { issues: 'write' });
+  // No workflow interpolates a secret into a shell script (where it could land in argv or the log).
+  for (const f of workflowFiles()) {
+    const wf = parse(readFileSync(f, 'utf8')) as any;
+    for (const job of Object.values<any>(wf.jobs)) for (const s of job.steps ?? []) assert.not.match(String(s.run ?? ''), /\$\{\{\s*secrets\./, `${relative(repoRoot, f)}: a secret in a run: script`);
+  }
+});
+
+/** Runs .github/scripts/deploy-notify.sh with a fake curl that records its argv and stdin. */
+function notifyRun(env: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'notify-'));
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'bin', 'curl'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/curl.args"\ncat > "${dir}/curl.stdin"\n`, { mode: 0o755 });
+  const summary = join(dir, 'summary.md');
+  const r = spawnSync('bash', [join(repoRoot, '.github/scripts/deploy-notify.sh')], {
+    encoding: 'utf8',
+    env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}`, GITHUB_STEP_SUMMARY: summary, SHA: 'abc1234def', RUN_URL: 'https://github.com/o/r/actions/runs/1', ...env },
+  });
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : null);
+  return { status: r.status, stdout: r.stdout + r.stderr, summary: read('summary.md') ?? '', args: read('curl.args'), stdin: read('curl.stdin') };
+}
+
+test('deploy-notify.sh: deployed, rolled back with the revision, failed before any change; webhooks skipped when unset, URL never in argv', () => {
+  const ok = notifyRun({ DEPLOY_EXIT: '0', DEPLOY_SUMMARY: 'Deployed hackathon-todo revision 7 to production' });
+  assert.is(ok.status, 0, ok.stdout);
+  assert.match(ok.summary, /^### Production deploy of abc1234: deployed$/m);
+  assert.match(ok.stdout, /Slack: skipped \(no SLACK_WEBHOOK_URL secret\)/);
+  assert.match(ok.stdout, /Teams: skipped/);
+  assert.is(ok.args, null, 'no webhook, no curl');
+
+  const rolled = notifyRun({ DEPLOY_EXIT: '4', DEPLOY_SUMMARY: 'deploy: deploy of hackathon-todo revision 8 failed (smoke); rolled back to revision 7 (now revision 9), which runs abc' });
+  assert.match(rolled.summary, /^### Production deploy of abc1234: rolled back \(rolled back to revision 7\)$/m);
+  assert.match(notifyRun({ DEPLOY_EXIT: '3', DEPLOY_SUMMARY: 'error: preflight failed' }).summary, /: failed before any change$/m);
+  assert.match(notifyRun({}).summary, /: failed before any change \(tests, image build or preflight did not pass\)$/m);
+  assert.match(notifyRun({ DEPLOY_EXIT: '1', DEPLOY_SUMMARY: 'x' }).summary, /: failed$/m);
+
+  const secret = 'https://hooks.slack.com/services/T000/B000/s3cr3tvalue';
+  const slack = notifyRun({ DEPLOY_EXIT: '4', DEPLOY_SUMMARY: 'rolled back to revision 7', SLACK_WEBHOOK_URL: secret });
+  assert.is(slack.status, 0, slack.stdout);
+  assert.ok(slack.args !== null && !slack.args.includes('s3cr3t'), 'the URL is not on curl\'s command line');
+  assert.is(slack.stdin, `url = "${secret}"\n`, 'the URL goes on stdin');
+  const body = JSON.parse(slack.args!.split('\n')[slack.args!.split('\n').indexOf('--data-binary') + 1]!) as { text: string };
+  assert.match(body.text, /^Production deploy of abc1234: rolled back \(rolled back to revision 7\)\. /);
+  assert.not.match(slack.stdout + slack.summary, /s3cr3t/, 'never printed');
+});
 
 test('every third-party action is pinned to a full commit SHA with its release in a comment', () => {
   const files = workflowTexts();
@@ -132,8 +233,11 @@ test('the workflows run Node 24, and CI tests Node 22 as well', () => {
     const wf = parse(readFileSync(join(repoRoot, '.github/workflows', file), 'utf8')) as any;
     return Object.values<any>(wf.jobs).flatMap((j) => (j.steps ?? []).filter((s: any) => String(s.uses ?? '').startsWith('actions/setup-node@')).map((s: any) => ({ job: j, version: s.with?.['node-version'] })));
   };
-  const ci = versions('ci.yml');
+  // The toolkit's own tests run on both lines; the app's jobs (detect, frontend) on 24 like the rest.
+  const all = versions('ci.yml');
+  const ci = all.filter((v) => v.job.strategy?.matrix?.node);
   assert.is(ci.length, 1);
+  for (const { version } of all.filter((v) => !v.job.strategy?.matrix?.node)) assert.is(version, 24, 'ci.yml app jobs');
   assert.equal(ci[0]!.job.strategy.matrix.node, [22, 24]);
   assert.is(ci[0]!.version, '${{ matrix.node }}');
   for (const f of ['deploy-production.yml', 'infra.yml']) {

@@ -27,6 +27,24 @@ param actionGroupName string
 @description('Create the alert rules (the action group is always created).')
 param enableAlerts bool
 
+@description('Kubernetes namespace of the app\'s release (kube.namespace in environments/<env>.yaml): every ReplicaSet there belongs to it.')
+@minLength(1)
+@maxLength(63)
+param appNamespace string
+
+// A change rolls out new pods; the rollout has failed when a pod created in the last hour is stuck in
+// a container error (crash loop, image pull, bad config) or still Pending 10 minutes after creation
+// (unschedulable; 10 minutes leaves the cluster autoscaler its 3-5 minutes to add a node). Pods of
+// ReplicaSets only, so the Deployments' pods, in the release's own namespace. The latest row per pod
+// and container in the window decides, so a pod that recovered stops counting.
+var rolloutFailureQuery = join([
+  'KubePodInventory'
+  '| where Namespace == \'${appNamespace}\' and ControllerKind == \'ReplicaSet\' and PodCreationTimeStamp > ago(1h)'
+  '| summarize arg_max(TimeGenerated, PodStatus, ContainerStatusReason, PodCreationTimeStamp, ControllerName) by PodUid, ContainerName'
+  '| where ContainerStatusReason in (\'CrashLoopBackOff\', \'ImagePullBackOff\', \'ErrImagePull\', \'CreateContainerConfigError\', \'CreateContainerError\', \'RunContainerError\') or (PodStatus == \'Pending\' and PodCreationTimeStamp < ago(10m))'
+  '| summarize FailingPods = dcount(PodUid) by ControllerName'
+], ' ')
+
 // AKS platform metrics: free, and present without Container Insights or Prometheus.
 var aksMetricNamespace = 'Microsoft.ContainerService/managedClusters'
 
@@ -208,6 +226,55 @@ resource crashLoopAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = if
           dimensions: [
             {
               name: 'Namespace'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+// The plan's second missing alert: a rollout of the release that stops progressing or crash-loops
+// after a change. One alert per failing ReplicaSet (the new revision's pods), so it names the change.
+resource rolloutFailureAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = if (enableAlerts) {
+  name: '${last(split(clusterId, '/'))}-rollout-failed'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'Rollout failed'
+    description: 'New pods of the release (created in the last hour) crash-loop, cannot pull or start, or stay Pending for 10 minutes. Runbook: docs/runbooks.md, "Rollout-failure alert fired".'
+    severity: 1
+    enabled: true
+    scopes: [
+      workspaceId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: rolloutFailureQuery
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'FailingPods'
+          operator: 'GreaterThan'
+          threshold: 0
+          dimensions: [
+            {
+              name: 'ControllerName'
               operator: 'Include'
               values: [
                 '*'

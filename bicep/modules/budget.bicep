@@ -20,6 +20,10 @@ param startDate string
 @minLength(3)
 param contactEmail string
 
+@description('The monthly estimate in USD (docs/cost.md) that a forecast-only budget watches; 0 creates none.')
+@minValue(0)
+param forecastAmount int
+
 @description('Resource groups whose cost counts: the app\'s and AKS\'s node resource group (where the VMs are billed).')
 @minLength(1)
 param resourceGroupNames array
@@ -65,6 +69,39 @@ resource budgets 'Microsoft.Consumption/budgets@2026-06-01' = [
     }
   }
 ]
+
+// The estimate, not a limit: one e-mail when the month's forecast exceeds what docs/cost.md says the
+// environment should cost, so a drift (a node left scaled up, a log storm) shows before the bill does.
+// The $50/$100/$150 budgets above stay the plan's milestones of actual spend.
+resource forecastBudget 'Microsoft.Consumption/budgets@2026-06-01' = if (forecastAmount > 0) {
+  name: '${budgetNamePrefix}-forecast-${forecastAmount}usd'
+  properties: {
+    category: 'Cost'
+    amount: forecastAmount
+    timeGrain: 'Monthly'
+    timePeriod: {
+      startDate: startDate
+    }
+    filter: {
+      dimensions: {
+        name: 'ResourceGroupName'
+        operator: 'In'
+        values: resourceGroupNames
+      }
+    }
+    notifications: {
+      forecastOverEstimate: {
+        enabled: true
+        operator: 'GreaterThan'
+        threshold: 100
+        thresholdType: 'Forecasted'
+        contactEmails: [
+          contactEmail
+        ]
+      }
+    }
+  }
+}
 
 @description('Names of the budgets.')
 output budgetNames array = [for (amount, i) in amounts: budgets[i].name]

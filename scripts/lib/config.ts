@@ -49,6 +49,20 @@ const azureSchema = z.strictObject({
   bicepParameters: z.string().endsWith('.bicepparam'),
 });
 
+/**
+ * Scheduled cost savings, opt-in per environment (scripts/savings.mts, .github/workflows/cost-savings.yml).
+ * offHours lowers the node pools' autoscaler minimum outside working hours; nightlyStop stops the
+ * whole cluster (az aks stop) and is refused for production, whose 99.9% objective it would break.
+ */
+const costSavingsSchema = z.strictObject({
+  offHours: z.strictObject({
+    enabled: z.boolean(),
+    /** The autoscaler minimum off-hours; at least 1 (a system pool needs a node). */
+    minNodes: z.number().int().min(1).max(100),
+  }).optional(),
+  nightlyStop: z.strictObject({ enabled: z.boolean() }).optional(),
+});
+
 export const environmentSchema = z
   .strictObject({
     name,
@@ -77,10 +91,23 @@ export const environmentSchema = z
       rolloutSeconds: seconds,
       smokeSeconds: seconds,
     }),
+    costSavings: costSavingsSchema.optional(),
   })
   .superRefine((env, ctx) => {
     if (env.platform === 'aks' && !env.azure) {
       ctx.addIssue({ code: 'custom', path: ['azure'], message: 'is required when platform is aks' });
+    }
+    const savings = env.costSavings;
+    if (!savings) return;
+    if (!env.azure) {
+      ctx.addIssue({ code: 'custom', path: ['costSavings'], message: 'needs an azure: section (it scales or stops an AKS cluster)' });
+      return;
+    }
+    if (savings.nightlyStop?.enabled && env.name === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['costSavings', 'nightlyStop', 'enabled'], message: 'production is never stopped at night: a stopped cluster serves nobody, which the 99.9% objective does not allow' });
+    }
+    if (savings.offHours && savings.offHours.minNodes > env.azure.nodeCount.min) {
+      ctx.addIssue({ code: 'custom', path: ['costSavings', 'offHours', 'minNodes'], message: `is ${savings.offHours.minNodes}, above azure.nodeCount.min (${env.azure.nodeCount.min}): off-hours would add nodes` });
     }
   });
 

@@ -7,7 +7,7 @@
 // Time is simulated: FAKE_TIME_SCALE real ms per simulated ms, counted from FAKE_T0, or read from
 // the script's virtual clock (FAKE_CLOCK_FILE).
 // Plain JavaScript so a call costs one bare node start-up.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync, writeSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
@@ -105,7 +105,16 @@ const env = Object.fromEntries(ENV_KEYS.filter((k) => process.env[k] !== undefin
 appendFileSync(join(dir, 'calls.jsonl'), `${JSON.stringify({ tool, args: argv, stdin, env, t: Math.round(simNow()) })}\n`);
 
 // ---------- output helpers ----------
-function out(text) { if (text) process.stdout.write(text); }
+// Written synchronously: process.exit() right after an asynchronous process.stdout.write() to a pipe
+// drops whatever the pipe had not taken yet, which cuts a large answer (a month of App Insights
+// results, ~1 MB) short. EAGAIN means the pipe is full for now: wait and write the rest.
+function out(text) {
+  if (!text) return;
+  const buf = Buffer.from(text);
+  for (let off = 0; off < buf.length;) {
+    try { off += writeSync(1, buf, off); } catch (e) { if (e.code !== 'EAGAIN') throw e; sleepSync(1); }
+  }
+}
 function err(text) { if (text) process.stderr.write(text.endsWith('\n') ? text : `${text}\n`); }
 function sortKeys(v) {
   if (Array.isArray(v)) return v.map(sortKeys);
