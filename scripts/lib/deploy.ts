@@ -5,7 +5,6 @@ import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { parseCliJson } from './cli-json.ts';
 import type { Clock } from './clock.ts';
-import { formatDuration } from './clock.ts';
 import type { LoadedEnvironment } from './config.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
 import { PodSchema, isPodReady, kubeList } from './kube.ts';
@@ -13,14 +12,14 @@ import type { Logger } from './log.ts';
 import type { CheckResult } from './preflight.ts';
 import type { Redactor } from './redact.ts';
 import type { Runner } from './runner.ts';
-import { formatCommand } from './runner.ts';
-import type { HelmRevision, ImageRef, UpgradeArgs } from './helm.ts';
-import { helmCallFailure, historyArgs, readStatus, rollbackArgs, upgradeArgs as upgradeArgsFor } from './helm.ts';
+import type { HelmRevision, ImageRef } from './helm.ts';
+import { helmCallFailure, readStatus, rollbackArgs } from './helm.ts';
 import type { RolloutResult } from './rollout.ts';
 import { waitForRollout } from './rollout.ts';
-import { KEYS_TEMPLATE } from './secrets.ts';
 import type { SmokeReport } from './smoke.ts';
-import { runSmokeChecks, smokeOptionsFromEnv, summariseSmoke } from './smoke.ts';
+import { planSmokeChecks, runSmokeChecks, smokeOptionsFromEnv, summariseSmoke } from './smoke.ts';
+import { ask, UNKNOWN } from './flows/plan.ts';
+import type { Unknown } from './flows/plan.ts';
 
 /** The namespace and sidecar-injector label of the Dapr control plane (install-dapr.mts installs it there). */
 export const DAPR_NAMESPACE = 'dapr-system';
@@ -44,7 +43,7 @@ export function validateTag(tag: string, env: LoadedEnvironment): void {
 /** The tag to deploy: --tag, else the commit checked out here. */
 export async function resolveTag(runner: Runner, flagTag: string | undefined): Promise<{ tag: string; source: string }> {
   if (flagTag !== undefined) return { tag: flagTag.trim(), source: '--tag' };
-  const r = await runner.run('git', ['rev-parse', 'HEAD'], { mutating: false, attempts: 1, allowFailure: true });
+  const r = await runner.run('git', ['rev-parse', 'HEAD'], { mutating: false, offline: true, attempts: 1, allowFailure: true });
   const sha = r.stdout.trim();
   if (r.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(sha)) {
     throw usageError(`no --tag given and the current git commit cannot be read: ${(r.stderr.trim().split('\n')[0] ?? '') || sha || `exit ${r.exitCode}`}`, 'pass the image tag explicitly: --tag <commit SHA>');
@@ -106,7 +105,6 @@ export async function checkImagesInRegistry(runner: Runner, env: LoadedEnvironme
 
 // ---------- cluster preconditions ----------
 
-import { createNamespaceArgs } from './namespace.ts';
 export { createNamespaceArgs, ensureNamespace, namespaceExists } from './namespace.ts';
 
 /** Dapr CRDs (Helm does not create Components without them) and a ready sidecar injector (no daprd otherwise). */
@@ -151,63 +149,6 @@ export async function checkDapr(runner: Runner, envName: string): Promise<CheckR
     ...(ready > 0 ? {} : { fix }),
   });
   return out;
-}
-
-// ---------- the dry-run plan ----------
-
-export interface PlannedStep {
-  step: string;
-  /** The exact command line, or a description for steps that are not one command (smoke). */
-  command: string;
-  mutating: boolean;
-  /** When it runs, if not always. */
-  when?: string;
-}
-
-export interface PlanInputs {
-  env: LoadedEnvironment;
-  upgrade: UpgradeArgs;
-  tools: string[][];
-  withSecrets: boolean;
-  envFile?: string;
-  secretNames: readonly string[];
-  rolloutTimeoutMs: number;
-  smokeRequests: string[];
-  skipSmoke: boolean;
-  pollCommands: string[][];
-}
-
-/** Every command a deploy runs, in order, for --dry-run. */
-export function planDeploy(p: PlanInputs): PlannedStep[] {
-  const { env } = p;
-  const ns = env.kube.namespace;
-  const rel = env.release.name;
-  const read = (step: string, cmd: string, args: string[], when?: string): PlannedStep => ({ step, command: formatCommand(cmd, args), mutating: false, ...(when ? { when } : {}) });
-  const change = (step: string, cmd: string, args: string[], when?: string): PlannedStep => ({ step, command: formatCommand(cmd, args), mutating: true, ...(when ? { when } : {}) });
-  const steps: PlannedStep[] = [];
-  for (const t of p.tools) steps.push(read('preflight', t[0]!, t.slice(1)));
-  if (env.platform === 'aks') steps.push(read('preflight', 'az', ['account', 'show', '-o', 'json']));
-  steps.push(read('preflight', 'kubectl', ['config', 'current-context'], `must print ${env.kube.context}`));
-  steps.push(read('preflight', 'kubectl', ['get', 'namespace', ns, '-o', 'name']));
-  steps.push(read('preflight', 'kubectl', ['get', 'crd', 'components.dapr.io', '-o', 'name']));
-  steps.push(read('preflight', 'kubectl', ['get', 'pods', '-n', DAPR_NAMESPACE, '-l', DAPR_INJECTOR_SELECTOR, '-o', 'json']));
-  for (const s of p.secretNames) steps.push(read('preflight', 'kubectl', ['get', 'secret', s, '-n', ns, '--ignore-not-found', '-o', KEYS_TEMPLATE], 'required Secret: key names only, never values'));
-  if (env.platform === 'aks' && env.azure) {
-    for (const img of [p.upgrade.images.backend, p.upgrade.images.frontend]) steps.push(read('images', 'az', showTagsArgs(env.azure.registry, acrRepository(img.repository, env.azure.registry)), `must list ${img.tag}`));
-  }
-  steps.push(read('release state', 'helm', historyArgs(rel, ns)));
-  steps.push(change('namespace', 'kubectl', createNamespaceArgs(ns), 'only if the namespace does not exist'));
-  if (p.withSecrets) {
-    steps.push(change('secrets', 'kubectl', ['apply', '-n', ns, '-f', '-'], `Secrets from ${p.envFile ?? '.env'}${env.azure?.keyVault ? ` and Key Vault ${env.azure.keyVault}` : ''}, manifest on standard input`));
-  }
-  steps.push(change('recover pending release', 'helm', rollbackArgs(rel, ns, 0, env.timeouts.helmSeconds).map((a) => (a === '0' ? '<newest deployed/superseded revision>' : a)), 'only if the latest revision is pending-upgrade or pending-rollback'));
-  steps.push(change('recover pending release', 'helm', ['uninstall', rel, '-n', ns], 'only if a first install is stuck in pending-install'));
-  steps.push({ step: 'helm upgrade', command: formatCommand('helm', upgradeArgsFor(p.upgrade)), mutating: true });
-  for (const c of p.pollCommands) steps.push(read('rollout', 'kubectl', c, `every 3s until rolled out, a pod fails, or ${formatDuration(p.rolloutTimeoutMs)}`));
-  steps.push(read('rollout', 'kubectl', ['logs', '<failing pod>', '-c', '<container>', '-n', ns, '--tail=20'], 'only for a failing container'));
-  if (!p.skipSmoke) for (const s of p.smokeRequests) steps.push({ step: 'smoke', command: s, mutating: false });
-  steps.push(change('rollback', 'helm', rollbackArgs(rel, ns, 0, env.timeouts.helmSeconds).map((a) => (a === '0' ? '<newest deployed/superseded revision before the new one>' : a)), 'only if the rollout or smoke fails; then the rollout watch and smoke again'));
-  return steps;
 }
 
 // ---------- the rendered manifests ----------
@@ -328,13 +269,19 @@ export async function checkedStep<T>(log: Logger, title: string, fn: () => Promi
 }
 
 /** The rollout watch, then smoke (unless skipped or the rollout failed). */
-export async function verifyRelease(ctx: VerifyContext, o: VerifyOptions): Promise<VerifyResult> {
+export async function verifyRelease(ctx: VerifyContext, o: VerifyOptions): Promise<VerifyResult | Unknown> {
   const { env, runner, log, clock, redactor } = ctx;
   const label = o.label ?? '';
-  const rollout = await checkedStep(log, `rollout${label}`, async () => {
+  const rollout = await ask(checkedStep(log, `rollout${label}`, async () => {
     const r = await waitForRollout({ runner, clock, log, release: env.release.name, namespace: env.kube.namespace, timeoutMs: o.rolloutTimeoutMs, ...(o.pollMs ? { pollMs: o.pollMs } : {}) });
     return { ok: r.ok, value: r, ...(r.failure ? { failure: r.failure.summary } : {}) };
-  });
+  }));
+  if (rollout === UNKNOWN) {
+    // A dry-run: the watch's polls are in the plan; smoke's requests are added to it (not CLI calls).
+    if (o.skipSmoke) log.skip(`smoke${label}`, '--skip-smoke');
+    else for (const c of planSmokeChecks(smokeOptionsFromEnv(env, { clock, redactor, log }))) runner.planStep(`${c.method} ${c.url}`, { note: `smoke: expects ${c.expect}` });
+    return UNKNOWN;
+  }
   if (!rollout.ok) return { ok: false, rollout: rollout.value, failure: `rollout${label}: ${rollout.failure ?? 'failed'}` };
   if (o.skipSmoke) {
     log.skip(`smoke${label}`, '--skip-smoke');
@@ -350,7 +297,8 @@ export async function verifyRelease(ctx: VerifyContext, o: VerifyOptions): Promi
 export interface RollbackOutcome {
   /** Restored: the rollback ran, rolled out and passed smoke. */
   ok: boolean;
-  target: HelmRevision;
+  /** The revision, or a description of it in a dry-run that cannot read the history. */
+  target: HelmRevision | string;
   /** The revision the rollback created. */
   revision?: number;
   images: { backend?: string; frontend?: string };
@@ -358,20 +306,26 @@ export interface RollbackOutcome {
   failure?: string;
 }
 
-/** `helm rollback REL <target>` (explicit revision), then the same watch and smoke as a deploy. */
-export async function rollBackTo(ctx: VerifyContext, target: HelmRevision, o: VerifyOptions): Promise<RollbackOutcome> {
+/**
+ * `helm rollback REL <target>` (explicit revision), then the same watch and smoke as a deploy. A
+ * dry-run without a cluster passes a description of the target instead of a revision.
+ */
+export async function rollBackTo(ctx: VerifyContext, target: HelmRevision | string, o: VerifyOptions): Promise<RollbackOutcome> {
   const { env, runner, log } = ctx;
   const ns = env.kube.namespace;
   const rel = env.release.name;
-  const r = await checkedStep(log, `helm rollback to revision ${target.revision}`, async () => {
-    const res = await runner.run('helm', rollbackArgs(rel, ns, target.revision, env.timeouts.helmSeconds), { allowFailure: true, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000, attempts: 1 });
-    return { ok: res.exitCode === 0, value: res, failure: `helm rollback ${rel} ${target.revision} failed: ${helmCallFailure(res)}` };
+  const to = typeof target === 'string' ? target : target.revision;
+  const r = await checkedStep(log, `helm rollback to revision ${to}`, async () => {
+    const res = await runner.run('helm', rollbackArgs(rel, ns, to, env.timeouts.helmSeconds), { allowFailure: true, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000, attempts: 1 });
+    return { ok: res.exitCode === 0, value: res, failure: `helm rollback ${rel} ${to} failed: ${helmCallFailure(res)}` };
   });
   if (!r.ok) return { ok: false, target, images: {}, failure: r.failure ?? 'helm rollback failed' };
-  if (runner.dryRun) return { ok: true, target, images: {} };
-  const status = await readStatus(runner, rel, ns);
-  const images = imagesFromConfig(status?.config ?? {});
+  // rollback.mts --dry-run reads the cluster and stops at the change; deploy.mts --dry-run plans on.
+  if (runner.dryRun && !runner.plansReads) return { ok: true, target, images: {} };
+  const status = await ask(readStatus(runner, rel, ns));
   const verify = await verifyRelease(ctx, { ...o, label: o.label ?? ' (after rollback)' });
+  if (status === UNKNOWN || verify === UNKNOWN) return { ok: false, target, images: {}, failure: 'unknown: --dry-run' };
+  const images = imagesFromConfig(status?.config ?? {});
   return { ok: verify.ok, target, images, verify, ...(status ? { revision: status.revision } : {}), ...(verify.failure ? { failure: verify.failure } : {}) };
 }
 

@@ -324,8 +324,11 @@ export function templateArgs(a: UpgradeArgs): string[] {
   return ['template', a.release, a.chart, ...sets];
 }
 
-/** An explicit revision always: `helm rollback REL` alone goes to current-1. No --wait: we watch. */
-export function rollbackArgs(release: string, namespace: string, revision: number, timeoutSeconds: number): string[] {
+/**
+ * An explicit revision always: `helm rollback REL` alone goes to current-1. No --wait: we watch.
+ * A dry-run that cannot read the history passes a description ("<newest good revision>") instead.
+ */
+export function rollbackArgs(release: string, namespace: string, revision: number | string, timeoutSeconds: number): string[] {
   return ['rollback', release, String(revision), '-n', namespace, '--timeout', `${timeoutSeconds}s`];
 }
 

@@ -36,6 +36,9 @@ export class Logger {
   private readonly err: (text: string) => void;
   private readonly interactive: boolean;
 
+  /** Set by a dry-run that plans without a cluster: steps run their bodies silently and are not recorded. */
+  planning = false;
+
   constructor(private readonly options: LoggerOptions) {
     this.out = options.out ?? ((t) => process.stdout.write(t));
     this.err = options.err ?? ((t) => process.stderr.write(t));
@@ -80,6 +83,8 @@ export class Logger {
 
   /** Runs fn as a named step: start and end lines, its duration, and a record for the summary. */
   async step<T>(title: string, fn: () => Promise<T>): Promise<T> {
+    // A planning dry-run prints the plan, not steps that did not run (see flows/plan.ts).
+    if (this.planning) return fn();
     const started = this.options.clock.now();
     this.running.push(title);
     if (this.json) this.event('step-start', { step: title });

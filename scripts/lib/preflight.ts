@@ -213,7 +213,7 @@ export async function checkQuota(runner: Runner, location: string, vmSize: strin
 }
 
 export async function checkKubeContext(runner: Runner, env: LoadedEnvironment): Promise<CheckResult> {
-  const r = await runner.run('kubectl', ['config', 'current-context'], { allowFailure: true, mutating: false, attempts: 1 });
+  const r = await runner.run('kubectl', ['config', 'current-context'], { allowFailure: true, mutating: false, offline: true, attempts: 1 });
   const current = r.stdout.trim();
   const fix = env.azure
     ? `az aks get-credentials --resource-group ${env.azure.resourceGroup} --name ${env.azure.cluster}   (or: kubectl config use-context ${env.kube.context})`
@@ -236,9 +236,12 @@ export async function checkKubeContext(runner: Runner, env: LoadedEnvironment): 
  */
 export async function assertKubeContext(runner: Runner, env: LoadedEnvironment, verb = 'touch the cluster'): Promise<void> {
   const c = await checkKubeContext(runner, env);
-  if (!c.ok) {
-    throw new OpsError(`refusing to ${verb}: ${c.detail}, but ${env.file} names "${env.kube.context}"; nothing was changed`, { hint: c.fix, exitCode: ExitCode.preflight });
-  }
+  if (!c.ok) throw kubeContextRefusal(c, env, verb);
+}
+
+/** The context guard's error for a failed checkKubeContext (exit 3). */
+export function kubeContextRefusal(c: CheckResult, env: LoadedEnvironment, verb: string): OpsError {
+  return new OpsError(`refusing to ${verb}: ${c.detail}, but ${env.file} names "${env.kube.context}"; nothing was changed`, { hint: c.fix, exitCode: ExitCode.preflight });
 }
 
 /** The tools an environment needs for the cluster scripts. */

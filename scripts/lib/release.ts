@@ -5,22 +5,22 @@
 import type { ScriptContext, Outcome } from './main.ts';
 import { formatDuration } from './clock.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
-import { assertChecks, assertKubeContext, checkAzureLogin, checkKubeContext, checkTool, formatCheck, toolsFor, TOOLS } from './preflight.ts';
+import { assertChecks, assertKubeContext, checkAzureLogin, checkKubeContext, checkTool, formatCheck, kubeContextRefusal, toolsFor } from './preflight.ts';
 import type { CheckResult } from './preflight.ts';
 import { formatCommand } from './runner.ts';
-import { SECRET_CATALOG, secretNames } from './secret-catalog.ts';
-import { dropSecretsFromProcessEnv, findMissingSecrets, missingSecretsSource, syncSecrets } from './secrets.ts';
-import { planSmokeChecks, smokeOptionsFromEnv } from './smoke.ts';
+import { SECRET_CATALOG } from './secret-catalog.ts';
+import { applySecretsCall, dropSecretsFromProcessEnv, findMissingSecrets, missingSecretsSource, syncSecrets } from './secrets.ts';
 import type { HelmRevision, HelmVersion, UpgradeArgs } from './helm.ts';
 import {
   currentRevision, formatHistoryTable, GOOD_STATUSES, helmCallFailure, isLockError, parseHelmVersion, parseUpgradeRevision,
   pickRollbackRevision, planPendingRecovery, readHistory, readStatus, rollbackArgs, templateArgs, upgradeArgs,
 } from './helm.ts';
-import { pollCommands } from './rollout.ts';
+import { ask, formatPlan, onlyIf, UNKNOWN } from './flows/plan.ts';
+import type { Unknown } from './flows/plan.ts';
 import type { ManifestSummary, RollbackOutcome, VerifyResult } from './deploy.ts';
 import {
   checkDapr, checkImagesInRegistry, checkedStep, createNamespaceArgs, formatManifestTable, historyLine, imageRefs, imageString,
-  imagesFromConfig, namespaceExists, planDeploy, resolveTag, rollBackTo, summariseManifests, validateTag, verifyRelease,
+  imagesFromConfig, namespaceExists, resolveTag, rollBackTo, summariseManifests, validateTag, verifyRelease,
 } from './deploy.ts';
 
 /** --timeout DURATION of deploy.mts and rollback.mts: the rollout watch's limit, or undefined for the environment's. */
@@ -52,35 +52,52 @@ function stepDurations(ctx: ScriptContext): Array<{ step: string; status: string
   return ctx.log.steps.map((s) => ({ step: s.title, status: s.status, seconds: Math.round(s.durationMs / 100) / 10 }));
 }
 
-/** Tools, Azure login (Azure environments) and the context guard; exit 3 on a failure. */
+/** Tools and the Azure login (Azure environments); exit 3 on a failure. A planning dry-run only lists the reads. */
 async function preflightChecks(ctx: ScriptContext): Promise<{ checks: CheckResult[]; helm?: HelmVersion }> {
   const { env, runner } = ctx;
   // Independent version reads: in parallel, one round trip.
-  const checks: CheckResult[] = await Promise.all(toolsFor(env).map(({ tool, required }) => checkTool(runner, tool, required)));
+  const tools = await ask(Promise.all(toolsFor(env).map(({ tool, required }) => checkTool(runner, tool, required))));
+  const checks: CheckResult[] = tools === UNKNOWN ? [] : tools;
   const helmCheck = checks.find((c) => c.name.startsWith('helm '));
   const helm = helmCheck?.ok ? parseHelmVersion(helmCheck.detail) : undefined;
   assertChecks(checks);
   if (env.platform === 'aks') {
-    const az = await checkAzureLogin(runner, env);
-    checks.push(...az);
-    assertChecks(az);
+    const az = await ask(checkAzureLogin(runner, env));
+    if (az !== UNKNOWN) {
+      checks.push(...az);
+      assertChecks(az);
+    }
   }
   return { checks, ...(helm ? { helm } : {}) };
 }
 
+/** The context guard (it reads the local kubeconfig only). A dry-run warns where a real deploy stops, and goes on. */
+async function guardKubeContext(ctx: ScriptContext, verb: string): Promise<CheckResult> {
+  const c = await checkKubeContext(ctx.runner, ctx.env);
+  if (c.ok) return c;
+  if (!ctx.runner.plansReads) throw kubeContextRefusal(c, ctx.env, verb);
+  ctx.log.warn(`a real ${verb} would stop here: ${c.detail}; expected "${ctx.env.kube.context}". fix: ${c.fix}`);
+  return c;
+}
 
 // ---------------------------------------------------------------- dry-run
 
-async function dryRunPlan(ctx: ScriptContext, inputs: DeployInputs, upgrade: UpgradeArgs, tagSource: string, rolloutTimeoutMs: number): Promise<Outcome> {
-  const { env, runner, log, clock, redactor } = ctx;
-  const tools = toolsFor(env).map(({ tool }) => [tool, ...TOOLS[tool].versionArgs]);
-  const smokeOpts = smokeOptionsFromEnv(env, { clock, redactor, log });
-  const smokeRequests = planSmokeChecks(smokeOpts).map((c) => `${c.method} ${c.url}   # ${c.expect}`);
-  const steps = planDeploy({
-    env, upgrade, tools, withSecrets: inputs.withSecrets, secretNames: secretNames(), rolloutTimeoutMs, smokeRequests,
-    skipSmoke: inputs.skipSmoke, pollCommands: pollCommands(env.release.name, env.kube.namespace), ...(inputs.envFile ? { envFile: inputs.envFile } : {}),
-  });
+/*
+ * deploy.mts --dry-run runs deployRelease itself (flows/plan.ts): the runner records every call
+ * instead of running it, except the reads that need no cluster and no login (the kube context, helm
+ * template). A read's answer is then unknown, so each branch taken on one is planned with its
+ * condition: "# when namespace todo does not exist", "# when the latest revision is pending-upgrade
+ * ...", "# when the rollout or smoke fails". The printed plan is what the flow called, in order.
+ */
 
+interface DryRunConfig {
+  config: Record<string, unknown>;
+  images: { backend: string; frontend: string };
+}
+
+/** The resolved config and images, printed before the flow plans its calls. */
+function showDryRunConfig(ctx: ScriptContext, upgrade: UpgradeArgs, tagSource: string, rolloutTimeoutMs: number): DryRunConfig {
+  const { env, log } = ctx;
   const config = {
     environment: env.name,
     file: env.file,
@@ -105,16 +122,19 @@ async function dryRunPlan(ctx: ScriptContext, inputs: DeployInputs, upgrade: Upg
     `    backend  ${images.backend}`,
     `    frontend ${images.frontend}`,
   ].join('\n'));
+  return { config, images };
+}
 
-  // The one cluster-free read worth doing: is the kube context the right one? (Reads local kubeconfig only.)
-  const c = await checkKubeContext(runner, env);
-  if (!c.ok) log.warn(`a real deploy would stop here: ${c.detail}; expected "${env.kube.context}". fix: ${c.fix}`);
-
-  log.info(`Commands, in order (read = read-only, CHANGE = changes the cluster):\n${steps.map((s, i) => `  ${String(i + 1).padStart(2)}. [${s.mutating ? 'CHANGE' : 'read'}] ${s.command}${s.when ? `   # ${s.when}` : ''}`).join('\n')}`);
+/** After the flow: the calls it planned, the rendered manifests, and the plan document. */
+async function dryRunReport(ctx: ScriptContext, shown: DryRunConfig, upgrade: UpgradeArgs, tagSource: string, kube: CheckResult): Promise<Outcome> {
+  const { env, runner, log } = ctx;
+  const commands = [...runner.plan];
+  log.planning = false;
+  log.info(`Commands, in order (read = read-only, CHANGE = changes the cluster; "# when" = only if the cluster's answer, which a dry-run does not read, says so):\n${formatPlan(commands)}`);
 
   let manifests: ManifestSummary[] = [];
   const rendered = await log.step('render the chart (helm template)', async () => {
-    const r = await runner.run('helm', templateArgs(upgrade), { mutating: false, attempts: 1, allowFailure: true });
+    const r = await runner.run('helm', templateArgs(upgrade), { mutating: false, offline: true, attempts: 1, allowFailure: true });
     if (r.exitCode === 127) return { ok: false, why: 'helm is not installed: install Helm 3.17+ or 4.x to see the rendered manifests' };
     if (r.exitCode !== 0) {
       throw usageError(`helm template failed, so the deploy would fail too: ${helmCallFailure(r)}`, `fix the chart or values (${env.release.valuesFiles.join(', ')}), then re-run with --dry-run`);
@@ -126,12 +146,58 @@ async function dryRunPlan(ctx: ScriptContext, inputs: DeployInputs, upgrade: Upg
   else log.warn(rendered.why);
 
   return {
-    summary: `deploy: dry-run: would deploy ${config.release} (${images.backend}, ${images.frontend}) to ${env.name}; ${steps.filter((s) => s.mutating).length} changing commands planned, none run`,
-    result: { plan: { config, images, tagSource, commands: steps, manifests, kubeContext: { ok: c.ok, detail: c.detail } } },
+    summary: `deploy: dry-run: would deploy ${env.release.name} (${shown.images.backend}, ${shown.images.frontend}) to ${env.name}; ${commands.filter((s) => s.mutating).length} changing commands planned, none run`,
+    result: { plan: { config: shown.config, images: shown.images, tagSource, commands, manifests, kubeContext: { ok: kube.ok, detail: kube.detail } } },
   };
 }
 
 // ---------------------------------------------------------------- deploy
+
+/** What a dry-run names the revision a rollback goes to, when it cannot read the history. */
+const NEWEST_GOOD = '<newest deployed/superseded revision>';
+const NEWEST_GOOD_BEFORE_NEW = '<newest deployed/superseded revision before the new one>';
+
+/** Clears a pending-upgrade/-rollback lock: helm rollback to the newest good revision. Returns the revision it recorded. */
+async function recoverByRollback(ctx: ScriptContext, pending: string, to: number | string): Promise<HelmRevision | undefined> {
+  const { env, runner, log } = ctx;
+  const rel = env.release.name;
+  const ns = env.kube.namespace;
+  await log.step(`recover: roll back the ${pending} to ${to}`, async () => {
+    const r = await runner.run('helm', rollbackArgs(rel, ns, to, env.timeouts.helmSeconds), { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
+    if (r.exitCode !== 0) throw new OpsError(`could not clear the pending lock: ${helmCallFailure(r)}`, { hint: `helm rollback ${rel} ${to} -n ${ns}` });
+  });
+  return currentRevision(await readHistory(runner, rel, ns));
+}
+
+/** Clears a stuck first install (pending-install): helm uninstall. */
+async function recoverByUninstall(ctx: ScriptContext, pending: string): Promise<void> {
+  const { env, runner, log } = ctx;
+  const rel = env.release.name;
+  const ns = env.kube.namespace;
+  await log.step(`recover: uninstall the stuck first install (${pending})`, async () => {
+    const r = await runner.run('helm', ['uninstall', rel, '-n', ns], { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
+    if (r.exitCode !== 0) throw new OpsError(`could not uninstall the stuck first install: ${helmCallFailure(r)}`, { hint: `helm uninstall ${rel} -n ${ns}` });
+  });
+}
+
+/** Creates or updates the Secrets from their sources before the upgrade (--with-secrets). */
+async function syncSecretsBeforeUpgrade(ctx: ScriptContext, inputs: DeployInputs, sameTag: boolean): Promise<{ changed: string[]; restarted: string[] }> {
+  const { env, runner, log } = ctx;
+  const ns = env.kube.namespace;
+  const envFile = inputs.envFile ?? '.env';
+  if (runner.plansReads) {
+    // The sync compares the sources with the cluster's Secrets, which a dry-run does not read: it
+    // plans the one apply the sync makes when they differ (the same call, see secrets.ts).
+    await runner.when(`a Secret differs from ${envFile}${env.azure?.keyVault ? ` or Key Vault ${env.azure.keyVault}` : ''}`, () => applySecretsCall(runner, ns, '', 'Secrets from their sources, values on stdin only'));
+    return { changed: [], restarted: [] };
+  }
+  // Pods roll with this upgrade when the tag changes; with the same tag nothing would roll, so
+  // the consumers of changed values are restarted by the sync itself.
+  const result = await log.step('secrets: sync from the sources', () => syncSecrets(ctx, { envFile, restart: sameTag }));
+  const missing = await findMissingSecrets(runner, ns);
+  if (missing.length) throw new OpsError(`Secrets still missing after the sync: ${missing.join(', ')}`, { hint: `add them to ${envFile}${env.azure?.keyVault ? ` or Key Vault ${env.azure.keyVault}` : ''} (see .env.example)`, exitCode: ExitCode.preflight });
+  return result;
+}
 
 export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): Promise<Outcome> {
   const { env, runner, log, clock, flags } = ctx;
@@ -150,77 +216,72 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   const images = imageRefs(env, tag);
   const upgrade: UpgradeArgs = { release: rel, chart: env.release.chart, namespace: ns, valuesFiles: env.release.valuesFiles, images, timeoutSeconds: env.timeouts.helmSeconds };
 
-  // 7. --dry-run: no cluster, no Azure login; print the plan and the rendered manifests.
-  if (flags.dryRun) return dryRunPlan(ctx, inputs, upgrade, tagSource, rolloutTimeoutMs);
+  // 7. --dry-run: no cluster, no Azure login; the flow below plans its calls instead of making them.
+  const dryRun = flags.dryRun ? showDryRunConfig(ctx, upgrade, tagSource, rolloutTimeoutMs) : undefined;
+  if (dryRun) {
+    runner.planWithoutCluster();
+    log.planning = true;
+  }
 
   // 1. Preflight: reads only.
   ctx.setState('preflight');
-  const pre = await log.step('preflight: tools, Azure login, kube context', async () => {
+  const { pre, kube } = await log.step('preflight: tools, Azure login, kube context', async () => {
     const p = await preflightChecks(ctx);
-    await assertKubeContext(ctx.runner, ctx.env, 'deploy');
-    return p;
+    return { pre: p, kube: await guardKubeContext(ctx, 'deploy') };
   });
   const nsExists = await log.step(`cluster: namespace ${ns}, Dapr, Secrets`, async () => {
-    const [exists, dapr] = await Promise.all([namespaceExists(runner, ns), checkDapr(runner, env.name)]);
-    for (const c of dapr) log.info(formatCheck(c));
-    assertChecks(dapr);
-    const missing = exists ? await findMissingSecrets(runner, ns) : SECRET_CATALOG.map((e) => `${e.secret}/${e.key}`);
-    if (missing.length && !inputs.withSecrets) {
+    const [exists, dapr] = await Promise.all([ask(namespaceExists(runner, ns)), ask(checkDapr(runner, env.name))]);
+    if (dapr !== UNKNOWN) {
+      for (const c of dapr) log.info(formatCheck(c));
+      assertChecks(dapr);
+    }
+    const missing = exists === false ? SECRET_CATALOG.map((e) => `${e.secret}/${e.key}`) : await onlyIf(runner, exists, `namespace ${ns} exists`, () => findMissingSecrets(runner, ns));
+    if (missing !== UNKNOWN && missing?.length && !inputs.withSecrets) {
       throw new OpsError(`required Secrets are missing in ${ns}: ${missing.join(', ')}; nothing was changed`, {
         hint: `load them first: npx zx scripts/secrets.mts --env ${flags.env}   (or re-run this deploy with --with-secrets [--secrets-file .env])`,
         exitCode: ExitCode.preflight,
       });
     }
-    if (missing.length) log.info(`Secrets missing (${missing.join(', ')}): --with-secrets will create them`);
+    if (missing !== UNKNOWN && missing?.length) log.info(`Secrets missing (${missing.join(', ')}): --with-secrets will create them`);
     return exists;
   });
 
   // 2. The images must exist before anything changes.
   if (env.platform === 'aks') {
     await log.step(`images ${tag} in registry ${env.azure?.registry ?? ''}`, async () => {
-      const found = await checkImagesInRegistry(runner, env, [images.backend, images.frontend]);
-      for (const f of found) log.info(`ok     ${f}`);
+      const found = await ask(checkImagesInRegistry(runner, env, [images.backend, images.frontend]));
+      if (found !== UNKNOWN) for (const f of found) log.info(`ok     ${f}`);
     });
   } else {
     log.skip('images in registry', `platform ${env.platform}: images are built into the local cluster`);
   }
 
   // 3. The release's state: a pending lock is recovered after the confirmation below.
-  const before = await log.step('release state (helm history)', () => readHistory(runner, rel, ns));
-  const beforeCurrent = currentRevision(before);
-  const recovery = planPendingRecovery(before, { release: rel, namespace: ns, nowMs: clock.now(), liveWindowMs: env.timeouts.helmSeconds * 1000 });
-  if (recovery.action === 'stop') {
+  const before = await log.step('release state (helm history)', () => ask(readHistory(runner, rel, ns)));
+  const beforeCurrent = before === UNKNOWN ? UNKNOWN : currentRevision(before);
+  const recovery = before === UNKNOWN ? UNKNOWN : planPendingRecovery(before, { release: rel, namespace: ns, nowMs: clock.now(), liveWindowMs: env.timeouts.helmSeconds * 1000 });
+  if (recovery !== UNKNOWN && recovery.action === 'stop') {
     throw new OpsError(`release ${rel} is locked: ${recovery.reason}; nothing was changed`, { hint: recovery.command, exitCode: ExitCode.failed });
   }
-  if (recovery.action !== 'none') log.warn(`release ${rel}: ${recovery.reason}; the deploy will ${recovery.action === 'rollback' ? `roll back to revision ${recovery.to.revision}` : 'uninstall it'} first`);
-  const previousImages = imagesFromConfig((await readStatus(runner, rel, ns).catch(() => undefined))?.config ?? {});
-  log.info(beforeCurrent ? `current: revision ${beforeCurrent.revision} (${beforeCurrent.status}), ${[previousImages.backend, previousImages.frontend].filter(Boolean).join(', ') || 'images unknown'}` : `release ${rel} does not exist yet: first install`);
+  if (recovery !== UNKNOWN && recovery.action !== 'none') log.warn(`release ${rel}: ${recovery.reason}; the deploy will ${recovery.action === 'rollback' ? `roll back to revision ${recovery.to.revision}` : 'uninstall it'} first`);
+  const status = await ask(readStatus(runner, rel, ns)).catch(() => undefined);
+  const previousImages = status === UNKNOWN ? {} : imagesFromConfig(status?.config ?? {});
+  if (beforeCurrent !== UNKNOWN) log.info(beforeCurrent ? `current: revision ${beforeCurrent.revision} (${beforeCurrent.status}), ${[previousImages.backend, previousImages.frontend].filter(Boolean).join(', ') || 'images unknown'}` : `release ${rel} does not exist yet: first install`);
 
   await ctx.confirm(`Deploy ${rel} (${imageString(images.backend)}, ${imageString(images.frontend)}) to ${env.name} (context ${env.kube.context}, namespace ${ns})?`);
 
   // Changes start here.
-  if (!nsExists) await log.step(`create namespace ${ns}`, () => runner.run('kubectl', createNamespaceArgs(ns)));
-  let secretsResult: { changed: string[]; restarted: string[] } | undefined;
-  if (inputs.withSecrets) {
-    // Pods roll with this upgrade when the tag changes; with the same tag nothing would roll, so
-    // the consumers of changed values are restarted by the sync itself.
-    const sameTag = previousImages.backend === imageString(images.backend) && previousImages.frontend === imageString(images.frontend);
-    secretsResult = await log.step('secrets: sync from the sources', () => syncSecrets(ctx, { envFile: inputs.envFile ?? '.env', restart: sameTag }));
-    const missing = await findMissingSecrets(runner, ns);
-    if (missing.length) throw new OpsError(`Secrets still missing after the sync: ${missing.join(', ')}`, { hint: `add them to ${inputs.envFile ?? '.env'}${env.azure?.keyVault ? ` or Key Vault ${env.azure.keyVault}` : ''} (see .env.example)`, exitCode: ExitCode.preflight });
-  }
+  await onlyIf(runner, nsExists === UNKNOWN ? UNKNOWN : !nsExists, `namespace ${ns} does not exist`, () => log.step(`create namespace ${ns}`, () => runner.run('kubectl', createNamespaceArgs(ns))));
+  const sameTag = previousImages.backend === imageString(images.backend) && previousImages.frontend === imageString(images.frontend);
+  const secretsResult = inputs.withSecrets ? await syncSecretsBeforeUpgrade(ctx, inputs, sameTag) : undefined;
   let recoveredTo: HelmRevision | undefined;
-  if (recovery.action === 'rollback') {
-    await log.step(`recover: roll back the ${recovery.pending.status} revision ${recovery.pending.revision} to ${recovery.to.revision}`, async () => {
-      const r = await runner.run('helm', rollbackArgs(rel, ns, recovery.to.revision, env.timeouts.helmSeconds), { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
-      if (r.exitCode !== 0) throw new OpsError(`could not clear the pending lock: ${helmCallFailure(r)}`, { hint: `helm rollback ${rel} ${recovery.to.revision} -n ${ns}` });
-    });
-    recoveredTo = currentRevision(await readHistory(runner, rel, ns));
+  if (recovery === UNKNOWN) {
+    await onlyIf(runner, UNKNOWN, 'the latest revision is pending-upgrade or pending-rollback, older than the Helm timeout', () => recoverByRollback(ctx, 'pending revision', NEWEST_GOOD));
+    await onlyIf(runner, UNKNOWN, 'a first install is stuck in pending-install, older than the Helm timeout', () => recoverByUninstall(ctx, 'the pending-install revision'));
+  } else if (recovery.action === 'rollback') {
+    recoveredTo = await recoverByRollback(ctx, `${recovery.pending.status} revision ${recovery.pending.revision}`, recovery.to.revision);
   } else if (recovery.action === 'uninstall') {
-    await log.step(`recover: uninstall the stuck first install (revision ${recovery.pending.revision})`, async () => {
-      const r = await runner.run('helm', ['uninstall', rel, '-n', ns], { allowFailure: true, attempts: 1, timeoutMs: (env.timeouts.helmSeconds + 60) * 1000 });
-      if (r.exitCode !== 0) throw new OpsError(`could not uninstall the stuck first install: ${helmCallFailure(r)}`, { hint: `helm uninstall ${rel} -n ${ns}` });
-    });
+    await recoverByUninstall(ctx, `revision ${recovery.pending.revision}`);
   }
 
   // 4. helm upgrade --install: no --wait, no --atomic (see lib/helm.ts); the watcher decides.
@@ -232,23 +293,32 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   if (!up.ok && isLockError(up.value.stderr)) {
     throw new OpsError(`helm upgrade refused: another operation on ${rel} started meanwhile; nothing was changed by this deploy`, { hint: `helm history ${rel} -n ${ns}; wait for it to finish, then re-run` });
   }
-  const afterUpgrade = await readHistory(runner, rel, ns);
-  const newRev = currentRevision(afterUpgrade);
-  // Did the upgrade record a revision? Compare with the latest one just before it: a recovery
-  // rollback added one, and a recovery uninstall removed them all (the new install is revision 1 again).
-  const baseline = recovery.action === 'none' ? beforeCurrent : recoveredTo;
-  const recorded = newRev !== undefined && (!baseline || newRev.revision > baseline.revision);
-  if (!up.ok && !recorded) {
-    throw new OpsError(`helm upgrade failed before changing anything: ${up.failure ?? ''}`, { hint: `helm template ${rel} ${env.release.chart} ${env.release.valuesFiles.map((f) => `-f ${f}`).join(' ')} shows the rendering; npx zx scripts/deploy.mts --env ${flags.env} --dry-run` });
+  const afterUpgrade = await ask(readHistory(runner, rel, ns));
+  let revision = 0;
+  if (afterUpgrade !== UNKNOWN && recovery !== UNKNOWN && beforeCurrent !== UNKNOWN) {
+    const newRev = currentRevision(afterUpgrade);
+    // Did the upgrade record a revision? Compare with the latest one just before it: a recovery
+    // rollback added one, and a recovery uninstall removed them all (the new install is revision 1 again).
+    const baseline = recovery.action === 'none' ? beforeCurrent : recoveredTo;
+    const recorded = newRev !== undefined && (!baseline || newRev.revision > baseline.revision);
+    if (!up.ok && !recorded) {
+      throw new OpsError(`helm upgrade failed before changing anything: ${up.failure ?? ''}`, { hint: `helm template ${rel} ${env.release.chart} ${env.release.valuesFiles.map((f) => `-f ${f}`).join(' ')} shows the rendering; npx zx scripts/deploy.mts --env ${flags.env} --dry-run` });
+    }
+    revision = (up.ok ? parseUpgradeRevision(up.value.stdout) : undefined) ?? newRev?.revision ?? 0;
   }
-  const revision = (up.ok ? parseUpgradeRevision(up.value.stdout) : undefined) ?? newRev?.revision ?? 0;
 
   // 5 and 6: watch, then smoke.
   let verify: VerifyResult | undefined;
   let failure: string;
   if (up.ok) {
     ctx.setState('rollout watch');
-    verify = await verifyRelease(ctx, { rolloutTimeoutMs, skipSmoke: inputs.skipSmoke });
+    const watched = await verifyRelease(ctx, { rolloutTimeoutMs, skipSmoke: inputs.skipSmoke });
+    if (watched === UNKNOWN) {
+      // A dry-run: the automatic rollback runs only when the watch or smoke fails.
+      await runner.when('the rollout or smoke fails', () => ask(rollBackFailedDeploy(ctx, { revision, before: UNKNOWN, beforeCurrent: UNKNOWN, failure: '', base: {}, rolloutTimeoutMs, skipSmoke: inputs.skipSmoke })));
+      return dryRunReport(ctx, dryRun!, upgrade, tagSource, kube);
+    }
+    verify = watched;
     if (verify.ok) {
       const summaryText = [
         `Deployed ${rel} revision ${revision} to ${env.name}`,
@@ -273,16 +343,45 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
     failure = `helm upgrade failed: ${up.failure ?? ''}`;
   }
 
-  // The deploy failed after Helm recorded revision `revision`: roll back to the newest good one before it.
-  ctx.setState('automatic rollback');
-  const history = await readHistory(runner, rel, ns);
-  const target = pickRollbackRevision(history, revision);
   const base = {
     release: rel, namespace: ns, revision, images: { backend: imageString(images.backend), frontend: imageString(images.frontend) }, url: env.url,
     helmVersion: pre.helm?.version ?? null, tagSource, failure, rollout: verify?.rollout ?? null, smoke: verify?.smoke ?? null,
   };
+  // Known here: a dry-run returned above.
+  return (await rollBackFailedDeploy(ctx, { revision, before: before as HelmRevision[], beforeCurrent: beforeCurrent as HelmRevision | undefined, failure, base, rolloutTimeoutMs, skipSmoke: inputs.skipSmoke }))!;
+}
+
+interface FailedDeploy {
+  /** The revision Helm recorded for the failed deploy (0 in a dry-run). */
+  revision: number;
+  before: HelmRevision[] | Unknown;
+  beforeCurrent: HelmRevision | undefined | Unknown;
+  failure: string;
+  /** The result document's fields so far. */
+  base: Record<string, unknown>;
+  rolloutTimeoutMs: number;
+  skipSmoke: boolean;
+}
+
+/**
+ * The deploy failed after Helm recorded revision `revision`: roll back to the newest good one
+ * before it, watch and smoke. In a dry-run (history unknown) it plans the rollback and answers undefined.
+ */
+async function rollBackFailedDeploy(ctx: ScriptContext, d: FailedDeploy): Promise<Outcome | undefined> {
+  const { env, runner, log } = ctx;
+  const ns = env.kube.namespace;
+  const rel = env.release.name;
+  const { revision, failure, base } = d;
+  ctx.setState('automatic rollback');
+  const history = await ask(readHistory(runner, rel, ns));
+  const opts = { rolloutTimeoutMs: d.rolloutTimeoutMs, skipSmoke: d.skipSmoke };
+  if (history === UNKNOWN || d.before === UNKNOWN || d.beforeCurrent === UNKNOWN) {
+    await rollBackTo(ctx, NEWEST_GOOD_BEFORE_NEW, opts);
+    return undefined;
+  }
+  const target = pickRollbackRevision(history, revision);
   if (!target) {
-    const firstInstall = !beforeCurrent || before.every((h) => !GOOD_STATUSES.has(h.status));
+    const firstInstall = !d.beforeCurrent || d.before.every((h) => !GOOD_STATUSES.has(h.status));
     const why = firstInstall
       ? `this was the first install of ${rel}, so there is no earlier revision to roll back to. It is left in place (revision ${revision}) so its pods and events can be inspected; nothing served users before. The next deploy upgrades over it, or remove it with: helm uninstall ${rel} -n ${ns}`
       : `no earlier revision of ${rel} ever deployed successfully (history: ${historyLine(history)}); nothing to roll back to`;
@@ -293,7 +392,7 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
     });
   }
   log.warn(`deploy failed (${failure}); rolling back to revision ${target.revision} (${target.status}, ${target.description}), the newest good revision before ${revision}`);
-  const rb: RollbackOutcome = await rollBackTo(ctx, target, { rolloutTimeoutMs, skipSmoke: inputs.skipSmoke });
+  const rb: RollbackOutcome = await rollBackTo(ctx, target, opts);
   const running = [rb.images.backend, rb.images.frontend].filter(Boolean).join(', ') || 'unknown images';
   const result = { ...base, rolledBack: rb.ok, rollback: { to: target.revision, revision: rb.revision ?? null, images: rb.images, ok: rb.ok, failure: rb.failure ?? null, smoke: rb.verify?.smoke ?? null }, durations: stepDurations(ctx) };
   if (rb.ok) {
@@ -378,7 +477,7 @@ export async function rollbackRelease(ctx: ScriptContext, inputs: RollbackInputs
     history, rollout: rb.verify?.rollout ?? null, smoke: rb.verify?.smoke ?? null, failure: rb.failure ?? null, durations: stepDurations(ctx),
   };
   if (runner.dryRun) {
-    return { summary: `rollback: dry-run: would roll back ${rel} from revision ${current.revision} to ${target.revision}, then watch the rollout and run smoke`, result };
+    return { summary: `rollback: dry-run: would roll back ${rel} from revision ${current.revision} to ${target.revision}, then watch the rollout and run smoke`, result: { ...result, plan: { commands: runner.plan } } };
   }
   const running = [rb.images.backend, rb.images.frontend].filter(Boolean).join(', ') || 'unknown images';
   log.info(`steps:\n${stepTable(ctx)}`);
