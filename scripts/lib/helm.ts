@@ -372,3 +372,8 @@ export function formatHistoryTable(history: readonly HelmRevision[], marks: Reco
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
 }
+
+/** The history as one line per revision, newest last, for error messages. */
+export function historyLine(history: readonly HelmRevision[]): string {
+  return history.map((h) => `${h.revision}:${h.status}`).join(', ');
+}

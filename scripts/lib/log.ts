@@ -108,6 +108,16 @@ export class Logger {
     }
   }
 
+  /** The steps so far, one a line with status and duration: the table a summary ends with. */
+  stepTable(): string {
+    return this.steps.map((s) => `  ${s.status === 'ok' ? 'ok     ' : s.status === 'failed' ? 'FAILED ' : 'skipped'} ${s.title.padEnd(44)} ${formatDuration(s.durationMs)}`).join('\n');
+  }
+
+  /** The steps so far with their durations in seconds, for a --json document. */
+  stepDurations(): Array<{ step: string; status: string; seconds: number }> {
+    return this.steps.map((s) => ({ step: s.title, status: s.status, seconds: Math.round(s.durationMs / 100) / 10 }));
+  }
+
   /** Records a step that was deliberately not run. */
   skip(title: string, reason: string): void {
     this.steps.push({ title, status: 'skipped', durationMs: 0, detail: reason });

@@ -512,6 +512,17 @@ export function dropSecretsFromProcessEnv(redactor: Redactor, env: NodeJS.Proces
   return dropped.map((e) => e.envVar);
 }
 
+/**
+ * The app's secrets found in the process environment (a CI job or a shell may export them) are
+ * registered, so a pod log line echoing one is masked, and removed from the environment, so no
+ * helm, kubectl or az child inherits them (the secrets' sources are .env and Key Vault only); the
+ * smoke token is registered too. deploy and rollback call this first.
+ */
+export function keepSecretsFromChildren(redactor: Redactor): void {
+  dropSecretsFromProcessEnv(redactor);
+  redactor.register(process.env.SMOKE_AUTH_TOKEN);
+}
+
 /** go-template that lists a Secret's keys, one a line: no value ever leaves the cluster. */
 export const KEYS_TEMPLATE = 'go-template={{range $k, $v := .data}}{{$k}}{{"\\n"}}{{end}}';
 

@@ -1,29 +1,25 @@
-// The two flows that change the release: deploy (preflight -> secrets? -> pending recovery ->
-// helm upgrade -> rollout watch -> smoke -> automatic rollback on failure) and rollback
-// (history -> target -> helm rollback -> the same watch and smoke). The entry scripts only parse
-// flags and call these.
-import type { ScriptContext, Outcome } from './main.ts';
-import { formatDuration } from './clock.ts';
-import { ExitCode, OpsError, usageError } from './errors.ts';
-import { assertChecks, assertKubeContext, checkAzureLogin, checkKubeContext, checkTool, formatCheck, kubeContextRefusal, toolsFor } from './preflight.ts';
-import type { CheckResult } from './preflight.ts';
-import { formatCommand } from './runner.ts';
-import { SECRET_CATALOG } from './secret-catalog.ts';
-import { applySecretsCall, dropSecretsFromProcessEnv, findMissingSecrets, missingSecretsSource, syncSecrets } from './secrets.ts';
-import type { HelmRevision, HelmVersion, UpgradeArgs } from './helm.ts';
+// The deploy: preflight -> secrets? -> pending-lock recovery -> helm upgrade --install -> rollout
+// watch -> smoke -> automatic rollback to the newest good revision on failure. deploy.mts parses the
+// flags and calls deployRelease. --dry-run runs this same flow, planning its calls (./plan.ts).
+import type { ScriptContext, Outcome } from '../main.ts';
+import { ExitCode, OpsError, usageError } from '../errors.ts';
+import { assertChecks, checkAzureLogin, checkDapr, checkKubeContext, checkTool, formatCheck, kubeContextRefusal, toolsFor } from '../preflight.ts';
+import type { CheckResult } from '../preflight.ts';
+import { SECRET_CATALOG } from '../secret-catalog.ts';
+import { applySecretsCall, findMissingSecrets, keepSecretsFromChildren, missingSecretsSource, syncSecrets } from '../secrets.ts';
+import type { HelmRevision, HelmVersion, UpgradeArgs } from '../helm.ts';
 import {
-  currentRevision, formatHistoryTable, GOOD_STATUSES, helmCallFailure, isLockError, parseHelmVersion, parseUpgradeRevision,
+  currentRevision, GOOD_STATUSES, helmCallFailure, historyLine, isLockError, parseHelmVersion, parseUpgradeRevision,
   pickRollbackRevision, planPendingRecovery, readHistory, readStatus, rollbackArgs, templateArgs, upgradeArgs,
-} from './helm.ts';
-import { ask, formatPlan, onlyIf, UNKNOWN } from './flows/plan.ts';
-import type { Unknown } from './flows/plan.ts';
-import type { ManifestSummary, RollbackOutcome, VerifyResult } from './deploy.ts';
-import {
-  checkDapr, checkImagesInRegistry, checkedStep, createNamespaceArgs, formatManifestTable, historyLine, imageRefs, imageString,
-  imagesFromConfig, namespaceExists, resolveTag, rollBackTo, summariseManifests, validateTag, verifyRelease,
-} from './deploy.ts';
-
-/** --timeout DURATION of deploy.mts and rollback.mts: the rollout watch's limit, or undefined for the environment's. */
+} from '../helm.ts';
+import { checkImagesInRegistry, imageRefs, imageString, imagesFromConfig, resolveTag, validateTag } from '../images.ts';
+import type { ManifestSummary } from '../manifests.ts';
+import { formatManifestTable, summariseManifests } from '../manifests.ts';
+import { createNamespaceArgs, namespaceExists } from '../namespace.ts';
+import { ask, formatPlan, onlyIf, UNKNOWN } from './plan.ts';
+import type { Unknown } from './plan.ts';
+import type { RollbackOutcome, VerifyResult } from './verify.ts';
+import { checkedStep, rollBackTo, verifyRelease } from './verify.ts';
 
 export interface DeployInputs {
   tag?: string;
@@ -39,19 +35,6 @@ export interface DeployInputs {
  * registered, so a pod log line echoing one is masked, and removed from the environment, so no
  * helm, kubectl or az child inherits them (the secrets' sources are .env and Key Vault only).
  */
-function registerKnownSecrets(ctx: ScriptContext): void {
-  dropSecretsFromProcessEnv(ctx.redactor);
-  ctx.redactor.register(process.env.SMOKE_AUTH_TOKEN);
-}
-
-function stepTable(ctx: ScriptContext): string {
-  return ctx.log.steps.map((s) => `  ${s.status === 'ok' ? 'ok     ' : s.status === 'failed' ? 'FAILED ' : 'skipped'} ${s.title.padEnd(44)} ${formatDuration(s.durationMs)}`).join('\n');
-}
-
-function stepDurations(ctx: ScriptContext): Array<{ step: string; status: string; seconds: number }> {
-  return ctx.log.steps.map((s) => ({ step: s.title, status: s.status, seconds: Math.round(s.durationMs / 100) / 10 }));
-}
-
 /** Tools and the Azure login (Azure environments); exit 3 on a failure. A planning dry-run only lists the reads. */
 async function preflightChecks(ctx: ScriptContext): Promise<{ checks: CheckResult[]; helm?: HelmVersion }> {
   const { env, runner } = ctx;
@@ -201,7 +184,7 @@ async function syncSecretsBeforeUpgrade(ctx: ScriptContext, inputs: DeployInputs
 
 export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): Promise<Outcome> {
   const { env, runner, log, clock, flags } = ctx;
-  registerKnownSecrets(ctx);
+  keepSecretsFromChildren(ctx.redactor);
   const ns = env.kube.namespace;
   const rel = env.release.name;
   const rolloutTimeoutMs = inputs.rolloutTimeoutMs ?? env.timeouts.rolloutSeconds * 1000;
@@ -326,7 +309,7 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
         `  URL: ${env.url}${verify.smoke ? ` (smoke ${verify.smoke.checks.filter((c) => c.ok).length}/${verify.smoke.checks.length} green)` : ' (smoke skipped)'}`,
         `  helm: ${pre.helm?.version ?? 'unknown'}`,
         'steps:',
-        stepTable(ctx),
+        ctx.log.stepTable(),
       ].join('\n');
       log.info(summaryText);
       return {
@@ -334,7 +317,7 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
         result: {
           release: rel, namespace: ns, revision, images: { backend: imageString(images.backend), frontend: imageString(images.frontend) }, url: env.url,
           helmVersion: pre.helm?.version ?? null, tagSource, rollout: verify.rollout, smoke: verify.smoke ?? null, secrets: secretsResult ?? null,
-          durations: stepDurations(ctx), rolledBack: false,
+          durations: ctx.log.stepDurations(), rolledBack: false,
         },
       };
     }
@@ -385,7 +368,7 @@ async function rollBackFailedDeploy(ctx: ScriptContext, d: FailedDeploy): Promis
     const why = firstInstall
       ? `this was the first install of ${rel}, so there is no earlier revision to roll back to. It is left in place (revision ${revision}) so its pods and events can be inspected; nothing served users before. The next deploy upgrades over it, or remove it with: helm uninstall ${rel} -n ${ns}`
       : `no earlier revision of ${rel} ever deployed successfully (history: ${historyLine(history)}); nothing to roll back to`;
-    log.info(`steps:\n${stepTable(ctx)}`);
+    log.info(`steps:\n${ctx.log.stepTable()}`);
     throw new OpsError(`deploy of ${rel} revision ${revision} failed: ${failure}. ${why}`, {
       hint: firstInstall ? `inspect: kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}; then fix and re-deploy, or: helm uninstall ${rel} -n ${ns}` : `helm history ${rel} -n ${ns}`,
       exitCode: ExitCode.failed,
@@ -394,10 +377,10 @@ async function rollBackFailedDeploy(ctx: ScriptContext, d: FailedDeploy): Promis
   log.warn(`deploy failed (${failure}); rolling back to revision ${target.revision} (${target.status}, ${target.description}), the newest good revision before ${revision}`);
   const rb: RollbackOutcome = await rollBackTo(ctx, target, opts);
   const running = [rb.images.backend, rb.images.frontend].filter(Boolean).join(', ') || 'unknown images';
-  const result = { ...base, rolledBack: rb.ok, rollback: { to: target.revision, revision: rb.revision ?? null, images: rb.images, ok: rb.ok, failure: rb.failure ?? null, smoke: rb.verify?.smoke ?? null }, durations: stepDurations(ctx) };
+  const result = { ...base, rolledBack: rb.ok, rollback: { to: target.revision, revision: rb.revision ?? null, images: rb.images, ok: rb.ok, failure: rb.failure ?? null, smoke: rb.verify?.smoke ?? null }, durations: ctx.log.stepDurations() };
   if (rb.ok) {
     const text = `deploy: deploy of ${rel} revision ${revision} failed (${failure}); rolled back to revision ${target.revision} (now revision ${rb.revision ?? '?'}), which runs ${running}${rb.verify?.smoke ? ' and passes smoke' : ''}`;
-    log.info(`steps:\n${stepTable(ctx)}`);
+    log.info(`steps:\n${ctx.log.stepTable()}`);
     return {
       summary: text,
       exitCode: ExitCode.rolledBack,
@@ -406,7 +389,7 @@ async function rollBackFailedDeploy(ctx: ScriptContext, d: FailedDeploy): Promis
     };
   }
   const text = `deploy: deploy of ${rel} revision ${revision} failed (${failure}) AND the rollback to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`;
-  log.info(`steps:\n${stepTable(ctx)}`);
+  log.info(`steps:\n${ctx.log.stepTable()}`);
   // The worst case: the app may be down. Say what to do on the terminal, not only in the CI step summary.
   const hint = `helm history ${rel} -n ${ns}; kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}; then roll back by hand: npx zx scripts/rollback.mts --env ${ctx.flags.env} --to <REV> (docs/runbooks.md#roll-back)`;
   return {
@@ -416,80 +399,4 @@ async function rollBackFailedDeploy(ctx: ScriptContext, d: FailedDeploy): Promis
     hint: `manual action needed, the app may be down: ${hint}`,
     markdown: `Manual action needed: \`helm history ${rel} -n ${ns}\`, \`kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}\`, see docs/runbooks.md#roll-back`,
   };
-}
-
-// ---------------------------------------------------------------- rollback
-
-export interface RollbackInputs {
-  to?: number;
-  force: boolean;
-  skipSmoke: boolean;
-  rolloutTimeoutMs?: number;
-}
-
-export async function rollbackRelease(ctx: ScriptContext, inputs: RollbackInputs): Promise<Outcome> {
-  const { env, runner, log } = ctx;
-  registerKnownSecrets(ctx);
-  const ns = env.kube.namespace;
-  const rel = env.release.name;
-  const rolloutTimeoutMs = inputs.rolloutTimeoutMs ?? env.timeouts.rolloutSeconds * 1000;
-  if (inputs.to !== undefined && (!Number.isInteger(inputs.to) || inputs.to < 1)) throw usageError(`--to must be a revision number (got ${inputs.to})`, `see the revisions: helm history ${rel} -n ${ns}`);
-
-  await log.step('preflight: tools, kube context', async () => {
-    const checks = await Promise.all(toolsFor(env).filter((t) => t.tool !== 'az').map(({ tool, required }) => checkTool(runner, tool, required)));
-    assertChecks(checks);
-    await assertKubeContext(ctx.runner, ctx.env, 'roll back');
-  });
-  const history = await log.step('release history (helm history)', () => readHistory(runner, rel, ns));
-  const current = currentRevision(history);
-  if (!current) throw new OpsError(`release ${rel} does not exist in namespace ${ns}: nothing to roll back`, { hint: `helm list -n ${ns} -a`, exitCode: ExitCode.failed });
-
-  const showHistory = (marks: Record<number, string>) => log.info(`History of ${rel} in ${ns}:\n${formatHistoryTable(history, marks).split('\n').map((l) => `  ${l}`).join('\n')}`);
-  const pickAgain = `pick a revision from the history above: npx zx scripts/rollback.mts --env ${ctx.flags.env} --to REV`;
-
-  let target: HelmRevision | undefined;
-  try {
-    if (inputs.to !== undefined) {
-      target = history.find((h) => h.revision === inputs.to);
-      if (!target) throw usageError(`revision ${inputs.to} is not in the history of ${rel} (revisions: ${history.map((h) => h.revision).join(', ')})`, pickAgain);
-      if (target.revision === current.revision) throw usageError(`revision ${target.revision} is the current revision already`, `${pickAgain}, or omit --to for the newest good revision before it`);
-      if (!GOOD_STATUSES.has(target.status) && !inputs.force) {
-        throw usageError(`revision ${target.revision} is ${target.status} (${target.description}): rolling back to it would most likely fail the same way`, `pick a deployed or superseded revision, or pass --force if you know why it failed and want it anyway`);
-      }
-    } else {
-      target = pickRollbackRevision(history, current.revision);
-      if (!target) throw new OpsError(`no revision before ${current.revision} ever deployed successfully (history: ${historyLine(history)}): nothing good to roll back to`, { hint: `pick one explicitly with --to REV --force, or redeploy a known-good tag: npx zx scripts/deploy.mts --env ${ctx.flags.env} --tag <sha>`, exitCode: ExitCode.failed });
-    }
-  } catch (e) {
-    // Every refusal's hint sends the operator to the history: print it first, so it is there to pick from.
-    showHistory({ [current.revision]: '(current)' });
-    throw e;
-  }
-  showHistory({ [current.revision]: '(current)', [target.revision]: '(target)' });
-  log.info(`rolling back ${rel} from revision ${current.revision} (${current.status}) to revision ${target.revision} (${target.status}, ${target.description})`);
-  log.info(`command: ${formatCommand('helm', rollbackArgs(rel, ns, target.revision, env.timeouts.helmSeconds))}`);
-
-  await ctx.confirm(`Roll back ${rel} in ${env.name} from revision ${current.revision} to revision ${target.revision}?`);
-  ctx.setState(`rollback to revision ${target.revision}`);
-  const rb = await rollBackTo(ctx, target, { rolloutTimeoutMs, skipSmoke: inputs.skipSmoke, label: '' });
-  const result = {
-    release: rel, namespace: ns, from: current.revision, to: target.revision, revision: rb.revision ?? null, images: rb.images, url: env.url,
-    history, rollout: rb.verify?.rollout ?? null, smoke: rb.verify?.smoke ?? null, failure: rb.failure ?? null, durations: stepDurations(ctx),
-  };
-  if (runner.dryRun) {
-    return { summary: `rollback: dry-run: would roll back ${rel} from revision ${current.revision} to ${target.revision}, then watch the rollout and run smoke`, result: { ...result, plan: { commands: runner.plan } } };
-  }
-  const running = [rb.images.backend, rb.images.frontend].filter(Boolean).join(', ') || 'unknown images';
-  log.info(`steps:\n${stepTable(ctx)}`);
-  if (!rb.ok) {
-    const hint = `kubectl get pods -n ${ns} -l app.kubernetes.io/instance=${rel}; if the cause is outside the release (Secrets, database, Redpanda, DNS) see docs/runbooks.md#roll-back, else pick another revision: npx zx scripts/rollback.mts --env ${ctx.flags.env} --to <REV>`;
-      return {
-      summary: `rollback: rollback of ${rel} to revision ${target.revision} did not restore service: ${rb.failure ?? 'unknown'}`,
-      exitCode: ExitCode.failed,
-      result,
-    hint: `manual action needed, the app may be down: ${hint}`,
-      markdown: `Manual action needed: ${hint.replace(/; /g, '\n- ')}`,
-    };
-  }
-  return { summary: `rollback: rolled back ${rel} to revision ${target.revision} (now revision ${rb.revision ?? '?'}), running ${running}; ${rb.verify?.smoke ? 'smoke green' : 'smoke skipped'}; ${env.url}`, result };
 }
