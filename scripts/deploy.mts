@@ -1,9 +1,10 @@
 #!/usr/bin/env -S npx zx
 // deploy: preflight -> secrets? -> pending-lock recovery -> helm upgrade --install -> rollout watch
-// -> smoke -> automatic rollback to the newest good revision on failure. The flow is in lib/release.ts.
+// -> smoke -> automatic rollback to the newest good revision on failure. The flow is in lib/flows/deploy.ts;
+// --dry-run runs that same flow with the runner recording the calls (lib/flows/plan.ts).
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
-import { deployRelease } from './lib/release.ts';
+import { deployRelease } from './lib/flows/deploy.ts';
 import { SECRETS_FILE_RENAME } from './lib/secrets.ts';
 
 export const spec: ScriptSpec = {

@@ -1,9 +1,9 @@
 #!/usr/bin/env -S npx zx
 // rollback: show the release history, roll back to --to REV or the newest good revision before the
-// current one, then watch the rollout and run smoke, exactly as a failed deploy does. lib/release.ts.
+// current one, then watch the rollout and run smoke, exactly as a failed deploy does. lib/flows/rollback.ts.
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
-import { rollbackRelease } from './lib/release.ts';
+import { rollbackRelease } from './lib/flows/rollback.ts';
 
 export const spec: ScriptSpec = {
   name: 'rollback',

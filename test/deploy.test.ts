@@ -10,9 +10,9 @@ import { startAppServer } from './fixtures/app-server.ts';
 import type { AppServer } from './fixtures/app-server.ts';
 import { FakeWorld, line } from './support/harness.ts';
 import type { Call, RunResult } from './support/harness.ts';
-import { classifyMutating } from '../scripts/lib/runner.ts';
+import { classifyMutating, formatCommand } from '../scripts/lib/runner.ts';
 import {
-  addWatch, HEALTHY_NEW, NS, OLD_TAG, productionEnvFile, productionWorld, REL, ROLLED_BACK, seedHistory, TAG,
+  addWatch, assertPlanIsRun, dryRunPlan, HEALTHY_NEW, NS, OLD_TAG, productionEnvFile, productionWorld, REL, ROLLED_BACK, seedHistory, TAG,
 } from './support/release.ts';
 import type { ReleaseState } from './support/release.ts';
 
@@ -40,6 +40,12 @@ const deploy = (w: FakeWorld, extra: string[] = [], env: Record<string, string> 
 const mutating = (calls: Call[]) => calls.filter((c) => classifyMutating(c.tool, c.args));
 const helmCalls = (calls: Call[], verb: string) => calls.filter((c) => c.tool === 'helm' && c.args[0] === verb);
 const index = (calls: Call[], pred: (c: Call) => boolean) => calls.findIndex(pred);
+/**
+ * Dry-run by construction: `--dry-run` of the same deploy on the same world plans exactly the changes
+ * this real run made, in order, modulo the steps it marks "# when ..." (support/release.ts).
+ */
+const assertDryRunPlanned = async (w: FakeWorld, r: RunResult): Promise<void> =>
+  assertPlanIsRun(await dryRunPlan(w, 'deploy', ['--env', envFile, '--tag', TAG]), mutating(r.calls).map((c) => formatCommand(c.tool, c.args)));
 const podReadsBetween = (calls: Call[], from: number, to: number) => calls.slice(from, to).filter((c) => c.tool === 'kubectl' && c.args[0] === 'get' && c.args[1] === 'pods' && c.args.includes('-l') && !c.args.includes('dapr-system')).length;
 
 const CRASH: ReleaseState = { ...HEALTHY_NEW, backend: { waiting: 'CrashLoopBackOff' } };
@@ -84,6 +90,7 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
     assert.match(r.stdout, new RegExp(`deployed ${REL} revision 3 to production: hackathontodoacr\\.azurecr\\.io/todo-backend:${TAG}, hackathontodoacr\\.azurecr\\.io/todo-frontend:${TAG}; ${app.url.replace(/[.:/]/g, '\\$&')}`));
     assert.match(r.stdout, /steps:\n(.*\n)*.*helm upgrade --install hackathon-todo +\d/);
     assert.match(r.stdout, new RegExp(`helm: ${helmVersion.slice(1).replace(/\./g, '\\.')}`));
+    await assertDryRunPlanned(w, r);
   });
 }
 
@@ -127,6 +134,7 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
     assert.match(r.stdout, new RegExp(`deploy of ${REL} revision 3 failed \\(rollout: pod todo-backend-new5d8f7c9-x7k2p: container backend is CrashLoopBackOff.*\\); rolled back to revision 2 \\(now revision 4\\), which runs hackathontodoacr\\.azurecr\\.io/todo-backend:${OLD_TAG}, hackathontodoacr\\.azurecr\\.io/todo-frontend:${OLD_TAG} and passes smoke`));
     const history = w.state().helm!.releases[REL]!.history;
     assert.equal(history.map((h) => `${h.revision}:${h.status}`), ['1:superseded', '2:superseded', '3:superseded', '4:deployed']);
+    await assertDryRunPlanned(w, r);
   });
 }
 
@@ -207,6 +215,7 @@ test('first install fails: nothing to roll back to; left in place for inspection
   assert.is(helmCalls(r.calls, 'rollback').length, 0);
   assert.is(helmCalls(r.calls, 'uninstall').length, 0);
   assert.equal(w.state().helm!.releases[REL]!.history.map((h) => h.status), ['deployed']);
+  await assertDryRunPlanned(w, r);
 });
 
 test('pending-upgrade lock (stale): rolled back to the last good revision first, then the upgrade succeeds', async () => {
@@ -218,6 +227,7 @@ test('pending-upgrade lock (stale): rolled back to the last good revision first,
   const changes = mutating(r.calls).map((c) => c.args.slice(0, 3).join(' '));
   assert.equal(changes, [`rollback ${REL} 2`, `upgrade --install ${REL}`]);
   assert.match(r.stdout, /deployed hackathon-todo revision 5 to production/);
+  await assertDryRunPlanned(w, r);
 });
 
 test('pending-install lock of a first install (stale): uninstalled, then installed afresh as revision 1', async () => {
@@ -228,6 +238,7 @@ test('pending-install lock of a first install (stale): uninstalled, then install
   assert.match(r.output, /the first install \(revision 1\) is stuck in pending-install and never served traffic/);
   assert.equal(mutating(r.calls).map((c) => c.args.slice(0, 2).join(' ')), [`uninstall ${REL}`, 'upgrade --install']);
   assert.match(r.stdout, /deployed hackathon-todo revision 1 to production/);
+  await assertDryRunPlanned(w, r);
 });
 
 test('helm upgrade interrupted (killed mid-upgrade, its revision left pending-upgrade): rolled back to the last good revision, which clears the lock; exit 4', async () => {
@@ -238,6 +249,7 @@ test('helm upgrade interrupted (killed mid-upgrade, its revision left pending-up
   assert.match(r.stdout, /deploy of hackathon-todo revision 3 failed \(helm upgrade failed: Error: context canceled\); rolled back to revision 2 \(now revision 4\)/);
   assert.equal(mutating(r.calls).map((c) => c.args.slice(0, 3).join(' ')), [`upgrade --install ${REL}`, `rollback ${REL} 2`]);
   assert.equal(w.state().helm!.releases[REL]!.history.map((h) => `${h.revision}:${h.status}`), ['1:superseded', '2:superseded', '3:pending-upgrade', '4:deployed']);
+  await assertDryRunPlanned(w, r);
 });
 
 test('pending-upgrade recovered, then helm upgrade refuses before recording a revision: the recovery revision is not mistaken for a failed deploy; exit 1, no second rollback', async () => {

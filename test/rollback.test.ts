@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { startAppServer } from './fixtures/app-server.ts';
 import type { AppServer } from './fixtures/app-server.ts';
 import type { Call, FakeWorld, RunResult } from './support/harness.ts';
-import { classifyMutating } from '../scripts/lib/runner.ts';
-import { addWatch, OLD_TAG, productionEnvFile, productionWorld, REL, ROLLED_BACK, seedHistory } from './support/release.ts';
+import { classifyMutating, formatCommand } from '../scripts/lib/runner.ts';
+import { addWatch, assertPlanIsRun, dryRunPlan, OLD_TAG, productionEnvFile, productionWorld, REL, ROLLED_BACK, seedHistory } from './support/release.ts';
 
 let app: AppServer;
 let envFile: string;
@@ -36,8 +36,11 @@ function world(statuses: Parameters<typeof seedHistory>[1], helmVersion?: string
 for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
   test(`default target (Helm ${helmVersion}): the history table, rollback to the newest good revision before the current one, watch, smoke, exit 0`, async () => {
     const w = addWatch(world(['superseded', 'superseded', 'deployed'], helmVersion), 'rollback', [{ at: 0, state: ROLLED_BACK }]);
+    // Dry-run by construction: before the real run (which changes the history), the plan of the same rollback.
+    const plan = await dryRunPlan(w, 'rollback', ['--env', envFile]);
     const r = await rollback(w);
     assert.is(r.code, 0, r.output);
+    assertPlanIsRun(plan, mutating(r.calls).map((c) => formatCommand(c.tool, c.args)));
     assert.match(r.stdout, /REVISION +UPDATED +STATUS +CHART +APP VERSION +DESCRIPTION/);
     assert.match(r.stdout, /2 \(target\) +2026-11-21 09:00:00Z +superseded +hackathon-todo-0\.1\.0 +0\.1\.0 +Upgrade complete/);
     assert.match(r.stdout, /3 \(current\) .* deployed /);
@@ -70,9 +73,11 @@ test('after an automatic rollback, the default target is neither the broken revi
 
 test('--to REV rolls back to that revision', async () => {
   const w = addWatch(world(['superseded', 'superseded', 'deployed']), 'rollback', [{ at: 0, state: ROLLED_BACK }]);
+  const plan = await dryRunPlan(w, 'rollback', ['--env', envFile, '--to', '1']);
   const r = await rollback(w, ['--to', '1', '--yes']);
   assert.is(r.code, 0, r.output);
   assert.equal(rollbacks(r.calls), [`rollback ${REL} 1`]);
+  assertPlanIsRun(plan, mutating(r.calls).map((c) => formatCommand(c.tool, c.args)));
 });
 
 test('--to a failed revision: refused with exit 2 and nothing changed; with --force it goes ahead', async () => {
@@ -101,7 +106,7 @@ test('--to a revision not in the history, or the current one: exit 2, nothing ch
 test('--to 99 (not in the history): the history table is printed, so the hint\'s "history above" is there to pick from; exit 2, nothing changed', async () => {
   const r = await rollback(world(['superseded', 'failed', 'deployed']), ['--to', '99', '--yes']);
   assert.is(r.code, 2, r.output);
-  assert.match(r.stdout, /History of hackathon-todo in default:\n +REVISION +UPDATED +STATUS +CHART +APP VERSION +DESCRIPTION\n +1 +2026-11-20 09:00:00Z +superseded .*\n +2 +.* failed .*\n +3 \(current\) .* deployed /);
+  assert.match(r.stdout, /History of hackathon-todo in todo:\n +REVISION +UPDATED +STATUS +CHART +APP VERSION +DESCRIPTION\n +1 +2026-11-20 09:00:00Z +superseded .*\n +2 +.* failed .*\n +3 \(current\) .* deployed /);
   assert.not.match(r.stdout, /\(target\)/);
   assert.match(r.stderr, /^error: revision 99 is not in the history of hackathon-todo \(revisions: 1, 2, 3\)$/m);
   assert.match(r.stderr, /^hint: pick a revision from the history above: npx zx scripts\/rollback\.mts --env .*production-test\.yaml --to REV$/m);

@@ -46,7 +46,7 @@ const CALL_SITES: Array<[boolean, string, string[]]> = [
   [true, 'az', ['deployment', 'sub', 'create', '--name', 'd', '--location', 'eastus', '-o', 'json']],
   [true, 'az', ['aks', 'get-credentials', '--resource-group', 'rg', '--name', 'c', '--overwrite-existing']],
   [true, 'kubelogin', ['convert-kubeconfig', '-l', 'azurecli']],
-  // deploy.ts, release.ts, helm.ts, rollout.ts, secrets.ts
+  // images.ts, flows/deploy.ts, flows/rollback.ts, helm.ts, rollout.ts, secrets.ts
   [false, 'git', ['rev-parse', 'HEAD']],
   [false, 'az', ['acr', 'repository', 'show-tags', '-n', 'acr', '--repository', 'todo-backend', '-o', 'json']],
   [false, 'kubectl', ['get', 'namespace', 'todo', '-o', 'name']],

@@ -324,8 +324,11 @@ export function templateArgs(a: UpgradeArgs): string[] {
   return ['template', a.release, a.chart, ...sets];
 }
 
-/** An explicit revision always: `helm rollback REL` alone goes to current-1. No --wait: we watch. */
-export function rollbackArgs(release: string, namespace: string, revision: number, timeoutSeconds: number): string[] {
+/**
+ * An explicit revision always: `helm rollback REL` alone goes to current-1. No --wait: we watch.
+ * A dry-run that cannot read the history passes a description ("<newest good revision>") instead.
+ */
+export function rollbackArgs(release: string, namespace: string, revision: number | string, timeoutSeconds: number): string[] {
   return ['rollback', release, String(revision), '-n', namespace, '--timeout', `${timeoutSeconds}s`];
 }
 
@@ -368,4 +371,9 @@ export function formatHistoryTable(history: readonly HelmRevision[], marks: Reco
   ])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+/** The history as one line per revision, newest last, for error messages. */
+export function historyLine(history: readonly HelmRevision[]): string {
+  return history.map((h) => `${h.revision}:${h.status}`).join(', ');
 }

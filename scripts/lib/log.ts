@@ -36,6 +36,9 @@ export class Logger {
   private readonly err: (text: string) => void;
   private readonly interactive: boolean;
 
+  /** Set by a dry-run that plans without a cluster: steps run their bodies silently and are not recorded. */
+  planning = false;
+
   constructor(private readonly options: LoggerOptions) {
     this.out = options.out ?? ((t) => process.stdout.write(t));
     this.err = options.err ?? ((t) => process.stderr.write(t));
@@ -80,6 +83,8 @@ export class Logger {
 
   /** Runs fn as a named step: start and end lines, its duration, and a record for the summary. */
   async step<T>(title: string, fn: () => Promise<T>): Promise<T> {
+    // A planning dry-run prints the plan, not steps that did not run (see flows/plan.ts).
+    if (this.planning) return fn();
     const started = this.options.clock.now();
     this.running.push(title);
     if (this.json) this.event('step-start', { step: title });
@@ -101,6 +106,16 @@ export class Logger {
     } finally {
       this.running.splice(this.running.lastIndexOf(title), 1);
     }
+  }
+
+  /** The steps so far, one a line with status and duration: the table a summary ends with. */
+  stepTable(): string {
+    return this.steps.map((s) => `  ${s.status === 'ok' ? 'ok     ' : s.status === 'failed' ? 'FAILED ' : 'skipped'} ${s.title.padEnd(44)} ${formatDuration(s.durationMs)}`).join('\n');
+  }
+
+  /** The steps so far with their durations in seconds, for a --json document. */
+  stepDurations(): Array<{ step: string; status: string; seconds: number }> {
+    return this.steps.map((s) => ({ step: s.title, status: s.status, seconds: Math.round(s.durationMs / 100) / 10 }));
   }
 
   /** Records a step that was deliberately not run. */

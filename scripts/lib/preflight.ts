@@ -5,6 +5,7 @@ import { parseCliJson } from './cli-json.ts';
 import type { LoadedEnvironment } from './config.ts';
 import { ExitCode, OpsError } from './errors.ts';
 import type { Runner } from './runner.ts';
+import { PodSchema, isPodReady, kubeList } from './kube.ts';
 
 export interface CheckResult {
   name: string;
@@ -213,7 +214,7 @@ export async function checkQuota(runner: Runner, location: string, vmSize: strin
 }
 
 export async function checkKubeContext(runner: Runner, env: LoadedEnvironment): Promise<CheckResult> {
-  const r = await runner.run('kubectl', ['config', 'current-context'], { allowFailure: true, mutating: false, attempts: 1 });
+  const r = await runner.run('kubectl', ['config', 'current-context'], { allowFailure: true, mutating: false, offline: true, attempts: 1 });
   const current = r.stdout.trim();
   const fix = env.azure
     ? `az aks get-credentials --resource-group ${env.azure.resourceGroup} --name ${env.azure.cluster}   (or: kubectl config use-context ${env.kube.context})`
@@ -236,9 +237,12 @@ export async function checkKubeContext(runner: Runner, env: LoadedEnvironment): 
  */
 export async function assertKubeContext(runner: Runner, env: LoadedEnvironment, verb = 'touch the cluster'): Promise<void> {
   const c = await checkKubeContext(runner, env);
-  if (!c.ok) {
-    throw new OpsError(`refusing to ${verb}: ${c.detail}, but ${env.file} names "${env.kube.context}"; nothing was changed`, { hint: c.fix, exitCode: ExitCode.preflight });
-  }
+  if (!c.ok) throw kubeContextRefusal(c, env, verb);
+}
+
+/** The context guard's error for a failed checkKubeContext (exit 3). */
+export function kubeContextRefusal(c: CheckResult, env: LoadedEnvironment, verb: string): OpsError {
+  return new OpsError(`refusing to ${verb}: ${c.detail}, but ${env.file} names "${env.kube.context}"; nothing was changed`, { hint: c.fix, exitCode: ExitCode.preflight });
 }
 
 /** The tools an environment needs for the cluster scripts. */
@@ -258,4 +262,55 @@ export function assertChecks(checks: readonly CheckResult[]): void {
     hint: failed.map((c) => c.fix).filter(Boolean).join('\n      '),
     exitCode: ExitCode.preflight,
   });
+}
+
+// ---------- Dapr in the cluster ----------
+
+
+/** The namespace and sidecar-injector label of the Dapr control plane (install-dapr.mts installs it there). */
+export const DAPR_NAMESPACE = 'dapr-system';
+export const DAPR_INJECTOR_SELECTOR = 'app=dapr-sidecar-injector';
+
+/** Dapr CRDs (Helm does not create Components without them) and a ready sidecar injector (no daprd otherwise). */
+export async function checkDapr(runner: Runner, envName: string): Promise<CheckResult[]> {
+  const fix = `npx zx scripts/install-dapr.mts --env ${envName}`;
+  const [crd, pods] = await Promise.all([
+    runner.run('kubectl', ['get', 'crd', 'components.dapr.io', '-o', 'name'], { mutating: false, allowFailure: true }),
+    runner.run('kubectl', ['get', 'pods', '-n', DAPR_NAMESPACE, '-l', DAPR_INJECTOR_SELECTOR, '-o', 'json'], { mutating: false, allowFailure: true }),
+  ]);
+  const crdOk = crd.exitCode === 0;
+  // AKS's built-in Azure RBAC roles do not cover CRDs, so the deploy identity may not read them:
+  // then the injector check below stands in for this one.
+  const forbidden = !crdOk && /\(Forbidden\)/.test(crd.stderr);
+  const out: CheckResult[] = [{
+    name: 'Dapr CRDs installed',
+    ok: crdOk,
+    required: !forbidden,
+    detail: crdOk
+      ? 'components.dapr.io exists'
+      : forbidden
+        ? 'this identity may not read CRDs (AKS built-in roles do not cover them); relying on the sidecar injector check'
+        : /NotFound/.test(crd.stderr) ? 'the CRD components.dapr.io does not exist: Dapr is not installed' : `cannot read the Dapr CRD: ${crd.stderr.trim().split('\n')[0] ?? ''}`,
+    ...(crdOk || forbidden ? {} : { fix }),
+  }];
+  let ready = 0;
+  let total = 0;
+  let unreadable: string | undefined;
+  if (pods.exitCode === 0) {
+    try {
+      const { items } = parseCliJson(pods, kubeList(PodSchema));
+      total = items.length;
+      ready = items.filter((p) => p.status?.phase === 'Running' && isPodReady(p)).length;
+    } catch (e) {
+      unreadable = (e as Error).message;
+    }
+  }
+  out.push({
+    name: 'Dapr sidecar injector ready',
+    ok: ready > 0,
+    required: true,
+    detail: unreadable ?? (ready > 0 ? `${ready}/${total} dapr-sidecar-injector pods ready in ${DAPR_NAMESPACE}` : total ? `0/${total} dapr-sidecar-injector pods ready in ${DAPR_NAMESPACE}` : `no dapr-sidecar-injector pod in ${DAPR_NAMESPACE}: pods would start without their daprd sidecar`),
+    ...(ready > 0 ? {} : { fix }),
+  });
+  return out;
 }

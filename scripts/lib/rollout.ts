@@ -12,6 +12,7 @@ import { ConditionSchema, MetadataSchema, PodSchema, isPodReady, kubeList } from
 import { formatDuration } from './clock.ts';
 import type { Logger } from './log.ts';
 import type { Runner } from './runner.ts';
+import { Unanswered } from './runner.ts';
 
 export const FATAL_WAITING_REASONS: ReadonlySet<string> = new Set([
   'CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'RunContainerError', 'InvalidImageName',
@@ -277,13 +278,18 @@ export function failureHint(f: ContainerFailure, namespace: string): string {
   }
 }
 
+/** How often the watch repeats a poll, for a dry-run's plan. */
+function pollNote(o: WatchOptions): string {
+  return `every ${formatDuration(o.pollMs ?? 3000)} until rolled out, a pod fails, or ${formatDuration(o.timeoutMs)}`;
+}
+
 async function poll(o: WatchOptions): Promise<Assessment & { pods: Pod[] }> {
   const [deployCmd, rsCmd, podCmd] = pollCommands(o.release, o.namespace) as [string[], string[], string[]];
   // Three reads in parallel: one poll costs one round trip.
   const [deployments, replicaSets, pods] = await Promise.all([
-    o.runner.json(kubeList(DeploymentSchema), 'kubectl', deployCmd, { mutating: false }),
-    o.runner.json(kubeList(ReplicaSetSchema), 'kubectl', rsCmd, { mutating: false }),
-    o.runner.json(kubeList(PodSchema), 'kubectl', podCmd, { mutating: false }),
+    o.runner.json(kubeList(DeploymentSchema), 'kubectl', deployCmd, { mutating: false, note: pollNote(o) }),
+    o.runner.json(kubeList(ReplicaSetSchema), 'kubectl', rsCmd, { mutating: false, note: pollNote(o) }),
+    o.runner.json(kubeList(PodSchema), 'kubectl', podCmd, { mutating: false, note: pollNote(o) }),
   ]);
   return { ...assessRollout(deployments.items, replicaSets.items, pods.items, o.restartLimit), pods: pods.items };
 }
@@ -323,6 +329,8 @@ export async function waitForRollout(o: WatchOptions): Promise<RolloutResult> {
       a = await poll(o);
       readErrors = 0;
     } catch (e) {
+      // A planning dry-run has no answers: the poll is in the plan, and the watch's outcome is unknown.
+      if (e instanceof Unanswered) throw e;
       // The runner already retried transient API errors; a few failed polls in a row mean we are blind.
       readErrors += 1;
       const why = e instanceof Error ? e.message : String(e);

@@ -29,6 +29,11 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Shown in dry-run plans next to the command. */
   note?: string;
+  /**
+   * A read that needs neither a cluster nor an Azure login (git rev-parse, kubectl config
+   * current-context, helm template): it runs even in a planning dry-run (Runner.planWithoutCluster).
+   */
+  offline?: boolean;
   /** Extra environment variables for the child. */
   env?: Record<string, string>;
   /**
@@ -48,6 +53,23 @@ export interface RunResult {
   /** True when --dry-run skipped a mutating call. */
   dryRun: boolean;
   timedOut: boolean;
+}
+
+/** One call of a dry-run's plan: what a real run would call, in order. */
+export interface PlannedCall {
+  command: string;
+  mutating: boolean;
+  /** Runs only under this condition, which the dry-run could not decide (the answer needs the cluster). */
+  when?: string;
+  note?: string;
+}
+
+/**
+ * Thrown by a read that a planning dry-run recorded instead of running: it has no answer. The flows
+ * catch it with `ask()` (flows/plan.ts) and take the read's answer as unknown.
+ */
+export class Unanswered extends Error {
+  constructor(readonly command: string) { super(`--dry-run planned this read instead of running it: ${command}`); }
 }
 
 export interface RunnerOptions {
@@ -135,11 +157,51 @@ export class Runner {
   private readonly running = new Set<ProcessPromise>();
   /** Every call made (or planned, in dry-run), redacted: what a summary or a test can report. */
   readonly history: Array<{ command: string; mutating: boolean; exitCode: number; dryRun: boolean }> = [];
+  /**
+   * Every call a dry-run did not run, in order, with the condition it runs under when that is
+   * undecided: the plan --dry-run prints. Filled only in a dry-run.
+   */
+  readonly plan: PlannedCall[] = [];
   private aborted = false;
+  private planning = false;
+  private conditions: string[] = [];
 
   constructor(private readonly options: RunnerOptions) {}
 
   get dryRun(): boolean { return this.options.dryRun; }
+
+  /** True in a dry-run that plans the cluster's reads too (see planWithoutCluster). */
+  get plansReads(): boolean { return this.options.dryRun && this.planning; }
+
+  /**
+   * In a dry-run, record the reads that need a cluster or a login too, instead of running them (a
+   * read marked `offline` still runs): the flow then runs with no cluster and no Azure login, and
+   * every read answers by throwing Unanswered. No effect outside a dry-run.
+   */
+  planWithoutCluster(): void { this.planning = true; }
+
+  /**
+   * Runs fn with every call it plans marked as running only `when` the condition holds: how a
+   * dry-run prints a branch whose condition needs the cluster's answer (nested conditions join).
+   */
+  async when<T>(condition: string, fn: () => Promise<T>): Promise<T> {
+    this.conditions.push(condition);
+    try {
+      return await fn();
+    } finally {
+      this.conditions.splice(this.conditions.lastIndexOf(condition), 1);
+    }
+  }
+
+  /** Adds a step that is not a CLI call (an HTTP request of smoke) to a dry-run's plan. */
+  planStep(command: string, opts: { mutating?: boolean; note?: string } = {}): void {
+    this.record(command, opts.mutating ?? false, opts.note);
+  }
+
+  private record(command: string, mutating: boolean, note?: string): void {
+    const when = this.conditions.length ? this.conditions.join('; and ') : undefined;
+    this.plan.push({ command, mutating, ...(when ? { when } : {}), ...(note ? { note } : {}) });
+  }
 
   /** Kills every running call (SIGINT/SIGTERM handling). */
   abort(): void {
@@ -159,9 +221,19 @@ export class Runner {
     const shown = redactor.redact(command);
     const mutating = opts.mutating ?? classifyMutating(cmd, args);
     if (mutating && this.options.dryRun) {
-      logger.plan(shown + (opts.stdin !== undefined ? ' < (stdin)' : ''), opts.note);
+      // A planning dry-run prints its whole plan at the end, in order; a plain one prints each change here.
+      if (!this.planning) logger.plan(shown + (opts.stdin !== undefined ? ' < (stdin)' : ''), opts.note);
+      this.record(shown + (opts.stdin !== undefined ? ' < (stdin)' : ''), true, opts.note);
       this.history.push({ command: shown, mutating, exitCode: 0, dryRun: true });
       return { command: shown, stdout: '', stderr: '', exitCode: 0, durationMs: 0, attempts: 0, dryRun: true, timedOut: false };
+    }
+    if (this.plansReads) {
+      // Every read is in the plan; one that needs no cluster and no login also runs.
+      this.record(shown, false, opts.note);
+      if (!opts.offline) {
+        this.history.push({ command: shown, mutating, exitCode: 0, dryRun: true });
+        throw new Unanswered(shown);
+      }
     }
 
     const attempts = Math.max(1, opts.attempts ?? 4);

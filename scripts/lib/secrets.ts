@@ -11,7 +11,7 @@ import type { ScriptContext } from './main.ts';
 import { ExitCode, OpsError, usageError } from './errors.ts';
 import type { Redactor } from './redact.ts';
 import { assertKubeContext } from './preflight.ts';
-import type { Runner } from './runner.ts';
+import type { Runner, RunResult } from './runner.ts';
 import { SECRET_CATALOG, registerCatalogValue, secretNames } from './secret-catalog.ts';
 import type { SecretEntry } from './secret-catalog.ts';
 import { parseDotenv } from './dotenv.ts';
@@ -420,6 +420,11 @@ export function describeActions(plan: SecretsPlan): string[] {
   return lines;
 }
 
+/** The one call that writes Secrets: their manifests on the standard input of `kubectl apply -f -`. */
+export function applySecretsCall(runner: Runner, namespace: string, stdin: string, note: string): Promise<RunResult> {
+  return runner.run('kubectl', ['apply', '-n', namespace, '-f', '-'], { stdin, note });
+}
+
 /** Applies a plan: one `kubectl apply -f -` with the manifests on stdin, then restarts and awaits the consumers. */
 export async function applySecretsPlan(ctx: ScriptContext, plan: SecretsPlan, options: { restart: boolean }): Promise<SyncReport> {
   const { runner, log } = ctx;
@@ -432,7 +437,7 @@ export async function applySecretsPlan(ctx: ScriptContext, plan: SecretsPlan, op
   const stdin = `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: plan.manifests }, null, 2)}\n`;
   await ensureNamespace(runner, log, ns);
   await log.step(`apply ${plan.manifests.length} Secret${plan.manifests.length > 1 ? 's' : ''} to ${ns}`, async () => {
-    const r = await runner.run('kubectl', ['apply', '-n', ns, '-f', '-'], { stdin, note: `Secrets ${plan.manifests.map((m) => m.metadata.name).join(', ')} (values on stdin only)` });
+    const r = await applySecretsCall(runner, ns, stdin, `Secrets ${plan.manifests.map((m) => m.metadata.name).join(', ')} (values on stdin only)`);
     if (!r.dryRun) for (const l of r.stdout.trim().split('\n').filter(Boolean)) log.info(`  ${l.trim()}`);
   });
 
@@ -507,6 +512,17 @@ export function dropSecretsFromProcessEnv(redactor: Redactor, env: NodeJS.Proces
   return dropped.map((e) => e.envVar);
 }
 
+/**
+ * The app's secrets found in the process environment (a CI job or a shell may export them) are
+ * registered, so a pod log line echoing one is masked, and removed from the environment, so no
+ * helm, kubectl or az child inherits them (the secrets' sources are .env and Key Vault only); the
+ * smoke token is registered too. deploy and rollback call this first.
+ */
+export function keepSecretsFromChildren(redactor: Redactor): void {
+  dropSecretsFromProcessEnv(redactor);
+  redactor.register(process.env.SMOKE_AUTH_TOKEN);
+}
+
 /** go-template that lists a Secret's keys, one a line: no value ever leaves the cluster. */
 export const KEYS_TEMPLATE = 'go-template={{range $k, $v := .data}}{{$k}}{{"\\n"}}{{end}}';
 
@@ -515,10 +531,12 @@ export const KEYS_TEMPLATE = 'go-template={{range $k, $v := .data}}{{$k}}{{"\\n"
  * only, so it is safe with a verbose runner.
  */
 export async function findMissingSecrets(runner: Runner, namespace: string): Promise<string[]> {
+  // In parallel: one round trip, and a dry-run's plan lists every read.
+  const names = secretNames();
+  const answers = await Promise.all(names.map((name) => runner.run('kubectl', ['get', 'secret', name, '-n', namespace, '--ignore-not-found', '-o', KEYS_TEMPLATE], { mutating: false })));
   const missing: string[] = [];
-  for (const name of secretNames()) {
-    const r = await runner.run('kubectl', ['get', 'secret', name, '-n', namespace, '--ignore-not-found', '-o', KEYS_TEMPLATE], { mutating: false });
-    const keys = new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+  for (const [i, name] of names.entries()) {
+    const keys = new Set(answers[i]!.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
     for (const e of SECRET_CATALOG) if (e.secret === name && !keys.has(e.key)) missing.push(`${e.secret}/${e.key}`);
   }
   return missing;

@@ -204,3 +204,37 @@ export function addWatch(w: FakeWorld, phase: NonNullable<Rule['phase']>, timeli
 export const HEALTHY_NEW: ReleaseState = { revision: 8, hash: 'new5d8f7c9', backend: {}, frontend: {} };
 /** After a rollback: the old template is the newest revision again; the bad pods may still linger. */
 export const ROLLED_BACK: ReleaseState = { revision: 9, hash: 'old7c9d8b6', backend: {}, frontend: {} };
+
+// ---------- a dry-run's plan against what a real run changed ----------
+
+/** One call of the plan a `--dry-run --json` document carries (scripts/lib/runner.ts PlannedCall). */
+export interface PlanEntry { command: string; mutating: boolean; when?: string }
+
+/**
+ * Runs `script --dry-run --json` with `args` on w and returns the plan's calls (deploy: plan.commands;
+ * rollback: plan.commands). The dry-run changes nothing, so it may run before or after the real run.
+ */
+export async function dryRunPlan(w: FakeWorld, script: 'deploy' | 'rollback', args: string[]): Promise<PlanEntry[]> {
+  const r = await w.run(script, [...args, '--dry-run', '--json'], { timeScale: 1, killAfterMs: 90_000 });
+  if (r.code !== 0) throw new Error(`${script} --dry-run exited ${r.code}:\n${r.output}`);
+  return (JSON.parse(r.stdout) as { plan: { commands: PlanEntry[] } }).plan.commands;
+}
+
+/**
+ * The dry-run's plan equals the changes a real run made, in order, modulo the conditional steps: every
+ * change the real run made is the plan's next matching change, and every planned change it skipped is
+ * marked "when". A placeholder the dry-run could not know (`'<newest … revision>'`) matches one word.
+ */
+export function assertPlanIsRun(plan: readonly PlanEntry[], realChanges: readonly string[]): void {
+  const changes = plan.filter((s) => s.mutating);
+  const pattern = (command: string) => new RegExp(`^${command.replace(/ < \(stdin\)$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/'<[^']*>'/g, '\\S+')}$`);
+  let at = 0;
+  for (const step of changes) {
+    if (at < realChanges.length && pattern(step.command).test(realChanges[at]!)) {
+      at += 1;
+      continue;
+    }
+    if (!step.when) throw new Error(`the plan's unconditional change "${step.command}" is not what the real run did next ("${realChanges[at] ?? '(nothing)'}")\nplan:\n${changes.map((c) => `  ${c.command}${c.when ? `   # when ${c.when}` : ''}`).join('\n')}\nreal:\n${realChanges.map((c) => `  ${c}`).join('\n')}`);
+  }
+  if (at !== realChanges.length) throw new Error(`the real run made changes the plan does not list: ${realChanges.slice(at).join('; ')}\nplan:\n${changes.map((c) => `  ${c.command}`).join('\n')}`);
+}
