@@ -161,6 +161,28 @@ function killAll(children: ChildProcess[], signal: NodeJS.Signals): void {
   }
 }
 
+interface CliResult { status: number | null; stdout: string; stderr: string }
+
+/** kubectl against the new cluster; tracked with the components so an exit kills it too. */
+function runKubectl(args: string[], input: string | undefined, children: ChildProcess[]): Promise<CliResult> {
+  return new Promise((done) => {
+    const child = spawn('kubectl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', (e) => { stderr += e.message; });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      children.splice(children.indexOf(child), 1);
+      done({ status, stdout, stderr });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
 export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster> {
   const b = o.binaries;
   const dir = mkdtempSync(join(tmpdir(), 'aks-todo-ops-rehearsal-'));
@@ -286,21 +308,22 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
     ]);
     o.progress(`kube-controller-manager, kube-scheduler and kwok ${b.versions.kwok} started`);
 
-    const kubectl = (args: string[], input?: string) => spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', input, timeout: 60_000 });
-    const applied = kubectl(['apply', '-f', '-'], nodeManifests(o.nodes, o.nodeSize));
-    if (applied.status !== 0) await fail(`creating the simulated nodes: ${applied.stderr.trim() || applied.error?.message}`);
+    // Asynchronous on purpose: a synchronous wait would hold off SIGTERM/SIGINT handling for up to 90 s.
+    const kubectl = (args: string[], input?: string) => runKubectl(['--kubeconfig', kubeconfig, ...args], input, children);
+    const applied = await kubectl(['apply', '-f', '-'], nodeManifests(o.nodes, o.nodeSize));
+    if (applied.status !== 0) await fail(`creating the simulated nodes: ${applied.stderr.trim()}`);
     for (const f of ['dapr-crds.yaml', 'dapr-standin.yaml', 'admission-policy.yaml']) {
-      const r = kubectl(['apply', '-f', join(o.root, 'rehearsal', 'cluster', f)]);
+      const r = await kubectl(['apply', '-f', join(o.root, 'rehearsal', 'cluster', f)]);
       if (r.status !== 0) await fail(`applying rehearsal/cluster/${f}: ${r.stderr.trim()}`);
     }
-    const waitNodes = kubectl(['wait', '--for=condition=Ready', 'node', '--all', '--timeout=60s']);
+    const waitNodes = await kubectl(['wait', '--for=condition=Ready', 'node', '--all', '--timeout=60s']);
     if (waitNodes.status !== 0) await fail(`the simulated nodes did not become Ready: ${waitNodes.stderr.trim()}`, logs.kwok);
-    const waitCrds = kubectl(['wait', '--for=condition=Established', 'crd', 'components.dapr.io', 'configurations.dapr.io', 'resiliencies.dapr.io', 'subscriptions.dapr.io', '--timeout=60s']);
+    const waitCrds = await kubectl(['wait', '--for=condition=Established', 'crd', 'components.dapr.io', 'configurations.dapr.io', 'resiliencies.dapr.io', 'subscriptions.dapr.io', '--timeout=60s']);
     if (waitCrds.status !== 0) await fail(`the rehearsal's Dapr CRDs were not established: ${waitCrds.stderr.trim()}`);
-    const waitInjector = kubectl(['rollout', 'status', 'deployment/dapr-sidecar-injector', '-n', 'dapr-system', '--timeout=90s']);
+    const waitInjector = await kubectl(['rollout', 'status', 'deployment/dapr-sidecar-injector', '-n', 'dapr-system', '--timeout=90s']);
     if (waitInjector.status !== 0) await fail(`the Dapr injector stand-in did not become ready: ${waitInjector.stderr.trim() || waitInjector.stdout.trim()}`, logs['kube-controller-manager']);
     // The namespace controller and the service-account controller must have run before pods can be created.
-    const sa = kubectl(['wait', '--for=create', 'serviceaccount/default', '-n', 'default', '--timeout=60s']);
+    const sa = await kubectl(['wait', '--for=create', 'serviceaccount/default', '-n', 'default', '--timeout=60s']);
     if (sa.status !== 0) await fail(`the default ServiceAccount was never created: ${sa.stderr.trim()}`, logs['kube-controller-manager']);
     o.progress(`${o.nodes} simulated ${o.nodeSize} nodes Ready; Dapr CRDs and injector stand-in in place`);
 
