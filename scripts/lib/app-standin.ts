@@ -4,8 +4,8 @@
 // both real HTTP (`startAppServer`) and the k6 test doubles, which call it in-process.
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { freeLocalPort } from './ports.ts';
 
 export type AppMode =
   | 'healthy'
@@ -199,18 +199,6 @@ export function createAppModel(options: AppServerOptions = {}): AppModel {
   };
 }
 
-/** A port that was free a moment ago: bind port 0, read it, let it go. */
-function reservePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 function flattenHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -268,7 +256,7 @@ export async function startAppServer(options: AppServerOptions = {}): Promise<Ap
   let port: number;
   let listening: Promise<void>;
   if (model.mode === 'refusedThenHealthy') {
-    port = await reservePort();
+    port = await freeLocalPort();
     listening = listenLater(port, listenAfterMs);
   } else {
     await listenOn(0);

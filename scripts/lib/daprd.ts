@@ -8,10 +8,10 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { OpsError } from './errors.ts';
+import { freeLocalPort } from './ports.ts';
 
 export const DAPRD_MODULE_DIR = join('tools', 'daprd');
 
@@ -207,17 +207,6 @@ export interface DaprdOptions {
   /** Extra environment (e.g. SSL_CERT_FILE for a private CA). */
   env?: Record<string, string>;
   logLevel?: 'debug' | 'info';
-}
-
-export function freeLocalPort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
 }
 
 function parseLogLine(raw: string): DaprdLogLine {

@@ -10,26 +10,17 @@ import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLocalPort } from '../../scripts/lib/ports.ts';
 import { repoRoot, withLock } from './tools.ts';
+
+export { freeLocalPort as freePort };
 
 /** Kafka 4.x from Maven Central: the newest 4.x release when this was written. */
 export const KAFKA_VERSION = '4.4.0';
 const kafkaDir = join(repoRoot, '.cache', 'kafka', KAFKA_VERSION);
-
-/** A free TCP port on 127.0.0.1 (the kernel picks it; closed again at once). */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((done) => {
@@ -153,7 +144,7 @@ function runJava(libs: string, main: string, args: string[]): Promise<string> {
 export async function startKafka(tls: Tls, topic = 'task-events'): Promise<Kafka> {
   const libs = ensureKafka();
   const dir = mkdtempSync(join(tmpdir(), 'kafka-'));
-  const [port, internalPort, controllerPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, internalPort, controllerPort] = [await freeLocalPort(), await freeLocalPort(), await freeLocalPort()];
   // Throwaway credentials of this broker only; they exist while the test runs.
   const sha256: ScramUser = { mechanism: 'SCRAM-SHA-256', username: 'todo-256', password: randomBytes(12).toString('hex') };
   const sha512: ScramUser = { mechanism: 'SCRAM-SHA-512', username: 'todo-512', password: randomBytes(12).toString('hex') };
@@ -253,7 +244,7 @@ export interface Postgres {
 export async function startPostgres(tls: Tls): Promise<Postgres> {
   const bin = ensurePostgres();
   const dir = mkdtempSync(join(tmpdir(), 'pg-'));
-  const port = await freePort();
+  const port = await freeLocalPort();
   const user = 'todo';
   const database = 'todo';
   const password = randomBytes(12).toString('hex');

@@ -7,11 +7,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpsError } from '../errors.ts';
+import { freeLocalPort } from '../ports.ts';
 import type { Binaries } from './toolchain.ts';
 
 export const REHEARSAL_CONTEXT = 'aks-todo-ops-rehearsal';
@@ -58,17 +57,6 @@ export interface LocalCluster {
   pids: Record<string, number>;
   /** Stops every process (newest first) and removes the folder unless kept. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => done(port));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -237,7 +225,7 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
     if (certs.status !== 0) await fail(`certificates: ${certs.stderr.trim()}`);
 
     o.progress(`cluster folder ${dir} (certificates, kubeconfig, etcd data, one log per component)`);
-    const [etcdClient, etcdPeer, apiPort, kwokPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [etcdClient, etcdPeer, apiPort, kwokPort] = await Promise.all([freeLocalPort(), freeLocalPort(), freeLocalPort(), freeLocalPort()]);
     const etcd = start('etcd', b.etcd, ['--data-dir', join(dir, 'etcd'), '--client-url', `http://127.0.0.1:${etcdClient}`, '--peer-url', `http://127.0.0.1:${etcdPeer}`]);
     o.progress(`etcd ${b.versions.etcd} on 127.0.0.1:${etcdClient}`);
 
