@@ -139,7 +139,7 @@ test('a Resiliency target naming a component that does not exist is reported', (
   assert.match(only(problems, 'spec.targets.components.task-statestore').message, /no Component in these manifests defines/);
 });
 
-test('the plan\'s own pub/sub component is caught on every point DESIGN.md warns about', () => {
+test('the plan\'s own pub/sub component is caught on every point components-contrib\'s metadata rules out', () => {
   const plan = `apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata:

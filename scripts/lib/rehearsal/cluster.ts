@@ -5,7 +5,7 @@
 // folder removed, on stop(), on process exit, on failure and on Ctrl-C (unless kept with --keep).
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -322,7 +322,3 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
   }
 }
 
-/** True when the folder still holds a kubeconfig (a cluster kept with --keep). */
-export function clusterKept(dir: string): boolean {
-  return existsSync(join(dir, 'kubeconfig'));
-}

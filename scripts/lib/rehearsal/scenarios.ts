@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { LoadedEnvironment } from '../config.ts';
+import { historyArgs } from '../helm.ts';
 import { SECRET_CATALOG } from '../secret-catalog.ts';
 import { validateValue } from '../secrets.ts';
 
@@ -161,7 +162,7 @@ export function runCli(t: RehearsalTarget, bin: string, args: string[], opts: { 
 export interface HistoryEntry { revision: number; status: string; description: string }
 
 export async function history(t: RehearsalTarget): Promise<HistoryEntry[]> {
-  const r = await runCli(t, t.helm, ['history', t.env.release.name, '-n', t.env.kube.namespace, '-o', 'json', '--max', '50']);
+  const r = await runCli(t, t.helm, historyArgs(t.env.release.name, t.env.kube.namespace));
   if (r.code !== 0) return [];
   return (JSON.parse(r.stdout) as HistoryEntry[]).map((h) => ({ revision: h.revision, status: h.status, description: h.description }));
 }

@@ -106,7 +106,7 @@ function listModuleFiles(root: string, dir: string): string[] {
 export function cacheKey(root: string, versions: ControlPlaneVersions): string {
   const h = createHash('sha256');
   for (const f of [...listModuleFiles(root, CONTROL_PLANE_MODULE), ...listModuleFiles(root, KWOK_MODULE)]) {
-    h.update(`${relative(root, join(root, f))}\0${readFileSync(join(root, f))}\0`);
+    h.update(`${f}\0${readFileSync(join(root, f))}\0`);
   }
   return `k8s-${versions.kubernetes}-kwok-${versions.kwok}-${h.digest('hex').slice(0, 12)}`;
 }
