@@ -31,7 +31,7 @@ const PATH = [dirname(helm), dirname(kubectlPath()), process.env.PATH].join(':')
 process.env.PATH = PATH;
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
-const binaries = await ensureBinaries({ root: repoRoot, bicepParameters: 'bicep/production.bicepparam', progress: log });
+const binaries = await ensureBinaries({ root: repoRoot, environmentFile: 'environments/production.yaml', progress: log });
 const cluster = await startLocalCluster({ binaries, root: repoRoot, nodes: env.azure?.nodeCount.min ?? 2, nodeSize: env.azure?.nodeSize ?? 'Standard_D2s_v3', progress: log });
 const app = await startAppServer();
 const tls = { ca: readFileSync(join(cluster.dir, 'ca.crt')), cert: readFileSync(join(cluster.dir, 'admin.crt')), key: readFileSync(join(cluster.dir, 'admin.key')) };

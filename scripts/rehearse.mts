@@ -10,7 +10,7 @@ export const spec: ScriptSpec = {
   summary: 'rehearse secrets, Dapr manifests, deploys, automatic rollbacks and rollback.mts on a real local Kubernetes control plane',
   description: [
     'Builds (first run only, cached in .cache/rehearsal) kube-apiserver, kube-controller-manager, kube-scheduler and',
-    'etcd at the Kubernetes version production runs (bicep/production.bicepparam), plus kwok to simulate nodes and pods;',
+    'etcd at the Kubernetes version production runs (azure.kubernetesVersion, environments/production.yaml), plus kwok to simulate nodes and pods;',
     'starts them on 127.0.0.1 with a kubeconfig of their own; then runs the real scripts, unchanged, against it: secrets,',
     'install-dapr --components-only, good deploys, crash loop / image pull / config error / never-ready deploys that must',
     'roll back (exit 4), a FAILED revision the rollback must skip, a helm upgrade killed mid-flight, rollback.mts.',

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  checkParamsEnvironment, checkParamsMatchEnvironment, deploymentName, formatFailedOperations, formatWhatIf, kubeloginMode,
+  checkParamsEnvironment, checkParamsReadEnvironment, deploymentName, formatFailedOperations, formatWhatIf, kubeloginMode,
   outputString, parseCliError, parseDeployment, parseOperations, parseResourceId, parseWhatIf, readBicepParams,
 } from '../scripts/lib/azure.ts';
 import { loadEnvironment } from '../scripts/lib/config.ts';
@@ -60,18 +60,22 @@ test('operations: only failed ones, with nested details flattened', () => {
   assert.throws(() => parseOperations({ value: [] }), /JSON array/);
 });
 
-test('parameters file: the production file reads GITHUB_REPOSITORY, ALERT_EMAIL and AKS_API_AUTHORIZED_IP_RANGES (required) and agrees with environments/production.yaml', () => {
+test('parameters file: each reads its own environment file and GITHUB_REPOSITORY, ALERT_EMAIL and AKS_API_AUTHORIZED_IP_RANGES (required)', () => {
+  for (const name of ['production', 'staging']) {
+    const env = loadEnvironment(repoRoot, name);
+    const own = readBicepParams(repoRoot, env.azure!.bicepParameters);
+    assert.equal(own.yamlFiles, [env.file]);
+    assert.ok(checkParamsReadEnvironment(own, env.file).ok, checkParamsReadEnvironment(own, env.file).detail);
+  }
   const env = loadEnvironment(repoRoot, 'production');
   const p = readBicepParams(repoRoot, env.azure!.bicepParameters);
   assert.equal(p.requiredEnv.sort(), ['AKS_API_AUTHORIZED_IP_RANGES', 'ALERT_EMAIL', 'GITHUB_REPOSITORY']);
   assert.ok(p.optionalEnv.includes('AZURE_KEY_VAULT_NAME'));
-  assert.ok(checkParamsMatchEnvironment(p, env.azure!, env.file).ok, checkParamsMatchEnvironment(p, env.azure!, env.file).detail);
-  const drifted = checkParamsMatchEnvironment(p, { ...env.azure!, cluster: 'other', nodeCount: { min: 2, max: 9 } }, env.file);
-  assert.not.ok(drifted.ok);
-  assert.match(drifted.detail, /clusterName = "hackathon-todo-prod" but azure\.cluster is "other"; nodeMaxCount = 5 but azure\.nodeCount\.max is 9/);
-  // The Key Vault reader's federated credential names the app's namespace.
-  assert.ok(checkParamsMatchEnvironment(p, env.azure!, env.file, env.kube.namespace).ok);
-  assert.match(checkParamsMatchEnvironment(p, env.azure!, env.file, 'default').detail, /vaultReaderNamespace = "todo" but kube\.namespace is "default"/);
+  // An environment file pointed at another environment's parameters file would deploy that one's names.
+  const crossed = checkParamsReadEnvironment(readBicepParams(repoRoot, 'bicep/staging.bicepparam'), env.file);
+  assert.not.ok(crossed.ok);
+  assert.is(crossed.detail, 'it reads environments/staging.yaml');
+  assert.match(crossed.fix ?? '', /loadYamlContent\('\.\.\/environments\/production\.yaml'\)/);
   assert.match(checkParamsEnvironment(p, { GITHUB_REPOSITORY: 'a/b', AKS_API_AUTHORIZED_IP_RANGES: '203.0.113.7/32' }).detail, /ALERT_EMAIL is not set/);
   // Empty counts as unset: an empty list of ranges would open the API server to every address.
   assert.match(checkParamsEnvironment(p, { GITHUB_REPOSITORY: 'a/b', ALERT_EMAIL: 'x@y.z', AKS_API_AUTHORIZED_IP_RANGES: '' }).detail, /AKS_API_AUTHORIZED_IP_RANGES is not set/);

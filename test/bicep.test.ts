@@ -21,6 +21,8 @@ import {
   parseBicepFile,
   parseBicepParam,
   parseBicepParamFile,
+  paramExpressionValue,
+  paramValue,
   propertyAt,
   resolve,
   resources,
@@ -31,6 +33,7 @@ import {
 } from './support/bicep.ts';
 import type { BicepFile, BicepParamFile, Literal, Node, ParamDecl } from './support/bicep.ts';
 import { repoRoot } from './support/tools.ts';
+import { loadEnvironment } from '../scripts/lib/config.ts';
 
 const mainPath = join(bicepDir, 'main.bicep');
 const modulePath = (name: string) => join(bicepDir, 'modules', `${name}.bicep`);
@@ -239,10 +242,9 @@ function resolveThroughMain(main: BicepFile, moduleFile: BicepFile, moduleSymbol
   return passed ? resolve(main, passed) : local;
 }
 
-/** The value a template param ends up with for one .bicepparam file: the file's literal, else the default. */
+/** The value a template param ends up with for one .bicepparam file: what the file computes (environment file included), else the default. */
 function effectiveParam(main: BicepFile, paramFile: BicepParamFile | null, name: string): Literal | undefined {
-  const set = paramFile?.assignments.find((a) => a.name === name);
-  if (set) return literalValue(set.value);
+  if (paramFile?.assignments.some((a) => a.name === name)) return paramValue(paramFile, name);
   return literalValue(params(main).find((p) => p.name === name)?.defaultValue);
 }
 
@@ -458,7 +460,7 @@ test('GitHub OIDC identity: federated credentials for main and the environment; 
   }
   assert.ok(params(identity).every((p) => !looksSecret(p.name)), 'no client secret parameter');
   const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
-  assert.is(literalValue(prod.assignments.find((a) => a.name === 'githubEnvironment')?.value), 'production');
+  assert.is(paramValue(prod, 'githubEnvironment'), 'production', 'the GitHub environment deploy-production.yml runs in');
 
   const ra = await parseBicepFile(modulePath('role-assignments'));
   for (const [role, scope] of [[ROLE.aksRbacAdmin, 'cluster'], [ROLE.aksClusterUser, 'cluster'], [ROLE.acrPush, 'registry']] as const) {
@@ -735,15 +737,63 @@ test('availability: workspace-based App Insights, a standard web test of /api/he
   for (const o of ['appInsightsName', 'webTestName']) assert.ok(outputs(main).some((x) => x.name === o), `main.bicep output ${o} (slo.mts reads it)`);
 });
 
-test('each parameter file\'s healthCheckUrl is its environment\'s url + /api/health (one fact, checked)', async () => {
-  const { parse: parseYaml } = await import('yaml');
+test('each parameter file reads its environment file: every name, size and the URL resolve to the YAML\'s values', async () => {
   for (const f of listBicepFiles('.bicepparam')) {
     const pf = await parseBicepParamFile(f);
-    const env = literalValue(pf.assignments.find((a) => a.name === 'environmentName')?.value);
-    const yaml = parseYaml(readFileSync(join(repoRoot, 'environments', `${String(env)}.yaml`), 'utf8')) as { url: string };
-    const url = literalValue(pf.assignments.find((a) => a.name === 'healthCheckUrl')?.value);
-    assert.is(url, `${yaml.url.replace(/\/$/, '')}/api/health`, rel(f));
+    const envName = paramValue(pf, 'environmentName');
+    const env = loadEnvironment(repoRoot, String(envName));
+    assert.is(env.azure?.bicepParameters, rel(f), `${env.file} names ${rel(f)} as its parameters file`);
+    const azure = env.azure!;
+    assert.equal({
+      environmentName: paramValue(pf, 'environmentName'),
+      location: paramValue(pf, 'location'),
+      resourceGroupName: paramValue(pf, 'resourceGroupName'),
+      clusterName: paramValue(pf, 'clusterName'),
+      registryName: paramValue(pf, 'registryName'),
+      logAnalyticsWorkspaceName: paramValue(pf, 'logAnalyticsWorkspaceName'),
+      vaultReaderNamespace: paramValue(pf, 'vaultReaderNamespace'),
+      kubernetesVersion: paramValue(pf, 'kubernetesVersion'),
+      nodeVmSize: paramValue(pf, 'nodeVmSize'),
+      nodeMinCount: paramValue(pf, 'nodeMinCount'),
+      nodeMaxCount: paramValue(pf, 'nodeMaxCount'),
+      disableLocalAccounts: paramValue(pf, 'disableLocalAccounts'),
+      githubEnvironment: paramValue(pf, 'githubEnvironment'),
+      healthCheckUrl: paramValue(pf, 'healthCheckUrl'),
+    }, {
+      environmentName: env.name,
+      location: azure.location,
+      resourceGroupName: azure.resourceGroup,
+      clusterName: azure.cluster,
+      registryName: azure.registry,
+      logAnalyticsWorkspaceName: azure.logAnalyticsWorkspace,
+      vaultReaderNamespace: env.kube.namespace,
+      kubernetesVersion: azure.kubernetesVersion,
+      nodeVmSize: azure.nodeSize,
+      nodeMinCount: azure.nodeCount.min,
+      nodeMaxCount: azure.nodeCount.max,
+      disableLocalAccounts: !azure.localAccounts,
+      githubEnvironment: env.name,
+      healthCheckUrl: `${env.url}/api/health`,
+    }, rel(f));
+    // No literal copy: each of those is an expression over the loaded file, not a value written twice.
+    for (const a of pf.assignments) {
+      if (['environmentName', 'location', 'resourceGroupName', 'clusterName', 'registryName', 'logAnalyticsWorkspaceName', 'vaultReaderNamespace', 'kubernetesVersion', 'nodeVmSize', 'nodeMinCount', 'nodeMaxCount', 'githubEnvironment'].includes(a.name)) {
+        assert.is(literalValue(a.value), undefined, `${rel(f)}: ${a.name} is written as a literal; read it from the environment file`);
+      }
+    }
   }
+});
+
+test('mutation: a misspelt key, a missing environment file and a property the YAML lacks fail the parameter file check', async () => {
+  const main = await parseBicepFile(mainPath);
+  const source = readFileSync(join(bicepDir, 'production.bicepparam'), 'utf8');
+  const typo = await parseBicepParam(source.replace('env.azure.cluster', 'env.azure.clustr'), 'bicep/production.bicepparam');
+  assert.ok(checkParamFile(main, typo).some((v) => /env\.azure\.clustr: the loaded value has no property clustr/.test(v)), checkParamFile(main, typo).join('\n'));
+  const missing = await parseBicepParam(source.replace('../environments/production.yaml', '../environments/prod.yaml'), 'bicep/production.bicepparam');
+  assert.ok(checkParamFile(main, missing).some((v) => /environments\/prod\.yaml does not exist/.test(v)));
+  // A value the template refuses is caught through the YAML too: @allowed on nodeVmSize.
+  const bigVm = await parseBicepParam(source.replace('param nodeVmSize = env.azure.nodeSize', "param nodeVmSize = 'Standard_M416ms_v2'"), 'bicep/production.bicepparam');
+  assert.ok(checkParamFile(main, bigVm).some((v) => /nodeVmSize = "Standard_M416ms_v2" is not in @allowed/.test(v)));
 });
 
 test('mutation: a ping test, three locations, a 15-minute frequency, another path check or threshold fail the availability check', async () => {
@@ -778,7 +828,13 @@ function checkParamFile(main: BicepFile, pf: BicepParamFile): string[] {
     }
     const fromOutside = a.value.type === 'call_expression' && ['readEnvironmentVariable', 'az.getSecret'].includes(a.value.childForFieldName('function')?.text ?? '');
     if ((hasDecorator(decl, 'secure') || looksSecret(a.name)) && !fromOutside) out.push(`${where}: secret ${a.name} is set literally`);
-    const v = literalValue(a.value);
+    let v: Literal | undefined;
+    try {
+      v = paramExpressionValue(pf, a.value);
+    } catch (e) {
+      out.push((e as Error).message);
+      continue;
+    }
     const allowed = decoratorArg(decl, 'allowed');
     if (v !== undefined && Array.isArray(allowed) && !allowed.includes(v)) out.push(`${where}: ${a.name} = ${JSON.stringify(v)} is not in @allowed`);
     const min = decoratorArg(decl, 'minValue');
@@ -834,22 +890,11 @@ test('mutation: an empty or open list in production, a default or a missing @min
   assert.match(checkApiServerAccess(main, aksOpen, prod).join(), /modules\/aks\.bicep: apiServerAuthorizedIpRanges lacks @minLength\(1\)/);
 });
 
-test('production.bicepparam sets the plan\'s names, region and sizes', async () => {
+test('production.bicepparam keeps the plan\'s tier and local accounts off', async () => {
   const main = await parseBicepFile(mainPath);
   const prod = await parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
-  const expected: Record<string, Literal> = {
-    environmentName: 'production',
-    location: 'eastus',
-    resourceGroupName: 'hackathon-todo-rg',
-    clusterName: 'hackathon-todo-prod',
-    registryName: 'hackathontodoacr',
-    nodeVmSize: 'Standard_D2s_v3',
-    nodeMinCount: 2,
-    nodeMaxCount: 5,
-    aksTier: 'Standard',
-    disableLocalAccounts: true,
-  };
-  for (const [k, v] of Object.entries(expected)) assert.equal(effectiveParam(main, prod, k), v, k);
+  assert.is(effectiveParam(main, prod, 'aksTier'), 'Standard');
+  assert.is(effectiveParam(main, prod, 'disableLocalAccounts'), true);
 });
 
 test('docs/azure-setup.md has a row for every main.bicep parameter', async () => {
@@ -875,8 +920,8 @@ test('mutation: maxCount 6 (default or param file) and a kubenet network plugin 
   const main6 = await mutated(mainPath, 'param nodeMaxCount int = 5', 'param nodeMaxCount int = 6');
   assert.ok(checkAks(main6, aks, null).some((v) => v.startsWith('agent pool maxCount')));
   const main = await parseBicepFile(mainPath);
-  const prodSource = readFileSync(join(bicepDir, 'production.bicepparam'), 'utf8').replace('param nodeMaxCount = 5', 'param nodeMaxCount = 6');
-  assert.ok(checkAks(main, aks, await parseBicepParam(prodSource, 'production.bicepparam')).some((v) => v.startsWith('agent pool maxCount')));
+  const prodSource = readFileSync(join(bicepDir, 'production.bicepparam'), 'utf8').replace(/^param nodeMaxCount = .*$/m, 'param nodeMaxCount = 6');
+  assert.ok(checkAks(main, aks, await parseBicepParam(prodSource, 'bicep/production.bicepparam')).some((v) => v.startsWith('agent pool maxCount')));
   const kubenet = await mutated(modulePath('aks'), "networkPlugin: 'azure'", "networkPlugin: 'kubenet'");
   assert.ok(checkAks(main, kubenet, null).some((v) => v.startsWith('networkPlugin')));
   const pinned = await mutated(modulePath('aks'), 'kubernetesVersion: kubernetesVersion', "kubernetesVersion: '1.28'");

@@ -54,6 +54,10 @@ const cases: Array<[string, string, RegExp]> = [
   ['registry name with dashes', variant('acr', (d) => { d.azure.registry = 'hackathon-todo-acr'; }), /azure\.registry: .*ACR name/],
   ['Dapr older than 1.14', variant('dapr', (d) => { d.dapr.version = '1.13.0'; }), /dapr\.version/],
   ['negative timeout', variant('neg', (d) => { d.timeouts.smokeSeconds = -1; }), /timeouts\.smokeSeconds/],
+  ['an unquoted Kubernetes version', variant('k8s-number', (d) => { d.azure.kubernetesVersion = 1.34; }), /azure\.kubernetesVersion: expected a string, got a number \(put it in quotes, e\.g\. '1\.34'\)$/],
+  ['a Kubernetes patch version', variant('k8s-patch', (d) => { d.azure.kubernetesVersion = '1.34.2'; }), /azure\.kubernetesVersion: a Kubernetes minor version in quotes/],
+  ['a workspace name with underscores', variant('workspace', (d) => { d.azure.logAnalyticsWorkspace = 'todo_logs'; }), /azure\.logAnalyticsWorkspace: .*Log Analytics workspace name/],
+  ['a URL ending in a slash', variant('url-slash', (d) => { d.url = 'https://todo.example.com/'; }), /url: ends with "\/": write the site's root without it, e\.g\. https:\/\/todo\.example\.com$/],
 ];
 
 for (const [name, file, pattern] of cases) {

@@ -14,7 +14,7 @@ test('the whole rehearsal passes on the real control plane (Helm 4, production v
 test('--dry-run prints the versions and the steps, and builds and starts nothing', async () => {
   const r = await rehearse(['--env', 'production', '--dry-run'], 4);
   assert.is(r.code, 0, r.stderr);
-  const v = readVersions(repoRoot, 'bicep/production.bicepparam');
+  const v = readVersions(repoRoot, 'environments/production.yaml');
   assert.match(r.stdout, new RegExp(`Kubernetes ${v.kubernetes.replace(/\./g, '\\.')} \\(production runs ${v.aksMinor.replace('.', '\\.')}\\)`));
   assert.match(r.stdout, /14\. rollback\.mts --to <the revision that ran rehearse-good-3>/);
   assert.match(r.stdout, /^rehearse: dry-run: would run 14 steps on a local control plane; nothing was built, started or changed$/m);

@@ -31,14 +31,20 @@ test('a broken chart value (requests no node can hold) fails the rehearsal at th
 });
 
 test('the control plane is built at the Kubernetes minor production deploys; a mismatch is a usage error naming both files', () => {
-  const v = readVersions(repoRoot, 'bicep/production.bicepparam');
+  const v = readVersions(repoRoot, 'environments/production.yaml');
   assert.ok(v.kubernetes.startsWith(`v${v.aksMinor}.`), `${v.kubernetes} vs ${v.aksMinor}`);
-  const dir = mkdtempSync(join(tmpdir(), 'rehearsal-bicep-'));
-  writeFileSync(join(dir, 'p.bicepparam'), "using './main.bicep'\nparam kubernetesVersion = '1.99'\n");
-  assert.is(readAksMinor(dir, 'p.bicepparam'), '1.99');
-  const err = (() => { try { assertSameMinor({ kubernetes: v.kubernetes, aksMinor: '1.99' }, 'p.bicepparam'); } catch (e) { return e; } return undefined; })();
+  const dir = mkdtempSync(join(tmpdir(), 'rehearsal-env-'));
+  writeFileSync(join(dir, 'p.yaml'), "azure:\n  kubernetesVersion: '1.99'\n");
+  assert.is(readAksMinor(dir, 'p.yaml'), '1.99');
+  // Unquoted, YAML reads 1.30 as the number 1.3: refused, with the fix.
+  writeFileSync(join(dir, 'unquoted.yaml'), 'azure:\n  kubernetesVersion: 1.30\n');
+  const unquoted = (() => { try { readAksMinor(dir, 'unquoted.yaml'); } catch (e) { return e; } return undefined; })();
+  assert.instance(unquoted, OpsError);
+  assert.match((unquoted as OpsError).message, /unquoted\.yaml: azure\.kubernetesVersion is 1\.3, not a minor version/);
+  assert.match((unquoted as OpsError).hint ?? '', /in quotes/);
+  const err = (() => { try { assertSameMinor({ kubernetes: v.kubernetes, aksMinor: '1.99' }, 'p.yaml'); } catch (e) { return e; } return undefined; })();
   assert.instance(err, OpsError);
-  assert.match((err as OpsError).message, /rehearsal\/controlplane\/go\.mod builds Kubernetes v1\.\d+\.\d+, but p\.bicepparam deploys 1\.99/);
+  assert.match((err as OpsError).message, /rehearsal\/controlplane\/go\.mod builds Kubernetes v1\.\d+\.\d+, but p\.yaml deploys 1\.99/);
   assert.match((err as OpsError).hint ?? '', /newest v1\.99\.x.*v0\.99\.x/);
   assert.is((err as OpsError).exitCode, 2);
 });
@@ -89,7 +95,7 @@ for (const [signal, when, moment] of [
 });
 
 test('--context: the rehearsal on an existing cluster (here a second local control plane), its kubeconfig untouched; the kwok-only failures skipped', async () => {
-  const binaries = await ensureBinaries({ root: repoRoot, bicepParameters: 'bicep/production.bicepparam', progress: () => undefined });
+  const binaries = await ensureBinaries({ root: repoRoot, environmentFile: 'environments/production.yaml', progress: () => undefined });
   const savedPath = process.env.PATH;
   process.env.PATH = [dirname(kubectlPath()), savedPath].join(':');
   const cluster = await startLocalCluster({ binaries, root: repoRoot, nodes: 2, nodeSize: 'Standard_D2s_v3', progress: () => undefined });

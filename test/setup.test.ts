@@ -96,11 +96,20 @@ const run = (w: FakeWorld, args: string[], env: Record<string, string> = {}) => 
 const azCalls = (calls: Call[], ...words: string[]) => calls.filter((c) => c.tool === 'az' && words.every((w) => c.args.includes(w)));
 const mutatingAz = (calls: Call[]) => calls.filter((c) => c.tool === 'az' && (c.args.includes('create') || c.args.includes('get-credentials') || c.args.includes('purge') || c.args.includes('register')));
 
-/** A copy of environments/production.yaml with changed keys, passed as --env <file>. */
+/**
+ * A copy of environments/production.yaml with changed keys, passed as --env <file>, with a copy of
+ * production.bicepparam beside it that reads it (a parameters file reads its own environment file).
+ */
 function tempEnvironment(change: (doc: any) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'aks-todo-ops-env-'));
+  const params = join(dir, 'production-kv.bicepparam');
+  writeFileSync(params, readFileSync(join(repoRoot, 'bicep', 'production.bicepparam'), 'utf8')
+    .replace("using './main.bicep'", `using '${join(repoRoot, 'bicep', 'main.bicep')}'`)
+    .replace("loadYamlContent('../environments/production.yaml')", "loadYamlContent('./production-kv.yaml')"));
   const doc = parse(readFileSync(join(repoRoot, 'environments', 'production.yaml'), 'utf8'));
+  doc.azure.bicepParameters = params;
   change(doc);
-  const file = join(mkdtempSync(join(tmpdir(), 'aks-todo-ops-env-')), 'production-kv.yaml');
+  const file = join(dir, 'production-kv.yaml');
   writeFileSync(file, stringify(doc));
   return file;
 }
@@ -227,6 +236,15 @@ test('soft-deleted Key Vault holding the name: exit 3 with recover/purge fixes; 
   // The parameters file reads the vault name from AZURE_KEY_VAULT_NAME; the environment file supplies it.
   assert.is(azCalls(ok.calls, 'what-if')[0]!.env.AZURE_KEY_VAULT_NAME, 'kv-todo-prod');
   assert.is(azCalls(ok.calls, 'sub', 'create')[0]!.env.AZURE_KEY_VAULT_NAME, 'kv-todo-prod');
+});
+
+test('an environment file pointed at another environment\'s parameters file: exit 3 naming the file it reads, no what-if', async () => {
+  const envFile = tempEnvironment((d) => { d.azure.bicepParameters = 'bicep/staging.bicepparam'; });
+  const r = await run(world(), ['--env', envFile, '--yes']);
+  assert.is(r.code, 3, r.output);
+  assert.match(r.output, /bicep\/staging\.bicepparam reads \/.*production-kv\.yaml: it reads environments\/staging\.yaml/);
+  assert.is(azCalls(r.calls, 'what-if').length, 0);
+  assert.is(azCalls(r.calls, 'sub', 'create').length, 0);
 });
 
 test('what-if shows deletes and --yes is absent in a non-interactive run: exit 2 naming the deletes, no create', async () => {

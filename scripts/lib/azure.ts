@@ -4,10 +4,9 @@
 // the shapes are az's (https://learn.microsoft.com/cli/azure/deployment/sub, and the REST results at
 // https://learn.microsoft.com/rest/api/resources/deployments; sources in test/fixtures/cli-samples/README.md).
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseCliJson } from './cli-json.ts';
-import type { AzureSettings } from './config.ts';
 import { OpsError } from './errors.ts';
 import type { CheckResult } from './preflight.ts';
 import type { Runner } from './runner.ts';
@@ -390,64 +389,45 @@ export async function checkDeletedKeyVault(runner: Runner, vaultName: string, en
 
 export interface BicepParamFile {
   path: string;
-  /** Literal values set in the file (strings, integers, booleans), by parameter name. */
-  literals: Record<string, string | number | boolean>;
+  /** The files it reads with loadYamlContent('<path>'), relative to the repository root. */
+  yamlFiles: string[];
   /** readEnvironmentVariable('NAME') without a default: the deployment fails when NAME is unset. */
   requiredEnv: string[];
   /** readEnvironmentVariable('NAME', 'default'). */
   optionalEnv: string[];
 }
 
-/** Reads what setup needs from a .bicepparam: literal values to compare, and the environment variables it reads. */
+/** Reads what setup needs from a .bicepparam: the environment file it loads and the shell variables it reads. */
 export function readBicepParams(root: string, file: string): BicepParamFile {
-  const path = join(root, file);
+  const path = isAbsolute(file) ? file : join(root, file);
   if (!existsSync(path)) throw new OpsError(`the parameters file ${file} does not exist`, { exitCode: 2, hint: 'set azure.bicepParameters in the environment file to a file under bicep/' });
   const text = readFileSync(path, 'utf8');
-  const literals: Record<string, string | number | boolean> = {};
-  for (const line of text.split('\n')) {
-    const m = /^\s*param\s+(\w+)\s*=\s*(.+?)\s*(\/\/.*)?$/.exec(line);
-    if (!m) continue;
-    const [, key, value] = m;
-    const s = /^'([^'\\]*)'$/.exec(value!);
-    if (s) literals[key!] = s[1]!;
-    else if (/^-?\d+$/.test(value!)) literals[key!] = Number(value);
-    else if (value === 'true' || value === 'false') literals[key!] = value === 'true';
-  }
+  // Bicep resolves a loaded file's path against the .bicepparam's own folder.
+  // Named as config.ts names an environment file: relative to the repository root when inside it.
+  const shown = (p: string) => (p.startsWith(`${root}/`) ? relative(root, p) : p);
+  const yamlFiles = [...text.matchAll(/loadYamlContent\(\s*'([^']+)'/g)].map((m) => shown(resolve(dirname(path), m[1]!)));
   const requiredEnv: string[] = [];
   const optionalEnv: string[] = [];
   for (const m of text.matchAll(/readEnvironmentVariable\(\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*(,)?/g)) {
     const list = m[2] ? optionalEnv : requiredEnv;
     if (!list.includes(m[1]!)) list.push(m[1]!);
   }
-  return { path: file, literals, requiredEnv, optionalEnv };
+  return { path: file, yamlFiles, requiredEnv, optionalEnv };
 }
 
 /**
- * The parameters file must describe the same cluster the environment file names, or setup would
- * fetch credentials for the wrong one; and the Key Vault reader's namespace must be the app's.
+ * The parameters file takes its names and sizes from an environment file (loadYamlContent): it must be
+ * this one, or setup would deploy another environment's cluster under this one's name.
  */
-export function checkParamsMatchEnvironment(params: BicepParamFile, azure: AzureSettings, envFile: string, kubeNamespace?: string): CheckResult {
-  const expected: Array<[string, string | number | boolean, string]> = [
-    ['location', azure.location, 'azure.location'],
-    ['resourceGroupName', azure.resourceGroup, 'azure.resourceGroup'],
-    ['clusterName', azure.cluster, 'azure.cluster'],
-    ['registryName', azure.registry, 'azure.registry'],
-    ['nodeVmSize', azure.nodeSize, 'azure.nodeSize'],
-    ['nodeMinCount', azure.nodeCount.min, 'azure.nodeCount.min'],
-    ['nodeMaxCount', azure.nodeCount.max, 'azure.nodeCount.max'],
-    ['disableLocalAccounts', !azure.localAccounts, 'azure.localAccounts (inverted)'],
-    ...(kubeNamespace === undefined ? [] : [['vaultReaderNamespace', kubeNamespace, 'kube.namespace'] as [string, string, string]]),
-  ];
-  const diffs = expected
-    .filter(([param]) => param in params.literals)
-    .filter(([param, want]) => String(params.literals[param]).toLowerCase() !== String(want).toLowerCase())
-    .map(([param, want, key]) => `${param} = ${JSON.stringify(params.literals[param])} but ${key} is ${JSON.stringify(want)}`);
+export function checkParamsReadEnvironment(params: BicepParamFile, envFile: string): CheckResult {
+  const ok = params.yamlFiles.length === 1 && params.yamlFiles[0] === envFile;
+  const reads = params.yamlFiles.length ? params.yamlFiles.join(', ') : 'no environment file';
   return {
-    name: `${params.path} agrees with ${envFile}`,
-    ok: diffs.length === 0,
+    name: `${params.path} reads ${envFile}`,
+    ok,
     required: true,
-    detail: diffs.length ? diffs.join('; ') : 'names, region and sizes match',
-    ...(diffs.length ? { fix: `make ${params.path} and ${envFile} name the same values` } : {}),
+    detail: ok ? 'names, region and sizes come from the environment file' : `it reads ${reads}`,
+    ...(ok ? {} : { fix: `in ${params.path}: var env = loadYamlContent('${relative(dirname(params.path), envFile)}'), or point azure.bicepParameters in ${envFile} at the parameters file of this environment` }),
   };
 }
 

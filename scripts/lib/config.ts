@@ -46,6 +46,10 @@ const azureSchema = z.strictObject({
     .strictObject({ min: z.number().int().min(1).max(100), max: z.number().int().min(1).max(100) })
     .refine((n) => n.min <= n.max, { message: 'min must not exceed max', path: ['min'] }),
   localAccounts: z.boolean(),
+  /** The Log Analytics workspace for Container Insights and the alerts (bicep's logAnalyticsWorkspaceName). */
+  logAnalyticsWorkspace: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/, '4-63 letters, digits and dashes (a Log Analytics workspace name)'),
+  /** The Kubernetes minor AKS runs, quoted ('1.34'); patches arrive through the patch upgrade channel. */
+  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, "a Kubernetes minor version in quotes, such as '1.34'"),
   bicepParameters: z.string().endsWith('.bicepparam'),
 });
 
@@ -94,6 +98,8 @@ export const environmentSchema = z
     costSavings: costSavingsSchema.optional(),
   })
   .superRefine((env, ctx) => {
+    // The Bicep parameters append /api/health to it (the availability test's target).
+    if (env.url.endsWith('/')) ctx.addIssue({ code: 'custom', path: ['url'], message: `ends with "/": write the site's root without it, e.g. ${env.url.replace(/\/+$/, '')}` });
     if (env.platform === 'aks' && !env.azure) {
       ctx.addIssue({ code: 'custom', path: ['azure'], message: 'is required when platform is aks' });
     }
@@ -169,7 +175,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: string; m
     if (!at.present) return { path, message: `is required (expected ${expected})` };
     // The usual slip: a quoted number or boolean, which YAML reads as a string.
     const unquote = typeof at.value === 'string' && ((issue.expected === 'number' && at.value.trim() !== '' && Number.isFinite(Number(at.value))) || (issue.expected === 'boolean' && /^(true|false)$/.test(at.value)));
-    return { path, message: `expected ${expected}, got ${kindOf(at.value)}${unquote ? ' (remove the quotes)' : ''}` };
+    // And the reverse: a version such as 1.34 unquoted, which YAML reads as a number.
+    const quote = issue.expected === 'string' && typeof at.value === 'number';
+    return { path, message: `expected ${expected}, got ${kindOf(at.value)}${unquote ? ' (remove the quotes)' : quote ? " (put it in quotes, e.g. '1.34')" : ''}` };
   }
   return { path, message: issue.message };
 }
@@ -250,4 +258,36 @@ function assertReleaseFiles(release: Environment['release'], root: string, shown
   if (problems.length) {
     throw usageError(`${shown}: ${problems.map((p) => `${p.key}: ${p.message}`).join('; ')}`, `edit ${shown}: ${problems.map((p) => p.fix).join('; ')}`);
   }
+}
+
+/** Every dotted key of a loaded environment that holds a value (not a mapping), e.g. azure.nodeCount.min. */
+export function environmentKeys(env: LoadedEnvironment): string[] {
+  const { file: _file, root: _root, ...doc } = env;
+  const walk = (node: unknown, prefix: string): string[] => (node !== null && typeof node === 'object' && !Array.isArray(node)
+    ? Object.entries(node).flatMap(([k, v]) => walk(v, prefix ? `${prefix}.${k}` : k))
+    : [prefix]);
+  return walk(doc, '');
+}
+
+/**
+ * One value of a validated environment by its dotted key (azure.cluster, kube.context, url). A key the
+ * file does not have is a usage error naming the file, the key and the keys that do exist there; the
+ * loader's own `file` and `root` are not keys of the file.
+ */
+export function environmentValue(env: LoadedEnvironment, key: string): unknown {
+  const { file: _file, root: _root, ...doc } = env;
+  const parts = key.split('.');
+  let node: unknown = doc;
+  for (const [i, part] of parts.entries()) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node) || !Object.hasOwn(node, part)) {
+      const at = parts.slice(0, i).join('.');
+      const here = node !== null && typeof node === 'object' && !Array.isArray(node) ? Object.keys(node) : [];
+      throw usageError(
+        `${env.file}: no key "${key}"${at && !here.length ? ` (${at} holds a value, not keys)` : ''}`,
+        here.length ? `keys${at ? ` under ${at}` : ''}: ${here.map((k) => (at ? `${at}.${k}` : k)).join(', ')}` : `keys: ${environmentKeys(env).join(', ')}`,
+      );
+    }
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
 }

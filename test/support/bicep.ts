@@ -1,8 +1,9 @@
 // A small typed walker over tree-sitter-bicep parse trees, so the Bicep tests assert on the parsed
 // template (resources, params with decorators, outputs, property values) rather than on its text.
 // The grammar is the npm package's wasm build, loaded through web-tree-sitter (no native addon).
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { Language, Parser } from 'web-tree-sitter';
 import type { Node, Tree } from 'web-tree-sitter';
 import { repoRoot } from './tools.ts';
@@ -386,25 +387,108 @@ export interface ParamAssignment {
 export interface BicepParamFile {
   file: BicepFile;
   using: string | null;
+  /** `param NAME = value` lines. */
   assignments: ParamAssignment[];
+  /** `var NAME = value` lines (e.g. the environment file loaded with loadYamlContent). */
+  vars: ParamAssignment[];
 }
 
 /**
  * tree-sitter-bicep has no rule for `.bicepparam` files: a `param NAME = value` line lacks the type
  * a template's param has, and the tree gets ERROR/MISSING nodes. Each line-initial `param ` keyword
  * is swapped for `var  ` (same length, so positions stay true) and the result parses as ordinary
- * Bicep: every value is then a real expression node from the grammar.
+ * Bicep: every value is then a real expression node from the grammar. The names on `param` lines
+ * are remembered, so the file's own `var` lines stay variables.
  */
 export async function parseBicepParam(source: string, path = '<memory>'): Promise<BicepParamFile> {
+  const paramNames = new Set([...source.matchAll(/^param\s+(\w+)/gm)].map((m) => m[1]!));
   const asTemplate = source.replace(/^param(?=\s)/gm, 'var  ');
   const file = await parseBicep(asTemplate, path);
   const usingNode = namedChildren(file.root).find((n) => n.type === 'using_statement');
-  const assignments = variables(file)
+  const all = variables(file)
     .filter((v): v is VarDecl & { value: Node } => v.value !== null)
     .map((v) => ({ name: v.name, value: v.value }));
-  return { file, using: stringValue(usingNode ? firstOfType(usingNode, 'string') : null), assignments };
+  return {
+    file,
+    using: stringValue(usingNode ? firstOfType(usingNode, 'string') : null),
+    assignments: all.filter((a) => paramNames.has(a.name)),
+    vars: all.filter((a) => !paramNames.has(a.name)),
+  };
 }
 
 export async function parseBicepParamFile(path: string): Promise<BicepParamFile> {
   return parseBicepParam(readFileSync(path, 'utf8'), path);
+}
+
+/**
+ * What Bicep computes for an expression in a .bicepparam, for the subset the parameter files use:
+ * literals, `var` references, `loadYamlContent('<path>')` (read here from the real file, the path
+ * relative to the .bicepparam as Bicep has it), property access into the loaded object, `!(...)`
+ * and string interpolation. undefined for what needs a deployment (readEnvironmentVariable, ...);
+ * an Error naming the file and the key when a path or property does not exist, as Bicep's compiler
+ * would refuse it.
+ */
+export function paramExpressionValue(pf: BicepParamFile, n: Node | null | undefined): Literal | undefined {
+  if (!n) return undefined;
+  const where = rel(pf.file.path);
+  const literal = literalValue(n);
+  if (literal !== undefined) return literal;
+  switch (n.type) {
+    case 'parenthesized_expression':
+      return paramExpressionValue(pf, n.namedChildren.find((c) => c !== null && c.type !== 'comment'));
+    case 'unary_expression': {
+      if (!n.text.startsWith('!')) return undefined;
+      const inner = paramExpressionValue(pf, n.namedChildren[0]);
+      if (inner === undefined) return undefined;
+      if (typeof inner !== 'boolean') throw new Error(`${where}: ${n.text} negates ${JSON.stringify(inner)}, which is not true or false`);
+      return !inner;
+    }
+    case 'identifier': {
+      const v = pf.vars.find((a) => a.name === n.text);
+      return v ? paramExpressionValue(pf, v.value) : undefined;
+    }
+    case 'member_expression': {
+      const object = paramExpressionValue(pf, n.childForFieldName('object'));
+      const key = n.childForFieldName('property')?.text ?? '';
+      if (object === undefined) return undefined;
+      if (object === null || typeof object !== 'object' || Array.isArray(object) || !Object.hasOwn(object, key)) {
+        throw new Error(`${where}: ${n.text}: the loaded value has no property ${key}`);
+      }
+      return object[key];
+    }
+    case 'call_expression': {
+      if (n.childForFieldName('function')?.text !== 'loadYamlContent') return undefined;
+      const args = namedChildren(n.childForFieldName('arguments') ?? n);
+      const file = stringValue(args[0]);
+      if (file === null || args.length !== 1) throw new Error(`${where}: ${n.text}: expected loadYamlContent('<path>') with one literal path`);
+      const from = isAbsolute(pf.file.path) ? pf.file.path : join(repoRoot, pf.file.path);
+      const path = join(dirname(from), file);
+      if (!existsSync(path)) throw new Error(`${where}: ${n.text}: ${rel(path)} does not exist`);
+      return parseYaml(readFileSync(path, 'utf8')) as Literal;
+    }
+    case 'string': {
+      let out = '';
+      for (const c of n.namedChildren) {
+        if (!c) continue;
+        if (c.type === 'interpolation') {
+          const v = paramExpressionValue(pf, c.namedChildren.find((x) => x !== null && x.type !== 'comment'));
+          if (v === undefined) return undefined;
+          out += typeof v === 'string' ? v : JSON.stringify(v);
+        } else if (c.type === 'string_content') out += c.text;
+        else return undefined;
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A param's value in a .bicepparam, evaluated as above; undefined when the file does not set it. */
+export function paramValue(pf: BicepParamFile, name: string): Literal | undefined {
+  return paramExpressionValue(pf, pf.assignments.find((a) => a.name === name)?.value);
+}
+
+function rel(path: string): string {
+  return isAbsolute(path) ? relative(repoRoot, path) : path;
 }

@@ -23,9 +23,9 @@ export interface RehearseInputs {
   report?: string;
 }
 
-/** The Bicep parameter file whose kubernetesVersion the control plane is built at. */
-function bicepParametersOf(ctx: ScriptContext): string {
-  return ctx.env.azure?.bicepParameters ?? 'bicep/production.bicepparam';
+/** The environment file whose azure.kubernetesVersion the control plane is built at: this one, or production's for a local one. */
+function kubernetesVersionSource(ctx: ScriptContext): string {
+  return ctx.env.azure ? ctx.env.file : 'environments/production.yaml';
 }
 
 export async function rehearse(ctx: ScriptContext, inputs: RehearseInputs): Promise<Outcome> {
@@ -40,7 +40,7 @@ export async function rehearse(ctx: ScriptContext, inputs: RehearseInputs): Prom
   const extraValues = inputs.extraValues ? relative(root, resolve(process.cwd(), inputs.extraValues)) : undefined;
   const simulated = !inputs.context;
   const goodTags: [string, string, string] = inputs.context ? [tags[0]!, tags[1]!, tags[2]!] : ['rehearse-good-1', 'rehearse-good-2', 'rehearse-good-3'];
-  const versions = simulated ? readVersions(root, bicepParametersOf(ctx)) : undefined;
+  const versions = simulated ? readVersions(root, kubernetesVersionSource(ctx)) : undefined;
 
   if (ctx.flags.dryRun) {
     const plan = planSteps({ goodTags, env: rehearsalEnvironment(env, { context: inputs.context ?? 'aks-todo-ops-rehearsal', url: 'http://127.0.0.1:PORT' }) });
@@ -63,7 +63,7 @@ export async function rehearse(ctx: ScriptContext, inputs: RehearseInputs): Prom
     let childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
     if (simulated) {
       ctx.setState('building the rehearsal control plane');
-      const binaries = await log.step('build or reuse the control plane', () => ensureBinaries({ root, bicepParameters: bicepParametersOf(ctx), progress: (l) => log.info(l) }));
+      const binaries = await log.step('build or reuse the control plane', () => ensureBinaries({ root, environmentFile: kubernetesVersionSource(ctx), progress: (l) => log.info(l) }));
       ctx.setState('starting the rehearsal control plane');
       cluster = await log.step(`start Kubernetes ${binaries.versions.kubernetes} on loopback`, () => startLocalCluster({
         binaries, root, nodes: env.azure?.nodeCount.min ?? 2, nodeSize: env.azure?.nodeSize ?? 'Standard_D2s_v3', keep: inputs.keep, progress: (l) => log.info(l),

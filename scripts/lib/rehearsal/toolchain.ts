@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { ExitCode, OpsError } from '../errors.ts';
 
 export const CONTROL_PLANE_MODULE = 'rehearsal/controlplane';
@@ -16,7 +17,7 @@ const MIN_GO: [number, number] = [1, 24];
 export interface ControlPlaneVersions {
   /** k8s.io/kubernetes in rehearsal/controlplane/go.mod, e.g. v1.34.4. */
   kubernetes: string;
-  /** kubernetesVersion in the production Bicep parameters, e.g. 1.34: what AKS runs. */
+  /** azure.kubernetesVersion in the environment file, e.g. 1.34: what AKS runs. */
   aksMinor: string;
   etcd: string;
   kwok: string;
@@ -41,14 +42,24 @@ function moduleVersion(goMod: string, path: string, file: string): string {
   return m[1]!;
 }
 
-/** The Kubernetes minor that production runs: `param kubernetesVersion = '1.34'` in the Bicep parameters. */
-export function readAksMinor(root: string, bicepParameters: string): string {
-  const path = join(root, bicepParameters);
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const m = /^\s*param\s+kubernetesVersion\s*=\s*'(\d+\.\d+)(?:\.\d+)?'/m.exec(text);
+/**
+ * The Kubernetes minor that production runs: azure.kubernetesVersion ('1.34') in the environment file,
+ * which the Bicep parameters file deploys. Read from the YAML alone (any environment with an azure
+ * section; the rehearsal reads production's when it rehearses a local one).
+ */
+export function readAksMinor(root: string, environmentFile: string): string {
+  const path = isAbsolute(environmentFile) ? environmentFile : join(root, environmentFile);
+  let doc: unknown;
+  try {
+    doc = existsSync(path) ? parseYaml(readFileSync(path, 'utf8')) : undefined;
+  } catch {
+    doc = undefined;
+  }
+  const version = (doc as { azure?: { kubernetesVersion?: unknown } } | undefined)?.azure?.kubernetesVersion;
+  const m = typeof version === 'string' ? /^(\d+\.\d+)(?:\.\d+)?$/.exec(version) : null;
   if (!m) {
-    throw new OpsError(`${bicepParameters}: no "param kubernetesVersion = '1.NN'" line`, {
-      hint: `the rehearsal builds the Kubernetes version production runs; set kubernetesVersion in ${bicepParameters}`,
+    throw new OpsError(`${environmentFile}: azure.kubernetesVersion is ${version === undefined ? 'missing' : JSON.stringify(version)}, not a minor version such as '1.34'`, {
+      hint: `the rehearsal builds the Kubernetes version production runs; set azure.kubernetesVersion: '1.NN' (in quotes) in ${environmentFile}`,
       exitCode: ExitCode.usage,
     });
   }
@@ -59,27 +70,27 @@ export function readAksMinor(root: string, bicepParameters: string): string {
  * The versions to build, checked against production: the control plane module must pin a patch of
  * the minor AKS runs, or the rehearsal would prove the chart against the wrong API server.
  */
-export function readVersions(root: string, bicepParameters: string): ControlPlaneVersions {
+export function readVersions(root: string, environmentFile: string): ControlPlaneVersions {
   const cpFile = `${CONTROL_PLANE_MODULE}/go.mod`;
   const kwokFile = `${KWOK_MODULE}/go.mod`;
   const cp = readFileSync(join(root, cpFile), 'utf8');
   const kw = readFileSync(join(root, kwokFile), 'utf8');
   const versions: ControlPlaneVersions = {
     kubernetes: moduleVersion(cp, 'k8s.io/kubernetes', cpFile),
-    aksMinor: readAksMinor(root, bicepParameters),
+    aksMinor: readAksMinor(root, environmentFile),
     etcd: moduleVersion(cp, 'go.etcd.io/etcd/server/v3', cpFile),
     kwok: moduleVersion(kw, 'sigs.k8s.io/kwok', kwokFile),
   };
-  assertSameMinor(versions, bicepParameters);
+  assertSameMinor(versions, environmentFile);
   return versions;
 }
 
 /** Exit 2, naming both files and the edit, when the module's Kubernetes is not the minor AKS runs. */
-export function assertSameMinor(versions: Pick<ControlPlaneVersions, 'kubernetes' | 'aksMinor'>, bicepParameters: string): void {
+export function assertSameMinor(versions: Pick<ControlPlaneVersions, 'kubernetes' | 'aksMinor'>, environmentFile: string): void {
   const cpFile = `${CONTROL_PLANE_MODULE}/go.mod`;
   const minor = /^v(\d+\.\d+)\./.exec(versions.kubernetes)?.[1];
   if (minor === versions.aksMinor) return;
-  throw new OpsError(`${cpFile} builds Kubernetes ${versions.kubernetes}, but ${bicepParameters} deploys ${versions.aksMinor}`, {
+  throw new OpsError(`${cpFile} builds Kubernetes ${versions.kubernetes}, but ${environmentFile} deploys ${versions.aksMinor}`, {
     hint: `move ${cpFile} to the newest v${versions.aksMinor}.x: set k8s.io/kubernetes and every k8s.io/<staging> replace to that patch (v0.${versions.aksMinor.split('.')[1]}.x), then run: cd ${CONTROL_PLANE_MODULE} && go mod tidy`,
     exitCode: ExitCode.usage,
   });
@@ -175,7 +186,8 @@ export async function checkGo(env: NodeJS.ProcessEnv = process.env): Promise<str
 
 export interface BuildOptions {
   root: string;
-  bicepParameters: string;
+  /** The environment file whose azure.kubernetesVersion the control plane is built at. */
+  environmentFile: string;
   /** One line of progress, every few seconds during a build. */
   progress: (line: string) => void;
   /** Wall-clock milliseconds, for the progress lines. */
@@ -184,7 +196,7 @@ export interface BuildOptions {
 
 /** Returns the cached binaries, building them first when the cache has none for these module files. */
 export async function ensureBinaries(o: BuildOptions): Promise<Binaries> {
-  const versions = readVersions(o.root, o.bicepParameters);
+  const versions = readVersions(o.root, o.environmentFile);
   const dir = join(o.root, '.cache', 'rehearsal', cacheKey(o.root, versions));
   const marker = join(dir, '.complete');
   if (existsSync(marker)) return binariesIn(dir, versions, false);
