@@ -55,7 +55,17 @@ export interface ScriptSpec {
   /** Longer text after the usage line. */
   description?: string;
   flags: readonly FlagSpec[];
+  /** Words that are not flags, in order (e.g. env.mts's `get KEY`); without it any is refused. */
+  arguments?: readonly ArgumentSpec[];
   examples?: readonly string[];
+}
+
+export interface ArgumentSpec {
+  /** As shown in the usage line, e.g. KEY. */
+  name: string;
+  description: string;
+  /** The only words accepted here, e.g. ['get']. */
+  choices?: readonly string[];
 }
 
 export const COMMON_FLAGS: readonly FlagSpec[] = [
@@ -171,7 +181,13 @@ export function parseFlags(spec: ScriptSpec, argv: readonly string[]): ParsedFla
       values[name] = inline;
     }
   }
-  if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}"`, hint);
+  const args = spec.arguments ?? [];
+  if (positionals.length > args.length) throw usageError(`unexpected argument "${positionals[args.length]}"`, hint);
+  for (const [i, a] of args.entries()) {
+    const word = positionals[i];
+    // A missing argument is the script's to report (--help needs none); a wrong word is refused here.
+    if (word !== undefined && a.choices && !a.choices.includes(word)) throw usageError(`${a.name} must be one of: ${a.choices.join(', ')} (got "${word}")`, hint);
+  }
 
   const get = (n: string) => {
     if (!byName.has(n)) throw new Error(`flag --${n} is not declared by ${spec.name}`);
@@ -214,9 +230,13 @@ export function renderHelp(spec: ScriptSpec): string {
   const parts = [
     `${spec.name}: ${spec.summary}`,
     '',
-    `Usage: npx zx scripts/${spec.name}.mts [flags]`,
+    `Usage: npx zx scripts/${spec.name}.mts ${(spec.arguments ?? []).map((a) => `${a.name} `).join('')}[flags]`,
   ];
   if (spec.description) parts.push('', spec.description);
+  if (spec.arguments?.length) {
+    const width = Math.max(...spec.arguments.map((a) => a.name.length)) + 2;
+    parts.push('', 'Arguments:', ...spec.arguments.map((a) => `  ${a.name.padEnd(width)}${a.description}${a.choices ? ` (one of: ${a.choices.join(', ')})` : ''}`));
+  }
   if (own.length) parts.push('', 'Flags:', ...own.map(line));
   parts.push('', 'Common flags:', ...common.map(line));
   if (spec.examples?.length) parts.push('', 'Examples:', ...spec.examples.map((e) => `  ${e}`));
@@ -225,6 +245,10 @@ export function renderHelp(spec: ScriptSpec): string {
 }
 
 /** The declared flags as data, printed by `--help --json` so docs and workflows can be checked against them. */
-export function describeFlags(spec: ScriptSpec): { script: string; flags: Array<Pick<FlagSpec, 'name' | 'type' | 'choices'>> } {
-  return { script: spec.name, flags: allFlags(spec).map((f) => ({ name: f.name, type: f.type, ...(f.choices ? { choices: f.choices } : {}) })) };
+export function describeFlags(spec: ScriptSpec): { script: string; flags: Array<Pick<FlagSpec, 'name' | 'type' | 'choices'>>; arguments?: ArgumentSpec[] } {
+  return {
+    script: spec.name,
+    flags: allFlags(spec).map((f) => ({ name: f.name, type: f.type, ...(f.choices ? { choices: f.choices } : {}) })),
+    ...(spec.arguments?.length ? { arguments: [...spec.arguments] } : {}),
+  };
 }
