@@ -26,7 +26,7 @@ test('the four workflows exist and actionlint finds no problem in any of them', 
 test('actionlint does catch a broken workflow (the check can fail)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wf-'));
   mkdirSync(join(dir, '.github/workflows'), { recursive: true });
-  const text = readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8').replace('needs: [test, build-images]', 'needs: [test, build-imagez]');
+  const text = readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8').replace('needs: [test, names, build-images]', 'needs: [test, names, build-imagez]');
   writeFileSync(join(dir, '.github/workflows/broken.yml'), text);
   const r = actionlint('.github/workflows/*.yml', dir);
   assert.is(r.status, 1);
@@ -116,7 +116,7 @@ test('the app\'s CI gate: detected commands, PostgreSQL for the backend, jobs on
   // The deploy calls ci.yml as its test job and builds images only after it, so after every job above.
   const deploy = parse(readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8')) as any;
   assert.is(deploy.jobs.test.uses, './.github/workflows/ci.yml');
-  assert.is(deploy.jobs['build-images'].needs, 'test');
+  assert.ok(deploy.jobs['build-images'].needs.includes('test'), 'images are built after the tests');
 });
 
 test('cost-savings.yml: opted-in environments only, 19:00 saves and 07:00 restores, npm ci before signing in', () => {
@@ -140,7 +140,7 @@ test('deploy notifications: every run reports its outcome; webhooks only from se
   const deploy = parse(readFileSync(join(repoRoot, '.github/workflows/deploy-production.yml'), 'utf8')) as any;
   assert.equal(deploy.jobs.deploy.outputs, { 'exit-code': '${{ steps.deploy.outputs.exit-code }}', summary: '${{ steps.deploy.outputs.summary }}' });
   const notify = deploy.jobs.notify;
-  assert.equal(notify.needs, ['test', 'build-images', 'deploy']);
+  assert.equal(notify.needs, ['test', 'names', 'build-images', 'deploy']);
   assert.match(notify.if, /^always\(\) && /, 'runs whatever happened before');
   assert.is(notify.permissions, undefined, 'the workflow default: contents read');
   const step = notify.steps.find((s: any) => s.run === '.github/scripts/deploy-notify.sh');

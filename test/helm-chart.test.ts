@@ -13,7 +13,7 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IContainer } from 'kubernetes-models/v1';
 import { SECRET_CATALOG } from '../scripts/lib/secret-catalog.ts';
 import {
-  NAMESPACE, RELEASE, SHA, chartDir, find, helm, productionValuesFile, render, tagArgs, valuesFile, type K8sObject,
+  NAMESPACE, PRODUCTION, RELEASE, SHA, chartDir, find, helm, productionSetArgs, productionValuesFile, render, tagArgs, valuesFile, type K8sObject,
 } from './helm-render.ts';
 
 const helms = [3, 4] as const;
@@ -28,7 +28,8 @@ const models: Record<string, new (o: never) => { validate(): void }> = {
 };
 
 const dev = render(3, [...valueSets.default]);
-const prod = render(3, [...valueSets.production]);
+// As a production deploy renders it: the environment file's image repositories, set by helm.ts.
+const prod = render(3, [...valueSets.production], productionSetArgs);
 const deployment = (objs: K8sObject[], name: string) => new Deployment(find(objs, 'Deployment', name) as never);
 const appContainer = (d: Deployment, name: string): IContainer => {
   const c = d.spec?.template.spec?.containers.find((x) => x.name === name);
@@ -272,9 +273,12 @@ test('ingress.className is a value', () => {
   assert.is(new Ingress(find(r.objects, 'Ingress', RELEASE) as never).spec?.ingressClassName, 'webapprouting.kubernetes.azure.com');
 });
 
-test('production: images come from hackathontodoacr.azurecr.io at the given SHA, and nothing says latest', () => {
-  assert.is(appContainer(deployment(prod.objects, 'todo-backend'), 'backend').image, `hackathontodoacr.azurecr.io/todo-backend:${SHA}`);
-  assert.is(appContainer(deployment(prod.objects, 'todo-frontend'), 'frontend').image, `hackathontodoacr.azurecr.io/todo-frontend:${SHA}`);
+test('production: images come from the environment file\'s registry at the given SHA, the values files name none, and nothing says latest', () => {
+  assert.is(appContainer(deployment(prod.objects, 'todo-backend'), 'backend').image, `${PRODUCTION.release.images.backend}:${SHA}`);
+  assert.is(appContainer(deployment(prod.objects, 'todo-frontend'), 'frontend').image, `${PRODUCTION.release.images.frontend}:${SHA}`);
+  // Without the deploy's --set, production values alone give the chart's local default: no registry copy.
+  const bare = render(3, [...valueSets.production]);
+  assert.is(appContainer(deployment(bare.objects, 'todo-backend'), 'backend').image, `todo-backend:${SHA}`);
   assert.not.match(prod.text, /:latest\b/);
 });
 

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
 import { helmPath, repoRoot } from './support/tools.ts';
+import { loadEnvironment } from '../scripts/lib/config.ts';
+import { upgradeArgs } from '../scripts/lib/helm.ts';
 
 export const chartDir = join(repoRoot, 'helm');
 export const valuesFile = join(chartDir, 'values.yaml');
@@ -14,6 +16,19 @@ export const NAMESPACE = (parse(readFileSync(join(repoRoot, 'environments', 'pro
 /** A commit-SHA-shaped tag, as the deploy passes it. */
 export const SHA = '3f9c2ab71d04';
 export const tagArgs = ['--set-string', `backend.image.tag=${SHA}`, '--set-string', `frontend.image.tag=${SHA}`];
+/** The production environment file: its release.images are what a production deploy sets. */
+export const PRODUCTION = loadEnvironment(repoRoot, 'production');
+/**
+ * The --set flags deploy.mts passes for production, built by the same helm.ts function: the image
+ * repositories of environments/production.yaml at SHA (the values files name no registry).
+ */
+export const productionSetArgs = (() => {
+  const up = upgradeArgs({
+    release: RELEASE, chart: 'helm', namespace: NAMESPACE, valuesFiles: [], timeoutSeconds: 1,
+    images: { backend: { repository: PRODUCTION.release.images.backend, tag: SHA }, frontend: { repository: PRODUCTION.release.images.frontend, tag: SHA } },
+  });
+  return up.slice(up.indexOf('--set'), up.indexOf('--timeout'));
+})();
 
 export interface HelmResult { code: number; stdout: string; stderr: string }
 

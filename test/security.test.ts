@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { repoRoot } from './support/tools.ts';
+import { loadEnvironment } from '../scripts/lib/config.ts';
 import { NAMESPACE, find, productionValuesFile, render, valuesFile, type K8sObject } from './helm-render.ts';
 
 const workflowsDir = join(repoRoot, '.github', 'workflows');
@@ -56,6 +57,7 @@ test('the production deploy job runs only for the main branch', () => {
 // ---- API server access for the GitHub-hosted deploy runner ----
 
 const accessScript = join(repoRoot, '.github/scripts/aks-runner-access.sh');
+const { resourceGroup: RG, cluster: CLUSTER } = loadEnvironment(repoRoot, 'production').azure!;
 
 /** Runs aks-runner-access.sh against a fake az (ranges in, updates logged) and a fake curl (the runner's address). */
 function runAccess(action: string, o: { ranges: string[]; ip?: string; cidr?: string }) {
@@ -70,7 +72,7 @@ function runAccess(action: string, o: { ranges: string[]; ip?: string; cidr?: st
   writeFileSync(githubEnv, '');
   const r = spawnSync('bash', [accessScript, action], {
     encoding: 'utf8',
-    env: { PATH: `${dir}:${process.env.PATH}`, AKS_RESOURCE_GROUP: 'hackathon-todo-rg', AKS_CLUSTER: 'hackathon-todo-prod', GITHUB_ENV: githubEnv, ...(o.cidr ? { RUNNER_API_CIDR: o.cidr } : {}) },
+    env: { PATH: `${dir}:${process.env.PATH}`, AKS_RESOURCE_GROUP: RG, AKS_CLUSTER: CLUSTER, GITHUB_ENV: githubEnv, ...(o.cidr ? { RUNNER_API_CIDR: o.cidr } : {}) },
   });
   const updates = readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('aks update'));
   return { ...r, updates, githubEnv: readFileSync(githubEnv, 'utf8') };
@@ -79,7 +81,7 @@ function runAccess(action: string, o: { ranges: string[]; ip?: string; cidr?: st
 test('aks-runner-access.sh open adds the runner\'s /32 to the existing ranges, and refuses to touch an open API server', () => {
   const r = runAccess('open', { ranges: ['198.51.100.0/24', '192.0.2.10/32'], ip: '203.0.113.7' });
   assert.is(r.status, 0, r.stdout + r.stderr);
-  assert.equal(r.updates, ['aks update --resource-group hackathon-todo-rg --name hackathon-todo-prod --api-server-authorized-ip-ranges 198.51.100.0/24,192.0.2.10/32,203.0.113.7/32 --only-show-errors -o none']);
+  assert.equal(r.updates, [`aks update --resource-group ${RG} --name ${CLUSTER} --api-server-authorized-ip-ranges 198.51.100.0/24,192.0.2.10/32,203.0.113.7/32 --only-show-errors -o none`]);
   assert.is(r.githubEnv, 'RUNNER_API_CIDR=203.0.113.7/32\n', 'close learns the address even if the update fails');
   const again = runAccess('open', { ranges: ['198.51.100.0/24', '203.0.113.7/32'], ip: '203.0.113.7' });
   assert.is(again.status, 0);
@@ -96,7 +98,7 @@ test('aks-runner-access.sh open adds the runner\'s /32 to the existing ranges, a
 test('aks-runner-access.sh close removes only the runner\'s range and never writes an empty list', () => {
   const r = runAccess('close', { ranges: ['198.51.100.0/24', '203.0.113.7/32'], cidr: '203.0.113.7/32' });
   assert.is(r.status, 0, r.stdout + r.stderr);
-  assert.equal(r.updates, ['aks update --resource-group hackathon-todo-rg --name hackathon-todo-prod --api-server-authorized-ip-ranges 198.51.100.0/24 --only-show-errors -o none']);
+  assert.equal(r.updates, [`aks update --resource-group ${RG} --name ${CLUSTER} --api-server-authorized-ip-ranges 198.51.100.0/24 --only-show-errors -o none`]);
   const gone = runAccess('close', { ranges: ['198.51.100.0/24'], cidr: '203.0.113.7/32' });
   assert.is(gone.status, 0);
   assert.equal(gone.updates, [], 'nothing to remove');
@@ -129,8 +131,28 @@ test('the deploy job authorizes its runner before any cluster access, as the app
   assert.ok(open < signOut && signOut < npmCi && npmCi < creds && creds < deployStep && deployStep < close, 'order');
   assert.ok(!logins.some((l) => l.i > signOut && l.i < deployStep && l.s.with?.['client-id'] !== '${{ vars.AZURE_CLIENT_ID }}'), 'no applier sign-in between npm ci and the deploy');
   for (const s of [steps[close]!, logins.find((l) => l.i > deployStep)!.s]) assert.match(s.if ?? '', /^always\(\) && env\.RUNNER_API_CIDR != ''$/);
-  const prodEnv = parse(readFileSync(join(repoRoot, 'environments/production.yaml'), 'utf8')) as { azure: { resourceGroup: string; cluster: string } };
-  assert.equal([deploy.env?.AKS_RESOURCE_GROUP, deploy.env?.AKS_CLUSTER], [prodEnv.azure.resourceGroup, prodEnv.azure.cluster], 'the names environments/production.yaml holds');
+});
+
+test('the Azure names reach the deploy job from environments/production.yaml through env.mts, read on a runner no identity signs in to', () => {
+  const wf = parse(readFileSync(join(workflowsDir, 'deploy-production.yml'), 'utf8')) as { jobs: Record<string, Job & { needs?: string[]; outputs?: Record<string, string>; with?: Record<string, string>; permissions?: Record<string, string> }> };
+  const names = wf.jobs.names!;
+  assert.equal(names.permissions, { contents: 'read' }, 'no id-token: the names job cannot sign in to Azure');
+  assert.not.ok((names.steps ?? []).some((s) => String(s.uses ?? '').startsWith('azure/login@')));
+  const read = (names.steps ?? []).find((s) => /scripts\/env\.mts/.test(s.run ?? ''))!.run!;
+  // Each output is what env.mts prints for its key: the step's own lines, run with the real script.
+  const outputFile = join(mkdtempSync(join(tmpdir(), 'names-')), 'github-output');
+  writeFileSync(outputFile, '');
+  const r = spawnSync('bash', ['-e', '-c', read], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, GITHUB_OUTPUT: outputFile } });
+  assert.is(r.status, 0, r.stderr);
+  const azure = loadEnvironment(repoRoot, 'production').azure!;
+  const written = Object.fromEntries(readFileSync(outputFile, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  assert.equal(written, { 'resource-group': azure.resourceGroup, cluster: azure.cluster, registry: azure.registry });
+  assert.equal(names.outputs, {
+    'resource-group': '${{ steps.read.outputs.resource-group }}', cluster: '${{ steps.read.outputs.cluster }}', registry: '${{ steps.read.outputs.registry }}',
+  });
+  assert.equal([deploy.env?.AKS_RESOURCE_GROUP, deploy.env?.AKS_CLUSTER], ['${{ needs.names.outputs.resource-group }}', '${{ needs.names.outputs.cluster }}']);
+  assert.is(wf.jobs['build-images']!.with?.registry, '${{ needs.names.outputs.registry }}');
+  assert.ok(wf.jobs.deploy!.needs?.includes('names') && /needs\.names\.result == 'success'/.test(deploy.if ?? ''), 'the deploy waits for the names');
 });
 
 test('the Dapr Configuration denies the secrets API on every store the components use, and the built-in one', () => {
