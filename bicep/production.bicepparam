@@ -21,8 +21,10 @@ param clusterName = env.azure.cluster
 param registryName = env.azure.registry
 param logAnalyticsWorkspaceName = env.azure.logAnalyticsWorkspace
 param keyVaultName = readEnvironmentVariable('AZURE_KEY_VAULT_NAME', '')
-// The app's namespace: the Key Vault reader identity is federated with its service account.
+// The app's namespace: the Key Vault reader identity is federated with its service account, and the
+// rollout-failure alert watches its ReplicaSets.
 param vaultReaderNamespace = env.kube.namespace
+param appNamespace = env.kube.namespace
 
 // A minor version; the patch channel applies its patch releases inside the maintenance window.
 param kubernetesVersion = env.azure.kubernetesVersion

@@ -14,6 +14,7 @@ param registryName = env.azure.registry
 param logAnalyticsWorkspaceName = env.azure.logAnalyticsWorkspace
 param keyVaultName = readEnvironmentVariable('AZURE_KEY_VAULT_NAME', '')
 param vaultReaderNamespace = env.kube.namespace
+param appNamespace = env.kube.namespace
 
 param kubernetesVersion = env.azure.kubernetesVersion
 // No uptime SLA needed for staging: the Free tier saves the Standard tier's hourly fee.

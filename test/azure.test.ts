@@ -8,11 +8,11 @@ import {
 import { loadEnvironment } from '../scripts/lib/config.ts';
 import { repoRoot } from './support/tools.ts';
 
-const RG = '/subscriptions/s-1/resourceGroups/hackathon-todo-rg';
+const RG = '/subscriptions/s-1/resourceGroups/shop-rg';
 
 test('resource ids: resource groups, child resources and extension resources get a type and a name', () => {
-  assert.equal(parseResourceId(RG), { type: 'Microsoft.Resources/resourceGroups', name: 'hackathon-todo-rg', resourceGroup: 'hackathon-todo-rg' });
-  assert.equal(parseResourceId(`${RG}/providers/Microsoft.ContainerService/managedClusters/aks/agentPools/system`), { type: 'Microsoft.ContainerService/managedClusters/agentPools', name: 'aks/system', resourceGroup: 'hackathon-todo-rg' });
+  assert.equal(parseResourceId(RG), { type: 'Microsoft.Resources/resourceGroups', name: 'shop-rg', resourceGroup: 'shop-rg' });
+  assert.equal(parseResourceId(`${RG}/providers/Microsoft.ContainerService/managedClusters/aks/agentPools/system`), { type: 'Microsoft.ContainerService/managedClusters/agentPools', name: 'aks/system', resourceGroup: 'shop-rg' });
   assert.equal(parseResourceId(`${RG}/providers/Microsoft.ContainerRegistry/registries/acr/providers/Microsoft.Authorization/roleAssignments/g-1`).type, 'Microsoft.Authorization/roleAssignments');
   assert.equal(parseResourceId('/subscriptions/s-1/providers/Microsoft.Consumption/budgets/b-50'), { type: 'Microsoft.Consumption/budgets', name: 'b-50' });
 });

@@ -752,6 +752,7 @@ test('each parameter file reads its environment file: every name, size and the U
       registryName: paramValue(pf, 'registryName'),
       logAnalyticsWorkspaceName: paramValue(pf, 'logAnalyticsWorkspaceName'),
       vaultReaderNamespace: paramValue(pf, 'vaultReaderNamespace'),
+      appNamespace: paramValue(pf, 'appNamespace'),
       kubernetesVersion: paramValue(pf, 'kubernetesVersion'),
       nodeVmSize: paramValue(pf, 'nodeVmSize'),
       nodeMinCount: paramValue(pf, 'nodeMinCount'),
@@ -767,6 +768,7 @@ test('each parameter file reads its environment file: every name, size and the U
       registryName: azure.registry,
       logAnalyticsWorkspaceName: azure.logAnalyticsWorkspace,
       vaultReaderNamespace: env.kube.namespace,
+      appNamespace: env.kube.namespace,
       kubernetesVersion: azure.kubernetesVersion,
       nodeVmSize: azure.nodeSize,
       nodeMinCount: azure.nodeCount.min,
@@ -777,7 +779,7 @@ test('each parameter file reads its environment file: every name, size and the U
     }, rel(f));
     // No literal copy: each of those is an expression over the loaded file, not a value written twice.
     for (const a of pf.assignments) {
-      if (['environmentName', 'location', 'resourceGroupName', 'clusterName', 'registryName', 'logAnalyticsWorkspaceName', 'vaultReaderNamespace', 'kubernetesVersion', 'nodeVmSize', 'nodeMinCount', 'nodeMaxCount', 'githubEnvironment'].includes(a.name)) {
+      if (['environmentName', 'location', 'resourceGroupName', 'clusterName', 'registryName', 'logAnalyticsWorkspaceName', 'vaultReaderNamespace', 'appNamespace', 'kubernetesVersion', 'nodeVmSize', 'nodeMinCount', 'nodeMaxCount', 'githubEnvironment'].includes(a.name)) {
         assert.is(literalValue(a.value), undefined, `${rel(f)}: ${a.name} is written as a literal; read it from the environment file`);
       }
     }

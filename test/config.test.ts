@@ -25,9 +25,11 @@ function variant(name: string, mutate: (doc: Record<string, any>) => void): stri
 test('the shipped environments load and carry the plan\'s names', () => {
   assert.equal(listEnvironments(repoRoot).includes('production'), true);
   const prod = loadEnvironment(repoRoot, 'production');
-  assert.is(prod.azure?.resourceGroup, 'hackathon-todo-rg');
-  assert.is(prod.azure?.cluster, 'hackathon-todo-prod');
-  assert.is(prod.azure?.registry, 'hackathontodoacr');
+  // `az aks get-credentials` names the context after the cluster; no two environments share an Azure name.
+  assert.is(prod.kube.context, prod.azure?.cluster);
+  const staging = loadEnvironment(repoRoot, 'staging');
+  for (const key of ['resourceGroup', 'cluster', 'registry', 'logAnalyticsWorkspace'] as const) assert.is.not(staging.azure?.[key], prod.azure?.[key], key);
+  assert.is(prod.release.images.backend, `${prod.azure?.registry}.azurecr.io/todo-backend`, 'production pulls from its own registry');
   assert.is(prod.release.name, 'hackathon-todo');
   assert.is(prod.azure?.nodeSize, 'Standard_D2s_v3');
   assert.equal(prod.azure?.nodeCount, { min: 2, max: 5 });
@@ -88,11 +90,11 @@ const releaseCases: Array<[string, string, RegExp, RegExp]> = [
     /no-values\.yaml: release\.valuesFiles: helm\/values-prod\.yaml does not exist \(paths are relative to the repository root, [^)]*\)$/, /correct or remove helm\/values-prod\.yaml in release\.valuesFiles, or create it/],
   ['a values file that is a folder', variant('values-dir', (d) => { d.release.valuesFiles = ['helm']; }),
     /release\.valuesFiles: helm is not a file/, /release\.valuesFiles/],
-  ['an image name with a shell metacharacter', variant('image-semicolon', (d) => { d.release.images.backend = 'hackathontodoacr.azurecr.io/todo-backend;rm -rf /'; }),
-    /image-semicolon\.yaml: release\.images\.backend: "hackathontodoacr\.azurecr\.io\/todo-backend;rm -rf \/" is not an image repository name: write \[registry\[:port\]\/\]name, lowercase/, /fix the key/],
-  ['an image name with a tag', variant('image-tag', (d) => { d.release.images.frontend = 'hackathontodoacr.azurecr.io/todo-frontend:v1'; }),
-    /release\.images\.frontend: "hackathontodoacr\.azurecr\.io\/todo-frontend:v1" carries a tag or digest: .*write the repository name alone, e\.g\. "hackathontodoacr\.azurecr\.io\/todo-frontend"/, /fix the key/],
-  ['an image name in upper case', variant('image-upper', (d) => { d.release.images.backend = 'hackathontodoacr.azurecr.io/Todo-Backend'; }),
+  ['an image name with a shell metacharacter', variant('image-semicolon', (d) => { d.release.images.backend = 'shopacr.azurecr.io/todo-backend;rm -rf /'; }),
+    /image-semicolon\.yaml: release\.images\.backend: "shopacr\.azurecr\.io\/todo-backend;rm -rf \/" is not an image repository name: write \[registry\[:port\]\/\]name, lowercase/, /fix the key/],
+  ['an image name with a tag', variant('image-tag', (d) => { d.release.images.frontend = 'shopacr.azurecr.io/todo-frontend:v1'; }),
+    /release\.images\.frontend: "shopacr\.azurecr\.io\/todo-frontend:v1" carries a tag or digest: .*write the repository name alone, e\.g\. "shopacr\.azurecr\.io\/todo-frontend"/, /fix the key/],
+  ['an image name in upper case', variant('image-upper', (d) => { d.release.images.backend = 'shopacr.azurecr.io/Todo-Backend'; }),
     /release\.images\.backend: .* repository paths are lowercase/, /fix the key/],
 ];
 
@@ -111,7 +113,7 @@ for (const [name, file, message, hint] of releaseCases) {
 }
 
 test('image names: the OCI reference grammar (registry host[:port], lowercase path components, separators)', () => {
-  for (const ok of ['todo-backend', 'hackathontodoacr.azurecr.io/todo-backend', 'localhost:5000/team/app', 'Registry.Example.com/a/b', '10.0.0.1:5000/a', '[::1]:5000/a', 'a__b', 'a.b_c--d', 'ghcr.io/o/r/sub']) {
+  for (const ok of ['todo-backend', 'shopacr.azurecr.io/todo-backend', 'localhost:5000/team/app', 'Registry.Example.com/a/b', '10.0.0.1:5000/a', '[::1]:5000/a', 'a__b', 'a.b_c--d', 'ghcr.io/o/r/sub']) {
     assert.is(imageRepositoryProblem(ok), undefined, ok);
   }
   for (const bad of ['', 'a;b', 'a b', 'app:1.0', 'a@sha256:abc', 'A', 'a..b', 'a___b', '-a', 'a-', '/a', 'a/', 'a//b', 'reg.io/a$(id)', 'x'.repeat(256)]) {

@@ -10,6 +10,7 @@ import { startAppServer } from './fixtures/app-server.ts';
 import type { AppServer } from './fixtures/app-server.ts';
 import { FakeWorld, line } from './support/harness.ts';
 import type { Call, RunResult } from './support/harness.ts';
+import { PROD, rx } from './support/names.ts';
 import { classifyMutating, formatCommand } from '../scripts/lib/runner.ts';
 import {
   addWatch, assertPlanIsRun, dryRunPlan, HEALTHY_NEW, NS, OLD_TAG, productionEnvFile, productionWorld, REL, ROLLED_BACK, seedHistory, TAG,
@@ -66,8 +67,8 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
     assert.is(upgrade.length, 1);
     assert.equal(upgrade[0]!.args, [
       'upgrade', '--install', REL, 'helm', '-n', NS, '-f', 'helm/values.yaml', '-f', 'helm/values-production.yaml',
-      '--set', 'backend.image.repository=hackathontodoacr.azurecr.io/todo-backend', '--set-string', `backend.image.tag=${TAG}`,
-      '--set', 'frontend.image.repository=hackathontodoacr.azurecr.io/todo-frontend', '--set-string', `frontend.image.tag=${TAG}`,
+      '--set', `backend.image.repository=${PROD.images.backend}`, '--set-string', `backend.image.tag=${TAG}`,
+      '--set', `frontend.image.repository=${PROD.images.frontend}`, '--set-string', `frontend.image.tag=${TAG}`,
       '--timeout', '600s',
     ]);
     // Order: context guard, Dapr, Secrets and both image checks all happen before the first change.
@@ -87,7 +88,7 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
     assert.is(helmCalls(calls, 'rollback').length, 0);
     assert.ok(podReadsBetween(calls, up, calls.length) >= 1);
     assert.equal(app.requests.slice(-3).map((q) => `${q.method} ${q.path}`), ['GET /', 'GET /api/health', 'POST /api/chat']);
-    assert.match(r.stdout, new RegExp(`deployed ${REL} revision 3 to production: hackathontodoacr\\.azurecr\\.io/todo-backend:${TAG}, hackathontodoacr\\.azurecr\\.io/todo-frontend:${TAG}; ${app.url.replace(/[.:/]/g, '\\$&')}`));
+    assert.match(r.stdout, new RegExp(`deployed ${REL} revision 3 to production: ${rx(PROD.images.backend)}:${TAG}, ${rx(PROD.images.frontend)}:${TAG}; ${app.url.replace(/[.:/]/g, '\\$&')}`));
     assert.match(r.stdout, /steps:\n(.*\n)*.*helm upgrade --install hackathon-todo +\d/);
     assert.match(r.stdout, new RegExp(`helm: ${helmVersion.slice(1).replace(/\./g, '\\.')}`));
     await assertDryRunPlanned(w, r);
@@ -102,7 +103,7 @@ test('success --json: one JSON document with release, revision, images, per-step
   assert.is(doc.ok, true);
   assert.is(doc.release, REL);
   assert.is(doc.revision, 3);
-  assert.is(doc.images.backend, `hackathontodoacr.azurecr.io/todo-backend:${TAG}`);
+  assert.is(doc.images.backend, `${PROD.images.backend}:${TAG}`);
   assert.is(doc.url, app.url);
   assert.is(doc.helmVersion, '4.1.4');
   assert.is(doc.rolledBack, false);
@@ -131,7 +132,7 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
     // After the rollback: watched again (the lingering crash-looping pods do not count) and smoked.
     assert.ok(podReadsBetween(calls, rb, calls.length) >= 1);
     assert.equal(app.requests.slice(-3).map((q) => q.path), ['/', '/api/health', '/api/chat']);
-    assert.match(r.stdout, new RegExp(`deploy of ${REL} revision 3 failed \\(rollout: pod todo-backend-new5d8f7c9-x7k2p: container backend is CrashLoopBackOff.*\\); rolled back to revision 2 \\(now revision 4\\), which runs hackathontodoacr\\.azurecr\\.io/todo-backend:${OLD_TAG}, hackathontodoacr\\.azurecr\\.io/todo-frontend:${OLD_TAG} and passes smoke`));
+    assert.match(r.stdout, new RegExp(`deploy of ${REL} revision 3 failed \\(rollout: pod todo-backend-new5d8f7c9-x7k2p: container backend is CrashLoopBackOff.*\\); rolled back to revision 2 \\(now revision 4\\), which runs ${rx(PROD.images.backend)}:${OLD_TAG}, ${rx(PROD.images.frontend)}:${OLD_TAG} and passes smoke`));
     const history = w.state().helm!.releases[REL]!.history;
     assert.equal(history.map((h) => `${h.revision}:${h.status}`), ['1:superseded', '2:superseded', '3:superseded', '4:deployed']);
     await assertDryRunPlanned(w, r);
@@ -349,8 +350,8 @@ test('--env-file, the old name, still works where Node 20 lets it through (the f
 test('wrong kube context: exit 3, refuses before reading the cluster or changing anything', async () => {
   const r = await deploy(existing({ context: 'minikube' }));
   assert.is(r.code, 3, r.output);
-  assert.match(r.stderr, /error: refusing to deploy: current context is "minikube", but .* names "hackathon-todo-prod"; nothing was changed/);
-  assert.match(r.stderr, /hint: az aks get-credentials --resource-group hackathon-todo-rg --name hackathon-todo-prod/);
+  assert.match(r.stderr, new RegExp(`error: refusing to deploy: current context is "minikube", but .* names "${rx(PROD.context)}"; nothing was changed`));
+  assert.match(r.stderr, new RegExp(`hint: az aks get-credentials --resource-group ${rx(PROD.resourceGroup)} --name ${rx(PROD.cluster)}`));
   assert.equal(mutating(r.calls), []);
   assert.not.ok(r.calls.some((c) => c.tool === 'helm' && c.args[0] !== 'version'));
 });
@@ -367,7 +368,7 @@ test('latest in production: exit 2 before any call reaches a tool', async () => 
 test('image not in the registry: exit 3 before any change, naming the missing image', async () => {
   const r = await deploy(existing({ tags: [OLD_TAG] }));
   assert.is(r.code, 3, r.output);
-  assert.match(r.stderr, new RegExp(`images missing, nothing was changed: hackathontodoacr\\.azurecr\\.io/todo-backend:${TAG} is not in hackathontodoacr`));
+  assert.match(r.stderr, new RegExp(`images missing, nothing was changed: ${rx(PROD.images.backend)}:${TAG} is not in ${PROD.registry}`));
   assert.equal(mutating(r.calls), []);
 });
 
@@ -398,9 +399,9 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
     assert.equal(mutating(r.calls), [], 'no mutating call reached a fake');
     assert.equal([...new Set(r.calls.map((c) => `${c.tool} ${c.args[0]}`))].sort(), ['helm template', 'kubectl config']);
     assert.not.ok(r.calls.some((c) => c.tool === 'az'));
-    const sha = /images \(tag from git rev-parse HEAD\):\n +backend +hackathontodoacr\.azurecr\.io\/todo-backend:([0-9a-f]{40})/.exec(r.stdout);
+    const sha = new RegExp(`images \\(tag from git rev-parse HEAD\\):\\n +backend +${rx(PROD.images.backend)}:([0-9a-f]{40})`).exec(r.stdout);
     assert.ok(sha, r.stdout);
-    assert.match(r.stdout, /release hackathon-todo from chart helm in namespace todo, kube context hackathon-todo-prod/);
+    assert.match(r.stdout, new RegExp(`release hackathon-todo from chart helm in namespace todo, kube context ${rx(PROD.context)}`));
     assert.match(r.output, /a real deploy would stop here: no current kube context is set/);
     const order = ['az account show', 'kubectl config current-context', 'kubectl get crd components.dapr.io', 'az acr repository show-tags', 'helm history', 'helm upgrade --install hackathon-todo helm -n todo -f helm/values.yaml -f helm/values-production.yaml', 'kubectl get pods -l app.kubernetes.io/instance=hackathon-todo', 'GET https://todo.example.com/api/health', 'helm rollback hackathon-todo'];
     let at = 0;
@@ -410,7 +411,7 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
       at = i;
     }
     assert.match(r.stdout, new RegExp(`\\[CHANGE\\] helm upgrade --install .*--set-string backend\\.image\\.tag=${sha[1]}`));
-    assert.match(r.stdout, /Deployment +todo-backend +HPA 2-5 +hackathontodoacr\.azurecr\.io\/todo-backend:[0-9a-f]{40}/);
+    assert.match(r.stdout, new RegExp(`Deployment +todo-backend +HPA 2-5 +${rx(PROD.images.backend)}:[0-9a-f]{40}`));
     assert.match(r.stdout, /Deployment +todo-frontend +HPA 2-5 /);
     assert.match(r.stdout, /dry-run: would deploy hackathon-todo .* to production; \d+ changing commands planned, none run/);
     assert.not.ok(r.output.includes('canary-smoke-token-4242'));
@@ -418,11 +419,11 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
 }
 
 test('dry-run --json: the plan as one document', async () => {
-  const w = new FakeWorld({ kube: { context: 'hackathon-todo-prod' } });
+  const w = new FakeWorld({ kube: { context: PROD.context } });
   const r = await w.run('deploy', ['--env', 'production', '--dry-run', '--json', '--tag', TAG], { timeScale: SCALE });
   assert.is(r.code, 0, r.output);
   const doc = JSON.parse(r.stdout) as { plan: { images: Record<string, string>; commands: Array<{ command: string; mutating: boolean }>; manifests: Array<{ kind: string; name: string }> } };
-  assert.is(doc.plan.images.frontend, `hackathontodoacr.azurecr.io/todo-frontend:${TAG}`);
+  assert.is(doc.plan.images.frontend, `${PROD.images.frontend}:${TAG}`);
   assert.ok(doc.plan.commands.some((c) => c.mutating && c.command.startsWith('helm upgrade --install')));
   assert.ok(doc.plan.manifests.some((m) => m.kind === 'Ingress' && m.name === 'hackathon-todo'));
   assert.equal(mutating(r.calls), []);

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import type { ChildProcess } from 'node:child_process';
 import { FakeWorld } from './support/harness.ts';
 import type { Scenario } from './support/harness.ts';
+import { PROD, rx } from './support/names.ts';
 
 const account = {
   environmentName: 'AzureCloud', homeTenantId: 't-1', id: '11111111-2222-3333-4444-555555555555', isDefault: true, managedByTenants: [],
@@ -12,13 +13,13 @@ const account = {
 };
 
 function prodWorld(extra: Partial<Scenario> = {}): FakeWorld {
-  return new FakeWorld({ kube: { context: 'hackathon-todo-prod' }, az: { account }, ...extra });
+  return new FakeWorld({ kube: { context: PROD.context }, az: { account }, ...extra });
 }
 
 test('production: every check passes, exit 0, one line per check', async () => {
   const r = await prodWorld().run('doctor', ['--env', 'production']);
   assert.is(r.code, 0, r.output);
-  for (const name of ['az 2.61.0', 'helm 3.17.0', 'kubectl 1.30.0', 'kubelogin', 'az logged in', 'provider Microsoft.ContainerService registered', 'vCPU quota for 5 × Standard_D2s_v3 in eastus', 'kube context is hackathon-todo-prod']) {
+  for (const name of ['az 2.61.0', 'helm 3.17.0', 'kubectl 1.30.0', 'kubelogin', 'az logged in', 'provider Microsoft.ContainerService registered', 'vCPU quota for 5 × Standard_D2s_v3 in eastus', `kube context is ${PROD.context}`]) {
     assert.match(r.stdout, new RegExp(`ok +${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   }
   assert.match(r.stdout, /warn +k6 1\.0\.0 or newer: k6 is not installed|ok +k6/);
@@ -69,13 +70,13 @@ test('an unexpected answer ({} from az vm list-usage) is a clean preflight failu
 test('wrong kube context: exit 3 with get-credentials as the fix', async () => {
   const r = await prodWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'production']);
   assert.is(r.code, 3);
-  assert.match(r.stdout, /FAILED kube context is hackathon-todo-prod: current context is "minikube"\n +fix: az aks get-credentials --resource-group hackathon-todo-rg --name hackathon-todo-prod/);
+  assert.match(r.stdout, new RegExp(`FAILED kube context is ${rx(PROD.context)}: current context is "minikube"\\n +fix: az aks get-credentials --resource-group ${rx(PROD.resourceGroup)} --name ${rx(PROD.cluster)}`));
 });
 
 test('an unreadable kubeconfig is reported as such, not as "no context set"', async () => {
   const r = await prodWorld().on('kubectl', ['config', 'current-context'], { stderr: 'error: open /home/u/.kube/config: permission denied', exit: 1 }).run('doctor', ['--env', 'production']);
   assert.is(r.code, 3);
-  assert.match(r.stdout, /FAILED kube context is hackathon-todo-prod: kubectl config current-context failed: error: open \/home\/u\/\.kube\/config: permission denied/);
+  assert.match(r.stdout, new RegExp(`FAILED kube context is ${rx(PROD.context)}: kubectl config current-context failed: error: open /home/u/\\.kube/config: permission denied`));
 });
 
 test('missing kubelogin (local accounts disabled) and an old helm are required failures', async () => {
@@ -134,7 +135,7 @@ test('GITHUB_STEP_SUMMARY gets a markdown summary of the steps and the outcome',
   const r = await prodWorld({ kube: { context: 'minikube' } }).run('doctor', ['--env', 'production'], { env: { GITHUB_STEP_SUMMARY: file } });
   assert.is(r.code, 3);
   const md = readFileSync(file, 'utf8');
-  assert.match(md, /^### ❌ doctor: 1 of \d+ checks failed for production \(kube context is hackathon-todo-prod\)/m);
+  assert.match(md, new RegExp(`^### ❌ doctor: 1 of \\d+ checks failed for production \\(kube context is ${rx(PROD.context)}\\)`, 'm'));
   assert.match(md, /\| ✅ \| tools \| \d/);
   assert.match(md, /\| ✅ \| azure account \|/);
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FakeWorld, line } from './support/harness.ts';
 import type { Call, Respond, Scenario } from './support/harness.ts';
 import { repoRoot } from './support/tools.ts';
+import { PROD, rx } from './support/names.ts';
 import { stringify } from 'yaml';
 
 const VERSION = '1.18.2';
@@ -283,10 +284,10 @@ test('invalid component: exit 2 naming the file, the field and the fix; not one 
 });
 
 test('wrong kube context: exit 3 with the fix, before any Helm or cluster change', async () => {
-  const w = world({ kube: { context: 'hackathon-todo-prod' } });
+  const w = world({ kube: { context: PROD.context } });
   const r = await w.run('install-dapr', ['--env', 'local', '--yes']);
   assert.is(r.code, 3, r.output);
-  assert.match(r.stderr, /error: refusing to touch the cluster: current context is "hackathon-todo-prod", but environments\/local\.yaml names "minikube"/);
+  assert.match(r.stderr, new RegExp(`error: refusing to touch the cluster: current context is "${rx(PROD.context)}", but environments/local\\.yaml names "minikube"`));
   assert.match(r.stderr, /hint: kubectl config use-context minikube/);
   assert.equal(lines(r.calls), ['kubectl config current-context']);
 });

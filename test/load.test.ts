@@ -18,6 +18,7 @@ import { evaluate, DEFAULT_CRITERIA } from '../scripts/lib/load/verdict.ts';
 import type { Sample } from '../scripts/lib/load/observe.ts';
 import { parseHpa } from '../scripts/lib/load/cluster.ts';
 import { hpa as hpaObject } from './support/load-fixtures.ts';
+import { PROD, rx } from './support/names.ts';
 
 // Virtual time (harness `virtualTime`): the script's clock moves only when it sleeps, and the fake
 // kubectl answers from the timeline at the simulated moment it was called, so a sample taken on a busy
@@ -199,14 +200,14 @@ test('k6 not installed: exit 3 with how to install it; no load sent, the cluster
 
 test('wrong kube context: exit 3 before any load; unhealthy app: exit 3 naming the health answer', async () => {
   const w = loadWorld(inTime());
-  w.scenario.kube = { context: 'hackathon-todo-prod' };
+  w.scenario.kube = { context: PROD.context };
   // The unhealthy app is a server of its own, so the two runs can go side by side.
   const sickApp = await startAppServer({ mode: 'unhealthy' });
   try {
     await sickApp.whenListening();
     const [wrong, sick] = await Promise.all([runLoad(w), runLoad(loadWorld(inTime()), ['--url', sickApp.url])]);
     assert.is(wrong.r.code, 3, wrong.r.output);
-    assert.match(wrong.r.stderr, /refusing to touch the cluster: current context is "hackathon-todo-prod", but environments\/local\.yaml names "minikube"/);
+    assert.match(wrong.r.stderr, new RegExp(`refusing to touch the cluster: current context is "${rx(PROD.context)}", but environments/local\\.yaml names "minikube"`));
     assert.is(wrong.r.calls.filter((c) => c.tool === 'k6' && c.args[0] === 'run').length, 0);
     assert.is(sick.r.code, 3, sick.r.output);
     assert.match(sick.r.stderr, /the app is not healthy: http:\/\/127\.0\.0\.1:\d+\/api\/health answered 503/);

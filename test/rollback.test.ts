@@ -8,6 +8,7 @@ import type { AppServer } from './fixtures/app-server.ts';
 import type { Call, FakeWorld, RunResult } from './support/harness.ts';
 import { classifyMutating, formatCommand } from '../scripts/lib/runner.ts';
 import { addWatch, assertPlanIsRun, dryRunPlan, OLD_TAG, productionEnvFile, productionWorld, REL, ROLLED_BACK, seedHistory } from './support/release.ts';
+import { PROD, rx } from './support/names.ts';
 
 let app: AppServer;
 let envFile: string;
@@ -49,7 +50,7 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
     const rb = r.calls.findIndex((c) => c.args[0] === 'rollback');
     assert.ok(r.calls.slice(rb).some((c) => c.tool === 'kubectl' && c.args[1] === 'pods'), 'watched after the rollback');
     assert.equal(app.requests.slice(-3).map((q) => q.path), ['/', '/api/health', '/api/chat']);
-    assert.match(r.stdout, new RegExp(`rolled back ${REL} to revision 2 \\(now revision 4\\), running hackathontodoacr\\.azurecr\\.io/todo-backend:${OLD_TAG}, .*; smoke green`));
+    assert.match(r.stdout, new RegExp(`rolled back ${REL} to revision 2 \\(now revision 4\\), running ${rx(PROD.images.backend)}:${OLD_TAG}, .*; smoke green`));
   });
 }
 
@@ -172,7 +173,7 @@ test('--json: one document with from, to, revision, images, history and smoke', 
   assert.is(r.code, 0, r.output);
   const doc = JSON.parse(r.stdout) as Record<string, any>;
   assert.equal([doc.from, doc.to, doc.revision], [3, 2, 4]);
-  assert.is(doc.images.backend, `hackathontodoacr.azurecr.io/todo-backend:${OLD_TAG}`);
+  assert.is(doc.images.backend, `${PROD.images.backend}:${OLD_TAG}`);
   assert.is(doc.history.length, 3);
   assert.ok(doc.smoke.ok);
 });

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeWorld, line } from './support/harness.ts';
 import { repoRoot } from './support/tools.ts';
+import { PROD, STAGING, rx } from './support/names.ts';
 
 // `az aks show -o json`, trimmed to what savings.mts reads and a little around it.
-const cluster = (code: 'Running' | 'Stopped') => ({ name: 'hackathon-todo-staging', provisioningState: 'Succeeded', powerState: { code } });
+const cluster = (code: 'Running' | 'Stopped') => ({ name: STAGING.cluster, provisioningState: 'Succeeded', powerState: { code } });
 // `az aks nodepool list -o json`.
 const pools = (min: number) => [{ name: 'system', mode: 'System', count: 2, enableAutoScaling: true, minCount: min, maxCount: 5, vmSize: 'Standard_D2s_v3' }];
 
@@ -26,10 +27,10 @@ test('staging off-hours: a running cluster is stopped (after reading its power s
   const r = await w.run('savings', ['--env', 'staging', '--phase', 'off-hours', '--yes']);
   assert.is(r.code, 0, r.output);
   assert.equal(w.calls.filter((c) => c.tool === 'az').map(line), [
-    'az aks show --resource-group hackathon-todo-staging-rg --name hackathon-todo-staging -o json',
-    'az aks stop --resource-group hackathon-todo-staging-rg --name hackathon-todo-staging',
+    `az aks show --resource-group ${STAGING.resourceGroup} --name ${STAGING.cluster} -o json`,
+    `az aks stop --resource-group ${STAGING.resourceGroup} --name ${STAGING.cluster}`,
   ]);
-  assert.match(r.stdout, /savings: off-hours for staging: stop hackathon-todo-staging \(now Running\)/);
+  assert.match(r.stdout, new RegExp(`savings: off-hours for staging: stop ${rx(STAGING.cluster)} \\(now Running\\)`));
 });
 
 test('staging on-hours starts a stopped cluster; a cluster already in place is left alone', async () => {
@@ -49,7 +50,7 @@ test('--dry-run reads the state and plans the stop without running it; without -
   const r = await w.run('savings', ['--env', 'staging', '--phase', 'off-hours', '--dry-run']);
   assert.is(r.code, 0, r.output);
   assert.is(w.callsOf('az', 'aks', 'stop').length, 0);
-  assert.match(r.output, /az aks stop --resource-group hackathon-todo-staging-rg --name hackathon-todo-staging/);
+  assert.match(r.output, new RegExp(`az aks stop --resource-group ${rx(STAGING.resourceGroup)} --name ${rx(STAGING.cluster)}`));
   const refused = await new FakeWorld().on('az', ['aks', 'show'], { json: cluster('Running') }).run('savings', ['--env', 'staging', '--phase', 'off-hours']);
   assert.is(refused.code, 2, refused.output);
 });
@@ -67,7 +68,7 @@ test('production opted into off-hours: the autoscaler minimum goes to minNodes a
   const night = new FakeWorld().on('az', ['aks', 'nodepool', 'list'], { json: pools(2) }).on('az', ['aks', 'nodepool', 'update'], { stdout: '{}' });
   const r = await night.run('savings', ['--env', env, '--phase', 'off-hours', '--yes']);
   assert.is(r.code, 0, r.output);
-  assert.equal(night.callsOf('az', 'update').map(line), ['az aks nodepool update --resource-group hackathon-todo-rg --cluster-name hackathon-todo-prod --name system --update-cluster-autoscaler --min-count 1 --max-count 5']);
+  assert.equal(night.callsOf('az', 'update').map(line), [`az aks nodepool update --resource-group ${PROD.resourceGroup} --cluster-name ${PROD.cluster} --name system --update-cluster-autoscaler --min-count 1 --max-count 5`]);
   const day = new FakeWorld().on('az', ['aks', 'nodepool', 'list'], { json: pools(1) }).on('az', ['aks', 'nodepool', 'update'], { stdout: '{}' });
   const d = await day.run('savings', ['--env', env, '--phase', 'on-hours', '--yes']);
   assert.is(d.code, 0, d.output);

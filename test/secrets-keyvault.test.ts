@@ -12,6 +12,7 @@ import { syncSecrets } from '../scripts/lib/secrets.ts';
 import { FakeWorld } from './support/harness.ts';
 import { deployments, goodValues, makeContext, mutatingCalls, productionWithVault, secretData, writeEnvFile } from './support/secrets.ts';
 import type { Values } from './support/secrets.ts';
+import { PROD } from './support/names.ts';
 
 const VAULT = 'kv-todo-test';
 const envYaml = productionWithVault(VAULT);
@@ -36,7 +37,7 @@ function vaultOf(values: Values, omit: string[] = []): Record<string, string> {
 }
 
 async function withProd<T>(fn: (world: FakeWorld) => Promise<T>): Promise<{ world: FakeWorld; result: T }> {
-  const world = new FakeWorld({ kube: { context: 'hackathon-todo-prod', objects: deployments } });
+  const world = new FakeWorld({ kube: { context: PROD.context, objects: deployments } });
   const restore = world.activate({ timeScale: 1 });
   try {
     return { world, result: await fn(world) };

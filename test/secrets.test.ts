@@ -9,6 +9,7 @@ import { clusterSecret, goodValues, localWorld, makeContext, mutatingCalls, runS
 import type { Values } from './support/secrets.ts';
 import { join } from 'node:path';
 import { repoRoot } from './support/tools.ts';
+import { PROD, rx } from './support/names.ts';
 
 const restarts = (w: ReturnType<typeof localWorld>) => w.calls.filter((c) => c.args[0] === 'rollout' && c.args[1] === 'restart').map((c) => c.args[2]);
 const applies = (w: ReturnType<typeof localWorld>) => w.calls.filter((c) => c.tool === 'kubectl' && c.args[0] === 'apply');
@@ -175,10 +176,10 @@ test('--dry-run: prints the plan and the mutating commands, applies and restarts
 });
 
 test('wrong kube context: exit 3 before any Secret is read or written', async () => {
-  const w = localWorld({ kube: { context: 'hackathon-todo-prod', objects: [] } });
+  const w = localWorld({ kube: { context: PROD.context, objects: [] } });
   const r = await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues()), '--yes']);
   assert.is(r.code, 3, r.output);
-  assert.match(r.stderr, /refusing to touch the cluster: current context is "hackathon-todo-prod"/);
+  assert.match(r.stderr, new RegExp(`refusing to touch the cluster: current context is "${rx(PROD.context)}"`));
   assert.match(r.stderr, /hint: kubectl config use-context minikube/);
   assert.equal(w.calls.map(line), ['kubectl config current-context']);
 });

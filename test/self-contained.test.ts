@@ -3,25 +3,9 @@
 // or from test/fixtures/cli-samples/README.md, and every section cited there exists.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { repoRoot } from './support/tools.ts';
+import { repoFiles } from './support/repo-files.ts';
 
-const SKIP = new Set(['node_modules', '.cache', '.git', 'reports']);
-const BINARY = /\.(png|jpe?g|gif|ico|zip|gz|br|tgz|wasm|woff2?)$/i;
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (SKIP.has(e.name)) continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...files(p));
-    else if (e.isFile() && !BINARY.test(e.name)) out.push(p);
-  }
-  return out;
-}
-
-const all = files(repoRoot).map((p) => ({ path: relative(repoRoot, p), text: readFileSync(p, 'utf8') }));
+const all = repoFiles();
 
 test('the walk sees the repository: scripts, tests, docs, the chart and the workflows', () => {
   for (const f of ['scripts/lib/load/k6.ts', 'test/fakes/fake.mjs', 'README.md', 'test/fixtures/cli-samples/README.md']) {

@@ -9,9 +9,10 @@ import { parse, stringify } from 'yaml';
 import { FakeWorld, line } from './support/harness.ts';
 import type { Call, Scenario } from './support/harness.ts';
 import { repoRoot } from './support/tools.ts';
+import { PROD, rx } from './support/names.ts';
 
 const SUB = '11111111-2222-3333-4444-555555555555';
-const RG_ID = `/subscriptions/${SUB}/resourceGroups/hackathon-todo-rg`;
+const RG_ID = `/subscriptions/${SUB}/resourceGroups/${PROD.resourceGroup}`;
 const NAME = 'aks-todo-ops-production-eastus';
 
 const account = {
@@ -25,10 +26,10 @@ const INPUTS = { GITHUB_REPOSITORY: 'contoso/hackathon-todo', ALERT_EMAIL: 'ops@
 
 const ids = {
   rg: RG_ID,
-  aks: `${RG_ID}/providers/Microsoft.ContainerService/managedClusters/hackathon-todo-prod`,
-  acr: `${RG_ID}/providers/Microsoft.ContainerRegistry/registries/hackathontodoacr`,
-  logs: `${RG_ID}/providers/Microsoft.OperationalInsights/workspaces/hackathon-todo-prod-logs`,
-  acrPull: `${RG_ID}/providers/Microsoft.ContainerRegistry/registries/hackathontodoacr/providers/Microsoft.Authorization/roleAssignments/0d3c9ac7-52c5-5d4b-b3e5-2d1f0e4b6a11`,
+  aks: `${RG_ID}/providers/Microsoft.ContainerService/managedClusters/${PROD.cluster}`,
+  acr: `${RG_ID}/providers/Microsoft.ContainerRegistry/registries/${PROD.registry}`,
+  logs: `${RG_ID}/providers/Microsoft.OperationalInsights/workspaces/${PROD.workspace}`,
+  acrPull: `${RG_ID}/providers/Microsoft.ContainerRegistry/registries/${PROD.registry}/providers/Microsoft.Authorization/roleAssignments/0d3c9ac7-52c5-5d4b-b3e5-2d1f0e4b6a11`,
   oldAlert: `${RG_ID}/providers/Microsoft.Insights/metricAlerts/node-disk-high`,
   stray: `${RG_ID}/providers/Microsoft.Storage/storageAccounts/strayhackathon`,
 };
@@ -64,13 +65,13 @@ const unchanged = whatIf([
 ]);
 
 const outputs = {
-  resourceGroupName: { type: 'String', value: 'hackathon-todo-rg' },
-  clusterName: { type: 'String', value: 'hackathon-todo-prod' },
-  registryName: { type: 'String', value: 'hackathontodoacr' },
-  registryLoginServer: { type: 'String', value: 'hackathontodoacr.azurecr.io' },
+  resourceGroupName: { type: 'String', value: PROD.resourceGroup },
+  clusterName: { type: 'String', value: PROD.cluster },
+  registryName: { type: 'String', value: PROD.registry },
+  registryLoginServer: { type: 'String', value: PROD.loginServer },
   githubIdentityClientId: { type: 'String', value: '9f8e7d6c-5b4a-3210-fedc-ba9876543210' },
   keyVaultUri: { type: 'String', value: '' },
-  logAnalyticsWorkspaceName: { type: 'String', value: 'hackathon-todo-prod-logs' },
+  logAnalyticsWorkspaceName: { type: 'String', value: PROD.workspace },
 };
 
 /** `az deployment sub create|show -o json` (test/fixtures/cli-samples/README.md#az-deployment). */
@@ -79,7 +80,7 @@ function deployment(state = 'Succeeded'): unknown {
     id: `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/${NAME}`, location: 'eastus', name: NAME,
     properties: {
       correlationId: 'c0ffee00-0000-4000-8000-000000000001', debugSetting: null, dependencies: [], duration: 'PT12M3.5S', error: null, mode: 'Incremental',
-      onErrorDeployment: null, outputResources: [{ id: ids.aks, resourceGroup: 'hackathon-todo-rg' }], outputs,
+      onErrorDeployment: null, outputResources: [{ id: ids.aks, resourceGroup: PROD.resourceGroup }], outputs,
       parameters: { environmentName: { type: 'String', value: 'production' } }, parametersLink: null,
       providers: [{ namespace: 'Microsoft.ContainerService', resourceTypes: [] }], provisioningState: state, templateHash: '1234567890', templateLink: null,
       timestamp: '2026-11-25T09:12:00.000000+00:00', validatedResources: null,
@@ -140,20 +141,20 @@ test('happy path: preflight, what-if, create with the same name and parameters, 
     assert.ok(a.endsWith('-o json'), a);
   }
   assert.ok(wi.args.includes('--no-pretty-print'));
-  assert.equal(azCalls(r.calls, 'get-credentials')[0]!.args, ['aks', 'get-credentials', '--resource-group', 'hackathon-todo-rg', '--name', 'hackathon-todo-prod', '--overwrite-existing']);
+  assert.equal(azCalls(r.calls, 'get-credentials')[0]!.args, ['aks', 'get-credentials', '--resource-group', PROD.resourceGroup, '--name', PROD.cluster, '--overwrite-existing']);
   assert.is(azCalls(r.calls, 'provider', 'show').length, 7, 'every required provider checked');
   assert.is(azCalls(r.calls, 'keyvault').length, 0, 'no Key Vault configured: no soft-delete lookup');
 
   assert.match(r.stdout, /what-if: 5 to create/);
-  assert.match(r.stdout, /\+ create +Microsoft\.ContainerService\/managedClusters hackathon-todo-prod/);
+  assert.match(r.stdout, new RegExp(String.raw`\+ create +Microsoft\.ContainerService\/managedClusters ${rx(PROD.cluster)}`));
   assert.match(r.stdout, /\+ create +Microsoft\.Authorization\/roleAssignments 0d3c9ac7/);
-  assert.match(r.stdout, /registry login server +hackathontodoacr\.azurecr\.io/);
+  assert.match(r.stdout, new RegExp(String.raw`registry login server +${rx(PROD.loginServer)}`));
   assert.match(r.stdout, /GitHub OIDC client id +9f8e7d6c-5b4a-3210-fedc-ba9876543210 +\(repository variable AZURE_CLIENT_ID\)/);
   assert.match(r.stdout, /gh variable set AZURE_CLIENT_ID --body 9f8e7d6c-5b4a-3210-fedc-ba9876543210/);
-  assert.match(r.stdout, /cluster +hackathon-todo-prod +\(kube context hackathon-todo-prod\)/);
+  assert.match(r.stdout, new RegExp(String.raw`cluster +${rx(PROD.cluster)} +\(kube context ${rx(PROD.context)}\)`));
   const last = r.stdout.trim().split('\n').pop()!;
-  assert.match(last, /^setup: production: deployed aks-todo-ops-production-eastus \(5 to create, PT12M3\.5S\); kube credentials for hackathon-todo-prod are current; next: npx zx scripts\/install-dapr\.mts --env production$/);
-  assert.is(w.state().kube?.context, 'hackathon-todo-prod', 'get-credentials switched the context');
+  assert.match(last, new RegExp(String.raw`^setup: production: deployed aks-todo-ops-production-eastus \(5 to create, PT12M3\.5S\); kube credentials for ${rx(PROD.cluster)} are current; next: npx zx scripts\/install-dapr\.mts --env production$`));
+  assert.is(w.state().kube?.context, PROD.context, 'get-credentials switched the context');
 });
 
 test('idempotent re-run: what-if all NoChange/Ignore → no create call, says so, still refreshes credentials with the last outputs', async () => {
@@ -166,8 +167,8 @@ test('idempotent re-run: what-if all NoChange/Ignore → no create call, says so
   assert.match(r.stdout, /what-if: 4 unchanged, 1 ignored/);
   assert.match(r.stdout, /no changes: every resource .* already matches Azure; the deployment is skipped/);
   assert.is(azCalls(r.calls, 'get-credentials').length, 1);
-  assert.match(r.stdout, /registry login server +hackathontodoacr\.azurecr\.io/);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^setup: production: no changes, deployment skipped; kube credentials for hackathon-todo-prod are current/);
+  assert.match(r.stdout, new RegExp(String.raw`registry login server +${rx(PROD.loginServer)}`));
+  assert.match(r.stdout.trim().split('\n').pop()!, new RegExp(String.raw`^setup: production: no changes, deployment skipped; kube credentials for ${rx(PROD.cluster)} are current`));
   // No confirmation was needed (no --yes, non-interactive), since nothing changes.
 });
 
@@ -259,7 +260,7 @@ test('what-if shows deletes and --yes is absent in a non-interactive run: exit 2
   const r = await run(w, ['--env', 'production']);
   assert.is(r.code, 2, r.output);
   assert.match(r.stdout, /what-if: 2 to delete, 1 to modify, 1 unchanged\n/);
-  assert.match(r.stdout, /~ modify +Microsoft\.ContainerService\/managedClusters hackathon-todo-prod \(properties\.agentPoolProfiles\.0\.maxCount\)/);
+  assert.match(r.stdout, new RegExp(String.raw`~ modify +Microsoft\.ContainerService\/managedClusters ${rx(PROD.cluster)} \(properties\.agentPoolProfiles\.0\.maxCount\)`));
   assert.match(r.stdout, /- DELETE +Microsoft\.Insights\/metricAlerts node-disk-high/);
   assert.match(r.stderr, /error: The deployment would DELETE 2 resources: Microsoft\.Insights\/metricAlerts node-disk-high, Microsoft\.Storage\/storageAccounts strayhackathon\..*Refusing to continue without --yes/);
   assert.match(r.stderr, /hint: re-run with --yes/);
@@ -270,25 +271,25 @@ test('what-if shows deletes and --yes is absent in a non-interactive run: exit 2
 test('failed deployment: the failing resource\'s error from the operations (followed into the module deployment), exit 1, no credentials', async () => {
   const createError = { status: 'Failed', error: { code: 'DeploymentFailed', target: `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/${NAME}`, message: 'At least one resource deployment operation failed. Please list deployment operations for details. Please see https://aka.ms/arm-deployment-operations for usage details.', details: [{ code: 'ResourceDeploymentFailure', message: "The resource write operation failed to complete successfully, because it reached terminal provisioning state 'Failed'." }] } };
   const subOps = [
-    { id: `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/${NAME}/operations/AAAA`, operationId: 'AAAA', properties: { provisioningOperation: 'Create', provisioningState: 'Succeeded', duration: 'PT3S', serviceRequestId: 'r-1', statusCode: 'OK', timestamp: '2026-11-25T09:01:00Z', targetResource: { id: RG_ID, resourceName: 'hackathon-todo-rg', resourceType: 'Microsoft.Resources/resourceGroups' } } },
+    { id: `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/${NAME}/operations/AAAA`, operationId: 'AAAA', properties: { provisioningOperation: 'Create', provisioningState: 'Succeeded', duration: 'PT3S', serviceRequestId: 'r-1', statusCode: 'OK', timestamp: '2026-11-25T09:01:00Z', targetResource: { id: RG_ID, resourceName: PROD.resourceGroup, resourceType: 'Microsoft.Resources/resourceGroups' } } },
     { id: `/subscriptions/${SUB}/providers/Microsoft.Resources/deployments/${NAME}/operations/BBBB`, operationId: 'BBBB', properties: { provisioningOperation: 'Create', provisioningState: 'Failed', duration: 'PT41S', serviceRequestId: 'r-2', statusCode: 'Conflict', timestamp: '2026-11-25T09:02:00Z',
       statusMessage: { status: 'Failed', error: { code: 'DeploymentFailed', message: 'At least one resource deployment operation failed.', details: [{ code: 'Conflict', message: 'see the operations of aks' }] } },
       targetResource: { id: `${RG_ID}/providers/Microsoft.Resources/deployments/aks`, resourceName: 'aks', resourceType: 'Microsoft.Resources/deployments' } } },
   ];
   const groupOps = [
     { id: `${RG_ID}/providers/Microsoft.Resources/deployments/aks/operations/CCCC`, operationId: 'CCCC', properties: { provisioningOperation: 'Create', provisioningState: 'Failed', duration: 'PT21S', serviceRequestId: 'r-3', statusCode: 'BadRequest', timestamp: '2026-11-25T09:02:30Z',
-      statusMessage: { error: { code: 'K8sVersionNotSupported', message: 'Managed cluster hackathon-todo-prod is on version 1.34.0, which is not supported in this region.', details: [{ code: 'UnsupportedVersion', message: 'Use az aks get-versions to list the supported versions.' }] } },
-      targetResource: { id: ids.aks, resourceName: 'hackathon-todo-prod', resourceType: 'Microsoft.ContainerService/managedClusters' } } },
+      statusMessage: { error: { code: 'K8sVersionNotSupported', message: `Managed cluster ${PROD.cluster} is on version 1.34.0, which is not supported in this region.`, details: [{ code: 'UnsupportedVersion', message: 'Use az aks get-versions to list the supported versions.' }] } },
+      targetResource: { id: ids.aks, resourceName: PROD.cluster, resourceType: 'Microsoft.ContainerService/managedClusters' } } },
   ];
   const w = world()
     .on('az', ['deployment', 'sub', 'what-if'], { json: firstRun })
     .on('az', ['deployment', 'sub', 'create'], { stderr: `ERROR: ${JSON.stringify(createError)}`, exit: 1 })
     .on('az', ['deployment', 'operation', 'sub', 'list', '--name', NAME], { json: subOps })
-    .on('az', ['deployment', 'operation', 'group', 'list', '--resource-group', 'hackathon-todo-rg', '--name', 'aks'], { json: groupOps });
+    .on('az', ['deployment', 'operation', 'group', 'list', '--resource-group', PROD.resourceGroup, '--name', 'aks'], { json: groupOps });
   const r = await run(w, ['--env', 'production', '--yes']);
   assert.is(r.code, 1, r.output);
   assert.match(r.stderr, /error: deployment aks-todo-ops-production-eastus failed: DeploymentFailed: At least one resource deployment operation failed/);
-  assert.match(r.stderr, /module deployment aks:\n +Microsoft\.ContainerService\/managedClusters hackathon-todo-prod: K8sVersionNotSupported: Managed cluster hackathon-todo-prod is on version 1\.34\.0/);
+  assert.match(r.stderr, new RegExp(String.raw`module deployment aks:\n +Microsoft\.ContainerService\/managedClusters ${rx(PROD.cluster)}: K8sVersionNotSupported: Managed cluster ${rx(PROD.cluster)} is on version 1\.34\.0`));
   assert.match(r.stderr, /- UnsupportedVersion: Use az aks get-versions/);
   assert.match(r.stderr, /hint: .*az deployment operation sub list --name aks-todo-ops-production-eastus -o json/);
   assert.not.match(r.stderr, /at .*\.ts:\d+/, 'no stack trace for an expected failure');
@@ -331,7 +332,7 @@ test('--dry-run (logged in): what-if runs, every mutating command is printed wit
   assert.match(r.stdout, /parameters bicep\/production\.bicepparam/);
   assert.match(r.stdout, /inputs read from the environment: AKS_API_AUTHORIZED_IP_RANGES=203\.0\.113\.7\/32, GITHUB_REPOSITORY=contoso\/hackathon-todo, ALERT_EMAIL=ops@contoso\.com, AZURE_KEY_VAULT_NAME=\(unset\)/);
   assert.match(r.stdout, /\[dry-run\] would run: az deployment sub create --name aks-todo-ops-production-eastus --location eastus --template-file bicep\/main\.bicep --parameters bicep\/production\.bicepparam -o json/);
-  assert.match(r.stdout, /\[dry-run\] would run: az aks get-credentials --resource-group hackathon-todo-rg --name hackathon-todo-prod --overwrite-existing/);
+  assert.match(r.stdout, new RegExp(String.raw`\[dry-run\] would run: az aks get-credentials --resource-group ${rx(PROD.resourceGroup)} --name ${rx(PROD.cluster)} --overwrite-existing`));
   assert.match(r.stdout, /\[dry-run\] would run: kubelogin convert-kubeconfig -l azurecli/);
   assert.match(r.stdout.trim().split('\n').pop()!, /^setup \(dry-run\): nothing was changed for production; what-if: 5 to create$/);
   assert.is(w.state().kube?.context, undefined, 'kube context untouched');

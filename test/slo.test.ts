@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { FakeWorld } from './support/harness.ts';
 import { repoRoot } from './support/tools.ts';
+import { PROD, rx } from './support/names.ts';
 
 const fixture = (name: string): unknown => {
   const path = join(repoRoot, 'test', 'fixtures', 'slo', name);
@@ -25,7 +26,7 @@ const deployment = {
     outputs: {
       appInsightsName: { type: 'String', value: 'hackathon-todo-production-insights' },
       webTestName: { type: 'String', value: 'hackathon-todo-production-insights-api-health' },
-      resourceGroupName: { type: 'String', value: 'hackathon-todo-rg' },
+      resourceGroupName: { type: 'String', value: PROD.resourceGroup },
     },
   },
 };
@@ -57,7 +58,7 @@ test('a healthy month: availability per window, budget left, worst incidents fir
   const [query] = w.callsOf('az', 'app-insights', 'query');
   const at = (flag: string) => query!.args[query!.args.indexOf(flag) + 1];
   assert.is(at('--app'), 'hackathon-todo-production-insights');
-  assert.is(at('--resource-group'), 'hackathon-todo-rg');
+  assert.is(at('--resource-group'), PROD.resourceGroup);
   assert.ok(!query!.args.some((a) => a.includes('dynamic')), 'the extension setting travels in the environment, not argv');
   assert.match(at('--analytics-query')!, /^availabilityResults \| where timestamp > ago\(30d\) and name == 'hackathon-todo-production-insights-api-health' \| summarize total = count\(\), failed = countif\(.*\) by bin\(timestamp, 5m\)/);
 });
@@ -106,7 +107,7 @@ test('--dry-run queries nothing and prints the query it would run', async () => 
   assert.is(r.code, 0, r.output);
   assert.is(w.callsOf('az', 'app-insights').length, 0);
   assert.is(w.callsOf('az', 'deployment').length, 0);
-  assert.match(r.output, /az monitor app-insights query --app <appInsightsName> --resource-group hackathon-todo-rg/);
+  assert.match(r.output, new RegExp(`az monitor app-insights query --app <appInsightsName> --resource-group ${rx(PROD.resourceGroup)}`));
   assert.match(r.stdout, /slo: dry run for production; no query was made/);
 });
 

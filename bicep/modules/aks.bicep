@@ -1,4 +1,4 @@
-// The AKS cluster (the plan's hackathon-todo-prod): autoscaling node pool, Azure CNI overlay with
+// The AKS cluster (azure.cluster in environments/*.yaml): autoscaling node pool, Azure CNI overlay with
 // Cilium network policy, Entra ID with Azure RBAC, workload identity, automatic upgrades inside a
 // maintenance window, and Container Insights wired to the data collection rule.
 

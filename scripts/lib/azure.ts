@@ -16,7 +16,7 @@ import type { Runner } from './runner.ts';
 export interface ResourceRef {
   /** e.g. Microsoft.ContainerService/managedClusters, or Microsoft.ContainerService/managedClusters/agentPools */
   type: string;
-  /** e.g. hackathon-todo-prod, or hackathon-todo-prod/system for a child resource */
+  /** e.g. my-cluster, or my-cluster/system for a child resource */
   name: string;
   resourceGroup?: string;
 }

@@ -18,7 +18,7 @@ export const IMAGE_REPOSITORY = new RegExp(`^(?:${HOST}(?::[0-9]+)?/)?${PATH_COM
 
 /** Why `image` is not a repository name for release.images.*, or undefined when it is one. */
 export function imageRepositoryProblem(image: string): string | undefined {
-  const shape = 'write [registry[:port]/]name, lowercase, e.g. hackathontodoacr.azurecr.io/todo-backend';
+  const shape = 'write [registry[:port]/]name, lowercase, e.g. myregistry.azurecr.io/todo-backend';
   if (image.length > 255) return `is ${image.length} characters long, more than the 255 an image name may have`;
   if (IMAGE_REPOSITORY.test(image)) return undefined;
   const last = image.slice(image.lastIndexOf('/') + 1);

@@ -40,7 +40,7 @@ export function imageString(i: ImageRef): string {
   return `${i.repository}:${i.tag}`;
 }
 
-/** `hackathontodoacr.azurecr.io/todo-backend` → `todo-backend` (the ACR repository name). */
+/** `myregistry.azurecr.io/todo-backend` → `todo-backend` (the ACR repository name). */
 export function acrRepository(image: string, registry: string): string {
   const prefix = `${registry.toLowerCase()}.azurecr.io/`;
   return image.toLowerCase().startsWith(prefix) ? image.slice(prefix.length) : image;

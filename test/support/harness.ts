@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { APP_NAMESPACE, helmPath, repoRoot } from './tools.ts';
+import { PROD } from './names.ts';
 
 export type ToolName = 'az' | 'helm' | 'kubectl' | 'kubelogin' | 'k6';
 export const ALL_TOOLS: readonly ToolName[] = ['az', 'helm', 'kubectl', 'kubelogin', 'k6'];
@@ -279,7 +280,7 @@ export function podList(pods: Array<{ name: string; app: string; container?: str
         ready: p.ready ?? !p.waiting,
         restartCount: p.restarts ?? (p.waiting === 'CrashLoopBackOff' ? 4 : 0),
         started: p.ready ?? !p.waiting,
-        image: `hackathontodoacr.azurecr.io/${p.app}:abc123`,
+        image: `${PROD.loginServer}/${p.app}:abc123`,
         imageID: '',
         containerID: 'containerd://bb01',
         state: p.waiting ? { waiting: { reason: p.waiting, message: p.message ?? `back-off 5m0s restarting failed container=${container} pod=${p.name}_${APP_NAMESPACE}(9a1e)` } } : { running: { startedAt: '2026-11-25T09:00:00Z' } },

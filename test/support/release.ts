@@ -8,13 +8,14 @@ import { parseDocument } from 'yaml';
 import { FakeWorld, podList } from './harness.ts';
 import type { Rule, Scenario } from './harness.ts';
 import { APP_NAMESPACE, repoRoot } from './tools.ts';
+import { PROD } from './names.ts';
 
 export const REL = 'hackathon-todo';
 export const NS = APP_NAMESPACE;
 export const TAG = '3f9c2ab71d04e5f6a7b8c9d0e1f2a3b4c5d6e7f8';
 export const OLD_TAG = '1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b';
 export const SELECTOR = `app.kubernetes.io/instance=${REL}`;
-const REPO = 'hackathontodoacr.azurecr.io';
+const REPO = PROD.loginServer;
 
 export const account = {
   environmentName: 'AzureCloud', homeTenantId: 't-1', id: '11111111-2222-3333-4444-555555555555', isDefault: true, managedByTenants: [],
@@ -68,7 +69,7 @@ export interface WorldOptions {
 export function productionWorld(o: WorldOptions = {}): FakeWorld {
   const tags = o.tags ?? [OLD_TAG, TAG];
   const w = new FakeWorld({
-    kube: { context: o.context ?? 'hackathon-todo-prod', objects: [...(o.dapr === false ? [] : [daprCrd]), ...(o.secrets === false ? [] : secretObjects)] },
+    kube: { context: o.context ?? PROD.context, objects: [...(o.dapr === false ? [] : [daprCrd]), ...(o.secrets === false ? [] : secretObjects)] },
     az: { account, tags: { 'todo-backend': tags, 'todo-frontend': tags } },
     helm: { ...(o.helmVersion ? { version: o.helmVersion } : {}), ...(o.upgrades ? { upgrades: o.upgrades } : {}) },
   });

@@ -1,0 +1,27 @@
+// The names the environment files hold, for tests: read through scripts/lib/config.ts as every script
+// reads them, so no test writes a resource group, cluster, registry or context a second time
+// (test/one-source.test.ts enforces it).
+import { loadEnvironment } from '../../scripts/lib/config.ts';
+import type { LoadedEnvironment } from '../../scripts/lib/config.ts';
+import { repoRoot } from './tools.ts';
+
+function azureNames(env: LoadedEnvironment) {
+  const azure = env.azure;
+  if (!azure) throw new Error(`${env.file} has no azure section`);
+  return {
+    resourceGroup: azure.resourceGroup,
+    cluster: azure.cluster,
+    registry: azure.registry,
+    /** The registry's login server, <registry>.azurecr.io, where release.images point. */
+    loginServer: `${azure.registry}.azurecr.io`,
+    workspace: azure.logAnalyticsWorkspace,
+    context: env.kube.context,
+    images: env.release.images,
+  };
+}
+
+export const PROD = azureNames(loadEnvironment(repoRoot, 'production'));
+export const STAGING = azureNames(loadEnvironment(repoRoot, 'staging'));
+
+/** A name quoted for a RegExp source. */
+export const rx = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
