@@ -6,7 +6,7 @@
 // it: each works in a namespace of its own (suiteNamespace), with the release name of the environment.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadEnvironment } from '../../scripts/lib/config.ts';
@@ -58,6 +58,13 @@ export async function testCluster(): Promise<TestCluster> {
 /** A namespace for one suite's run: its name and a random suffix, so two runs of a suite never meet. */
 export function suiteNamespace(suite: string): string {
   return `${suite}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The processes whose command line names a folder (a cluster's components name theirs), for "nothing left running" checks. */
+export function processesIn(dir: string): string[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir); } catch { return false; }
+  });
 }
 
 /** Whether a suite file needs the cluster: it imports this module. */
