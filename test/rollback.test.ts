@@ -33,8 +33,8 @@ function world(statuses: Parameters<typeof seedHistory>[1], helmVersion?: string
   return seedHistory(productionWorld(helmVersion ? { helmVersion } : {}), statuses);
 }
 
-// rollback.mts with Helm 3 and 4 to the default target and to --to, on the real control plane:
-// rehearsal-helm3.test.ts and rehearsal-helm4.test.ts (steps 13 and 14). Here the table and the plan.
+// rollback.mts on the real control plane: to the default target with Helm 3 and 4 (rehearsal-helm3.test.ts,
+// rehearsal-helm4.test.ts, step 13) and to --to (rehearsal-helm4.test.ts, step 14). Here the table and the plan.
 for (const helmVersion of ['v4.1.4']) {
   test(`default target (Helm ${helmVersion}): the history table, rollback to the newest good revision before the current one, watch, smoke, exit 0`, async () => {
     const w = addWatch(world(['superseded', 'superseded', 'deployed'], helmVersion), 'rollback', [{ at: 0, state: ROLLED_BACK }]);
