@@ -1,7 +1,7 @@
 // `npm test`: installs the test tools, then type-checks, lints and runs every uvu suite (two at a
 // time, one per core), prints the wall and CPU time and ends with the line `N passed, N failed`.
 // `npm test -- <word>` runs only the suites whose path contains <word> (and skips typecheck and lint).
-// The suites that need a Kubernetes control plane (they import test/support/cluster.ts) share one,
+// The suites that need a Kubernetes control plane (they call testCluster(), test/support/cluster.ts) share one,
 // started here once and stopped at the end, on failure and on Ctrl-C/SIGTERM; they run beside the two
 // workers, because they mostly wait for the cluster (kwok's pod timings, the scripts' polls), not compute.
 import { spawn } from 'node:child_process';

@@ -1,6 +1,6 @@
 // The local Kubernetes control plane the cluster suites share (scripts/lib/rehearsal/cluster.ts: real
 // kube-apiserver, controllers, scheduler and etcd, kwok nodes). `npm test` (test/run.ts) starts one
-// before the first suite that imports this module and stops it after the last, also on failure and on
+// before the first suite that calls testCluster() and stops it after the last, also on failure and on
 // Ctrl-C or SIGTERM; it names its kubeconfig in AKS_TODO_OPS_TEST_KUBECONFIG. A suite run on its own
 // (`node --import tsx test/NAME.test.ts`) starts a cluster of its own instead. Suites never collide on
 // it: each works in a namespace of its own (suiteNamespace), with the release name of the environment.
@@ -67,8 +67,8 @@ export function processesIn(dir: string): string[] {
   });
 }
 
-/** Whether a suite file needs the cluster: it imports this module. */
-export const usesClusterPattern = /from '\.\/support\/cluster\.ts'/;
+/** Whether a suite file needs the cluster: it calls testCluster(). */
+export const usesClusterPattern = /\btestCluster\(\)/;
 
 /** One call a script made to real helm or kubectl, as support/recording-cli.mjs wrote it down. */
 export interface RecordedCall { tool: 'helm' | 'kubectl'; args: string[]; stdin: string }
