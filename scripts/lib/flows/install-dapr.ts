@@ -19,6 +19,8 @@ import {
 } from '../dapr.ts';
 import type { AppliedObject, DaprPlan } from '../dapr.ts';
 import { ensureNamespace } from '../namespace.ts';
+import { UNKNOWN } from '../runner.ts';
+import { watchStep } from './plan.ts';
 import { loadSecretValues } from '../secrets.ts';
 import { localSecretsFor, verifyComponents } from '../verify-components.ts';
 
@@ -89,16 +91,16 @@ async function verifyOnLocalDaprd(ctx: ScriptContext, inputs: InstallDaprInputs,
   };
 }
 
-/** Waits for the control plane to be ready, printing its state. */
+/** Waits for the control plane to be ready and prints its state; a dry-run plans the wait (watchStep). */
 async function waitStep(ctx: ScriptContext, title: string, highAvailability: boolean, timeoutSeconds: number): Promise<void> {
   const { runner, log, clock } = ctx;
-  const report = await log.step(title, () =>
+  const report = await watchStep(ctx, `${title} (up to ${timeoutSeconds}s)`, () =>
     waitForControlPlane(runner, clock, {
       highAvailability,
       timeoutMs: timeoutSeconds * 1000,
       onProgress: (rep) => log.detail(formatControlPlane(rep)),
-    }));
-  log.info(formatControlPlane(report));
+    }), title);
+  if (report !== UNKNOWN) log.info(formatControlPlane(report));
 }
 
 /** One `helm upgrade --install` of the chart at `step`; a failure names the control plane's pods. */
@@ -163,19 +165,15 @@ async function installControlPlane(ctx: ScriptContext, timeoutSeconds: number): 
         log.skip('upgrade the Dapr CRDs', p.from === version ? 'same version' : 'not moving to a newer version');
       }
       await helmUpgradeStep(ctx, p, step, label, timeoutSeconds);
-      if (!last && !runner.dryRun) {
+      if (!last) {
         ctx.setState(`waiting for the Dapr ${step} control plane`);
-        await waitStep(ctx, `wait for the Dapr ${step} control plane before the next minor release (up to ${timeoutSeconds}s)`, highAvailability, timeoutSeconds);
+        await waitStep(ctx, `wait for the Dapr ${step} control plane before the next minor release`, highAvailability, timeoutSeconds);
       }
     }
   }
 
-  if (runner.dryRun) {
-    log.skip('wait for the Dapr control plane', 'dry run');
-  } else {
-    ctx.setState('waiting for the Dapr control plane');
-    await waitStep(ctx, `wait for the Dapr control plane (up to ${timeoutSeconds}s)`, highAvailability, timeoutSeconds);
-  }
+  ctx.setState('waiting for the Dapr control plane');
+  await waitStep(ctx, 'wait for the Dapr control plane', highAvailability, timeoutSeconds);
   return { plan: p, crds };
 }
 
@@ -186,13 +184,11 @@ async function applyManifests(ctx: ScriptContext, manifests: DaprManifest[]): Pr
   ctx.setState(`applying the Dapr manifests to ${namespace}`);
   await ensureNamespace(runner, log, namespace);
   const applied = await log.step(`apply ${manifests.length} Dapr manifests to namespace ${namespace}`, () => applyDaprManifests(runner, namespace, manifests));
-  if (runner.dryRun) {
-    for (const m of manifestRefs(manifests)) log.info(`  would apply ${m.kind}/${m.name} (${m.file})`);
-    return applied;
-  }
+  // What kubectl reported; a dry-run, which planned the apply, names what it would send.
+  if (runner.dryRun) for (const m of manifestRefs(manifests)) log.info(`  would apply ${m.kind}/${m.name} (${m.file})`);
   for (const a of applied) log.info(`  ${a.resource} ${a.result}`);
-  const missing = await log.step(`verify the Dapr objects in ${namespace}`, () => verifyDaprManifests(runner, namespace, manifests));
-  if (missing.length) {
+  const missing = await watchStep(ctx, `verify the Dapr objects in ${namespace}`, () => verifyDaprManifests(runner, namespace, manifests));
+  if (missing !== UNKNOWN && missing.length) {
     throw new OpsError(`applied, but not listed in ${namespace}: ${missing.map((m) => `${m.kind}/${m.name}`).join(', ')}`, {
       hint: `kubectl get components.dapr.io,configurations.dapr.io,resiliencies.dapr.io -n ${namespace}; check the Dapr operator logs (kubectl logs -n ${DAPR_NAMESPACE} -l app=dapr-operator)`,
     });
@@ -232,15 +228,16 @@ export async function installDapr(ctx: ScriptContext, inputs: InstallDaprInputs)
     ({ plan, crds: crdResults } = await installControlPlane(ctx, timeoutSeconds));
   }
 
-  // 4. The CRDs the manifests need. In a dry run an install or upgrade would still create them.
+  // 4. The CRDs the manifests need: after an install or upgrade, a check of what it created.
   ctx.setState('checking the Dapr CRDs');
+  const changed = plan !== undefined && plan.action !== 'none';
   await log.step('check the Dapr CRDs exist', async () => {
-    const missing = await findMissingCrds(runner);
-    if (missing.length === 0) return;
-    if (runner.dryRun && plan && plan.action !== 'none') {
-      log.info(`not on the cluster yet, created by the planned ${plan.action}: ${missing.join(', ')}`);
+    const missing = changed ? await runner.afterChange(() => findMissingCrds(runner)) : await findMissingCrds(runner);
+    if (missing === UNKNOWN) {
+      log.info(`created or updated by the planned ${plan?.action ?? 'change'}; a real run checks them after it`);
       return;
     }
+    if (missing.length === 0) return;
     throw new OpsError(`Dapr CRDs missing from the cluster: ${missing.join(', ')}`, {
       hint: `${crdFixCommand(version)}\n      then re-run: npx zx scripts/install-dapr.mts --env ${env.name}`,
       exitCode: ExitCode.failed,
@@ -262,10 +259,10 @@ export async function installDapr(ctx: ScriptContext, inputs: InstallDaprInputs)
   if (!skipComponents) {
     parts.push(dry ? `would apply ${manifests.length} manifests to ${namespace}` : `${manifests.length} manifests in ${namespace}: ${countResults(applied)}`);
   }
-  const changed = !dry && ((plan !== undefined && plan.action !== 'none') || applied.some((a) => a.result !== 'unchanged'));
+  const changedAnything = !dry && (changed || applied.some((a) => a.result !== 'unchanged'));
   const summary = dry
     ? `install-dapr: dry run: ${parts.join('; ')}; nothing was changed`
-    : changed
+    : changedAnything
       ? `install-dapr: ${parts.join('; ')}`
       : `install-dapr: nothing to change: ${parts.join('; ')}`;
   return {
@@ -273,7 +270,9 @@ export async function installDapr(ctx: ScriptContext, inputs: InstallDaprInputs)
     result: {
       dapr: { version, highAvailability, action: plan?.action ?? 'skipped', ...(plan?.action === 'upgrade' ? { from: plan.from ?? null, steps: plan.steps } : {}), crdsUpgraded: crdResults.map((c) => c.resource) },
       manifests: applied,
-      changed,
+      changed: changedAnything,
+      // A dry-run's plan: every change, and the reads it could not answer, in order (Runner.plan).
+      ...(dry ? { plan: { commands: runner.plan } } : {}),
     },
   };
 }

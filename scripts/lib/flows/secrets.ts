@@ -53,7 +53,11 @@ export async function manageSecrets(ctx: ScriptContext, inputs: SecretsInputs): 
       : `secrets: applied ${changedText} to ${plan.manifests.length} Secret(s) in ${plan.namespace}; restarted ${restartedText}${!restart && plan.consumers.length ? ` (--no-restart: ${plan.consumers.join(', ')} still run with the old values)` : ''}`;
   return {
     summary,
-    result: { mode: flags.dryRun ? 'dry-run' : 'apply', keys: keysResult, actions: plan.actions, changed: report.changed, restarted: report.restarted, notDeployed: report.notDeployed },
+    result: {
+      mode: flags.dryRun ? 'dry-run' : 'apply', keys: keysResult, actions: plan.actions, changed: report.changed, restarted: report.restarted, notDeployed: report.notDeployed,
+      // A dry-run's plan: every change, and the reads it could not answer, in order (Runner.plan).
+      ...(flags.dryRun ? { plan: { commands: ctx.runner.plan } } : {}),
+    },
     markdown: keysMarkdown(plan.keys),
   };
 }
