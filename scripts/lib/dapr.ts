@@ -1,7 +1,7 @@
 // The Dapr control plane on a cluster: what is installed (Helm release `dapr` in dapr-system), what
 // has to change to reach the pinned version and HA choice, the CRD upgrade Helm does not do, the
 // readiness of the five control-plane services, and the app's components, configuration and
-// resiliency applied to the app namespace. install-dapr.mts strings these together.
+// resiliency applied to the app namespace. flows/install-dapr.ts strings these together.
 //
 // High availability and what it costs (environments/*.yaml `dapr.highAvailability`):
 // HA (`global.ha.enabled=true`) runs 3 replicas of each control-plane pod (operator, sentry,
