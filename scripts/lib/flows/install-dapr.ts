@@ -73,9 +73,9 @@ async function verifyOnLocalDaprd(ctx: ScriptContext, inputs: InstallDaprInputs,
   const { secrets, missing } = localSecretsFor(manifests, values.map((v) => ({ secret: v.entry.secret, key: v.entry.key, value: v.value })));
   if (missing.length) throw usageError(`the components read secrets no catalog entry provides: ${missing.join(', ')}`, 'add them to scripts/lib/secret-catalog.ts');
   ctx.setState('running the components on a local daprd');
-  const dir = join(root, inputs.manifests);
   const checks = await verifyComponents({
-    root, manifestsDir: isAbsolute(dir) ? dir : join(root, dir), secrets,
+    // The folder validated above (--manifests, relative to the repository root or absolute).
+    root, manifestsDir: isAbsolute(inputs.manifests) ? inputs.manifests : join(root, inputs.manifests), secrets,
     redact: (t) => ctx.redactor.redact(t),
     onProgress: (m) => log.info(m),
     ...(inputs.timeoutMs !== undefined ? { timeoutMs: inputs.timeoutMs } : {}),
