@@ -19,7 +19,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['test/fakes/**/*.mjs', 'test/fixtures/**/*.mjs'],
+    files: ['test/fakes/**/*.mjs', 'test/fixtures/**/*.mjs', 'test/support/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly' } },
   },
 );

@@ -226,6 +226,9 @@ param budgetStartDate string
 @description('Send the cluster\'s metric and log alerts. False keeps the action group but creates no alert rules.')
 param enableAlerts bool = true
 
+@description('E-mail the outcome of every production deploy run (deployed, rolled back, failed before any change) to the action group: a log alert on the custom event the deploy workflow sends to Application Insights, and the deploy identity\'s right to send it. The workflow sends it only when the repository variable APPLICATIONINSIGHTS_CONNECTION_STRING is set (docs/deployment-workflow.md).')
+param deployOutcomeEmails bool = true
+
 // ---------------------------------------------------------------------------------------------
 // Availability (Application Insights)
 // ---------------------------------------------------------------------------------------------
@@ -352,6 +355,8 @@ module roleAssignments 'modules/role-assignments.bicep' = {
     githubPrincipalId: identity.outputs.githubPrincipalId
     keyVaultName: keyVaultName
     vaultReaderPrincipalId: deployKeyVault ? keyVault!.outputs.vaultReaderPrincipalId : ''
+    appInsightsName: availability.outputs.appInsightsName
+    deployOutcomeEvents: deployOutcomeEmails
   }
 }
 
@@ -381,6 +386,22 @@ module availability 'modules/availability.bicep' = {
     healthCheckUrl: healthCheckUrl
     actionGroupId: alerts.outputs.actionGroupId
     enableAlerts: enableAlerts
+  }
+}
+
+// The custom event's name: .github/scripts/deploy-notify.sh sends the same (a test keeps them equal).
+var deployOutcomeEventName = 'DeployOutcome'
+
+module deployEvents 'modules/deploy-events.bicep' = if (deployOutcomeEmails) {
+  name: 'deploy-events'
+  scope: rg
+  params: {
+    location: location
+    tags: commonTags
+    workspaceId: monitoring.outputs.workspaceId
+    appInsightsId: availability.outputs.appInsightsId
+    actionGroupId: alerts.outputs.actionGroupId
+    eventName: deployOutcomeEventName
   }
 }
 

@@ -1,13 +1,12 @@
 #!/usr/bin/env -S npx zx
 // load: runs a k6 scenario from load/ against the app while sampling the HPAs, pods and nodes,
-// then judges autoscaling against the plan's criteria and writes a JSON and an HTML report.
+// then judges autoscaling against the plan's criteria and writes a JSON and an HTML report. lib/flows/load.ts.
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
-import { ExitCode, usageError } from './lib/errors.ts';
+import { loadTest } from './lib/flows/load.ts';
 import { SCENARIOS } from './lib/load/k6.ts';
 import type { Scenario } from './lib/load/k6.ts';
 import { DEFAULT_CRITERIA } from './lib/load/verdict.ts';
-import { parseExtraVars, runLoadTest } from './lib/load/run.ts';
 
 export const spec: ScriptSpec = {
   name: 'load',
@@ -42,61 +41,18 @@ export const spec: ScriptSpec = {
   ],
 };
 
-function positive(flag: string, value: number | undefined, min: number, max: number): number {
-  if (value === undefined || !(value >= min && value <= max)) {
-    throw usageError(`--${flag} must be between ${min} and ${max} (got ${value})`, `pass a number of ${flag === 'cpu-target' ? 'percent' : 'seconds'} from ${min} to ${max}, or leave --${flag} out for its default`);
-  }
-  return value;
-}
-
 await runMain(spec, async (ctx) => {
-  const { flags, env } = ctx;
-  const url = (flags.string('url') ?? env.url).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/\s]+/.test(url)) throw usageError(`--url must start with http:// or https:// and name a host (got "${url}")`, 'e.g. --url https://todo.example.com, or set url: in the environment file');
-  const scenario = flags.string('scenario') as Scenario;
-  const criteria = {
-    sampleIntervalSeconds: positive('sample-interval', flags.number('sample-interval'), 1, 300),
-    scaleOutWithinSeconds: positive('scale-out-within', flags.number('scale-out-within'), 1, 3600),
-    cpuTargetPercent: positive('cpu-target', flags.number('cpu-target'), 1, 1000),
-  };
-  const observeAfterSeconds = positive('observe-after', flags.number('observe-after'), 0, 7200);
-  // k6 reads AUTH_TOKEN from the environment; keep it out of everything printed.
-  ctx.redactor.register(process.env.AUTH_TOKEN);
-
-  const result = await runLoadTest(ctx, {
-    url,
-    scenario,
-    criteria,
-    observeAfterSeconds,
+  const { flags } = ctx;
+  const url = flags.string('url');
+  return loadTest(ctx, {
+    ...(url !== undefined ? { url } : {}),
+    scenario: flags.string('scenario') as Scenario,
+    sampleIntervalSeconds: flags.number('sample-interval'),
+    scaleOutWithinSeconds: flags.number('scale-out-within'),
+    cpuTargetPercent: flags.number('cpu-target'),
+    observeAfterSeconds: flags.number('observe-after'),
     reportDir: flags.string('report-dir') ?? 'reports',
-    stages: {
-      vus: flags.number('vus'),
-      rampUp: flags.string('ramp-up'),
-      hold: flags.string('hold'),
-      rampDown: flags.string('ramp-down'),
-      duration: flags.string('duration'),
-      rate: flags.number('rate'),
-    },
-    extraVars: parseExtraVars(flags.list('k6-env')),
+    stages: { vus: flags.number('vus'), rampUp: flags.string('ramp-up'), hold: flags.string('hold'), rampDown: flags.string('ramp-down'), duration: flags.string('duration'), rate: flags.number('rate') },
+    k6Env: flags.list('k6-env'),
   });
-
-  if (!result.verdict || !result.report || !result.files) {
-    return { summary: `load: dry run of ${scenario} against ${url}; nothing was run`, result: { k6Args: result.plan.args } };
-  }
-  const v = result.verdict;
-  const notMet = v.criteria.filter((c) => c.status === 'fail' || c.status === 'inconclusive');
-  const markdown = [
-    '| status | criterion | measured |',
-    '|---|---|---|',
-    ...v.criteria.map((c) => `| ${c.status} | ${c.title} | ${c.explanation.replace(/\|/g, '\\|')} |`),
-  ].join('\n');
-  return {
-    summary: v.ok
-      ? `load: all criteria hold for ${scenario} against ${url} (report: ${result.files.html})`
-      : `load: ${notMet.length} ${notMet.length === 1 ? 'criterion' : 'criteria'} not met (${notMet.map((c) => c.id).join(', ')}) for ${scenario} against ${url} (report: ${result.files.html})`,
-    exitCode: v.ok ? ExitCode.ok : ExitCode.failed,
-    ...(v.ok ? {} : { hint: `open ${result.files.html}; what to do for each criterion: docs/runbooks.md#load-test` }),
-    result: { reports: result.files, verdict: v },
-    markdown,
-  };
 });

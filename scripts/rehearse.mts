@@ -20,8 +20,10 @@ export const spec: ScriptSpec = {
   ].join('\n'),
   flags: [
     { name: 'keep', type: 'boolean', description: 'leave the local cluster running afterwards and print its KUBECONFIG line' },
-    { name: 'context', type: 'string', value: 'NAME', description: 'rehearse on this existing kube context (kind, minikube, k3d) instead; nothing is built' },
-    { name: 'good-tags', type: 'list', value: 'T1,T2,T3', description: 'with --context: three tags of images that run on that cluster' },
+    { name: 'context', type: 'string', value: 'NAME', description: 'rehearse on this existing kube context (kind, minikube, k3d, or a rehearsal cluster kept with --keep) instead; nothing is built' },
+    { name: 'good-tags', type: 'list', value: 'T1,T2,T3', description: 'with --context: three tags of images that run on that cluster (not needed on a rehearsal cluster)' },
+    { name: 'steps', type: 'list', value: 'N,N,...', description: 'run only these steps (numbered as --dry-run lists them); a later step may need an earlier one, e.g. a deploy needs step 1\'s Secrets' },
+    { name: 'namespace', type: 'string', value: 'NAME', description: 'rehearse in this namespace instead of the environment\'s kube.namespace (e.g. a fresh one on a kept cluster)' },
     { name: 'helm', type: 'string', value: 'PATH', default: 'helm', description: 'the helm binary the rehearsal\'s own helm calls use (the scripts use the first helm on PATH)' },
     { name: 'values', type: 'string', value: 'FILE', description: 'one more values file after the environment\'s, e.g. to try a change before committing it' },
     { name: 'report', type: 'string', value: 'PATH', description: 'where to write the JSON report (default: reports/rehearsal-<time>.json)' },
@@ -31,6 +33,7 @@ export const spec: ScriptSpec = {
     'npx zx scripts/rehearse.mts --env production --keep',
     'npx zx scripts/rehearse.mts --env production --values my-change.yaml',
     'npx zx scripts/rehearse.mts --env production --dry-run',
+    'KUBECONFIG=/tmp/aks-todo-ops-rehearsal-XXXX/kubeconfig npx zx scripts/rehearse.mts --env production --context aks-todo-ops-rehearsal --namespace rehearsal-2',
   ],
 };
 
@@ -39,6 +42,8 @@ await runMain(spec, async (ctx) => {
   const context = flags.string('context');
   const extraValues = flags.string('values');
   const report = flags.string('report');
+  const namespace = flags.string('namespace');
+  const steps = flags.list('steps');
   return rehearse(ctx, {
     keep: flags.boolean('keep'),
     helm: flags.string('helm') ?? 'helm',
@@ -46,5 +51,7 @@ await runMain(spec, async (ctx) => {
     ...(context !== undefined ? { context } : {}),
     ...(extraValues !== undefined ? { extraValues } : {}),
     ...(report !== undefined ? { report } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(steps.length ? { steps } : {}),
   });
 });

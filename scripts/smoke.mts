@@ -1,13 +1,10 @@
 #!/usr/bin/env -S npx zx
 // smoke: HTTP checks against the app's public URL (frontend, API health with the database, chat,
-// optionally auth). Read-only, and makes no az/helm/kubectl call: usable against any URL.
+// optionally auth). Read-only, and makes no az/helm/kubectl call: usable against any URL. lib/flows/smoke.ts.
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
-import { ExitCode } from './lib/errors.ts';
-import {
-  DEFAULT_AUTH_PATH, DEFAULT_CHAT_MESSAGE, DEFAULT_CHAT_PATH, DEFAULT_CHECK_TIMEOUT_MS, SMOKE_AUTH_TOKEN_VAR,
-  planSmokeChecks, runSmokeChecks, smokeOptionsFromEnv, summariseSmoke,
-} from './lib/smoke.ts';
+import { smokeTest } from './lib/flows/smoke.ts';
+import { DEFAULT_AUTH_PATH, DEFAULT_CHAT_MESSAGE, DEFAULT_CHAT_PATH, DEFAULT_CHECK_TIMEOUT_MS, SMOKE_AUTH_TOKEN_VAR } from './lib/smoke.ts';
 
 export const spec: ScriptSpec = {
   name: 'smoke',
@@ -35,10 +32,11 @@ export const spec: ScriptSpec = {
   ],
 };
 
-await runMain(spec, async ({ env, flags, clock, redactor, log }) => {
+await runMain(spec, async (ctx) => {
+  const { flags } = ctx;
   const deadlineMs = flags.duration('deadline');
   const checkTimeoutMs = flags.duration('check-timeout');
-  const options = smokeOptionsFromEnv(env, { clock, redactor, log }, {
+  return smokeTest(ctx, {
     ...(flags.string('url') !== undefined ? { url: flags.string('url') } : {}),
     ...(deadlineMs !== undefined ? { deadlineMs } : {}),
     ...(checkTimeoutMs !== undefined ? { checkTimeoutMs } : {}),
@@ -48,31 +46,4 @@ await runMain(spec, async ({ env, flags, clock, redactor, log }) => {
     authCheck: flags.boolean('auth-check'),
     ...(flags.string('auth-path') !== undefined ? { authPath: flags.string('auth-path') } : {}),
   });
-
-  if (flags.dryRun) {
-    const planned = planSmokeChecks(options);
-    for (const p of planned) {
-      const extra = [p.body !== undefined ? `body ${p.body}` : '', p.authorization ? `Authorization: ${p.authorization}` : ''].filter(Boolean).join(', ');
-      log.plan(`${p.method} ${p.url}${extra ? ` (${extra})` : ''}`, `${p.name}: expects ${p.expect}`);
-    }
-    return {
-      summary: `smoke: dry run, ${planned.length} checks planned against ${options.baseUrl} (deadline ${options.deadlineMs / 1000}s); no request was made`,
-      result: { url: options.baseUrl, planned },
-    };
-  }
-
-  const report = await runSmokeChecks(options);
-  const failed = report.checks.filter((c) => !c.ok);
-  return {
-    summary: summariseSmoke(report),
-    exitCode: report.ok ? ExitCode.ok : ExitCode.failed,
-    ...(report.ok ? {} : { hint: 'each failed check above shows its status and body; what they mean: docs/runbooks.md#smoke-test' }),
-    result: { url: report.url, checks: report.checks },
-    markdown: [
-      '| check | result | status | attempts | latency |',
-      '|---|---|---|---|---|',
-      ...report.checks.map((c) => `| ${c.name} | ${c.ok ? 'ok' : 'FAILED'}: ${c.detail.replace(/\|/g, '\\|')} | ${c.status ?? '-'} | ${c.attempts} | ${c.latencyMs}ms |`),
-      ...(failed.length ? ['', `Failed: ${failed.map((c) => c.name).join(', ')}`] : []),
-    ].join('\n'),
-  };
 });

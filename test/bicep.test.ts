@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parse as parseYamlDoc } from 'yaml';
 import {
   arrayItems,
   bicepDir,
@@ -45,6 +46,8 @@ const ROLE = {
   aksRbacAdmin: '3498e952-d568-435e-9b2c-8d77e338d7f7',
   aksClusterUser: '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
+  // "Monitoring Metrics Publisher": sends any telemetry to an Application Insights component with Entra ID.
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
 } as const;
 
 /**
@@ -353,7 +356,7 @@ function checkApiServerAccess(main: BicepFile, aks: BicepFile, paramFile: BicepP
 test('every .bicep file parses with tree-sitter-bicep with no ERROR or MISSING nodes', async () => {
   const files = await loadAll();
   const names = files.map((f) => rel(f.path));
-  for (const m of ['main', 'modules/aks', 'modules/acr', 'modules/monitoring', 'modules/identity', 'modules/keyvault', 'modules/budget', 'modules/alerts', 'modules/availability']) {
+  for (const m of ['main', 'modules/aks', 'modules/acr', 'modules/monitoring', 'modules/identity', 'modules/keyvault', 'modules/budget', 'modules/alerts', 'modules/availability', 'modules/deploy-events']) {
     assert.ok(names.includes(`bicep/${m}.bicep`), `bicep/${m}.bicep exists`);
   }
   assert.equal(files.flatMap(checkParses), []);
@@ -365,7 +368,7 @@ test('main.bicep targets the subscription, creates the resource group and calls 
   assert.is(targetScope(main), 'subscription');
   assert.ok(resources(main).some((r) => r.type === 'Microsoft.Resources/resourceGroups' && !r.existing), 'resource group resource');
   const paths = modules(main).map((m) => m.path).sort();
-  for (const m of ['aks', 'acr', 'monitoring', 'identity', 'keyvault', 'budget', 'alerts', 'availability']) assert.ok(paths.includes(`modules/${m}.bicep`), `module ${m}`);
+  for (const m of ['aks', 'acr', 'monitoring', 'identity', 'keyvault', 'budget', 'alerts', 'availability', 'deploy-events']) assert.ok(paths.includes(`modules/${m}.bicep`), `module ${m}`);
   assert.ok(modules(main).find((m) => m.path === 'modules/keyvault.bicep')?.conditional, 'Key Vault module is conditional');
 });
 
@@ -578,8 +581,21 @@ test('metric alerts: node CPU > 80% and memory > 85% over 10 minutes, failed pod
   assert.is(resources(alerts).filter((r) => r.type === 'Microsoft.Insights/actionGroups').length, 1);
 });
 
-/** The rollout-failure rule: new pods of the release's ReplicaSets that crash-loop or stay Pending, per ReplicaSet. */
-function checkRolloutFailureAlert(main: BicepFile, alerts: BicepFile): string[] {
+/** The longest progressDeadlineSeconds of the chart's Deployments (helm/values.yaml). */
+function chartProgressDeadlineSeconds(): number {
+  const values = parseYamlDoc(readFileSync(join(repoRoot, 'helm', 'values.yaml'), 'utf8')) as Record<string, { progressDeadlineSeconds?: number }>;
+  const deadlines = Object.values(values).map((v) => v?.progressDeadlineSeconds).filter((n): n is number => typeof n === 'number');
+  assert.ok(deadlines.length >= 2, 'helm/values.yaml sets progressDeadlineSeconds for the backend and the frontend');
+  return Math.max(...deadlines);
+}
+
+/**
+ * The rollout-failure rule: new pods of the release's ReplicaSets that crash-loop, stay Pending, or
+ * run without ever becoming ready, per ReplicaSet. A never-ready pod counts only after its readiness
+ * failures outlast the chart's own progress deadline, so a rolling update that Kubernetes would still
+ * let finish cannot fire it.
+ */
+function checkRolloutFailureAlert(main: BicepFile, alerts: BicepFile, progressDeadlineSeconds = chartProgressDeadlineSeconds()): string[] {
   const out: string[] = [];
   const rule = resources(alerts).find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules' && /rollout/i.test(propertyAt(r.body, ['name'])?.text ?? ''));
   if (!rule?.body) return ['no rollout-failure scheduled query rule in alerts.bicep'];
@@ -590,7 +606,7 @@ function checkRolloutFailureAlert(main: BicepFile, alerts: BicepFile): string[] 
     : stringValue(queryNode) ?? '';
   for (const [what, re] of [
     ['reads KubePodInventory', /^KubePodInventory\b/],
-    ['filters on the release namespace parameter', /Namespace == '\$\{appNamespace\}'/],
+    ['filters on the release namespace parameter', /^KubePodInventory \| where Namespace == '\$\{appNamespace\}'/],
     ['only Deployment pods (ReplicaSets)', /ControllerKind == 'ReplicaSet'/],
     ['only pods of a recent change', /PodCreationTimeStamp > ago\(1h\)/],
     ['latest state per pod', /arg_max\(TimeGenerated/],
@@ -598,7 +614,13 @@ function checkRolloutFailureAlert(main: BicepFile, alerts: BicepFile): string[] 
     ['image pulls', /'ImagePullBackOff'/],
     ['stuck Pending pods', /PodStatus == 'Pending' and PodCreationTimeStamp < ago\(10m\)/],
     ['counts failing pods per ReplicaSet', /summarize FailingPods = dcount\(PodUid\) by ControllerName/],
+    ['never-ready pods: the kubelet\'s readiness probe failures in the release namespace', /join kind=leftouter \(KubeEvents \| where Namespace == '\$\{appNamespace\}' and ObjectKind =~ 'Pod' and Reason == 'Unhealthy' and Message startswith 'Readiness probe' \| summarize FirstUnready = min\(FirstSeen\), LastUnready = max\(LastSeen\) by Name\) on Name/],
+    ['a never-ready pod is Running, failing readiness for minutes and still failing lately', /\(PodStatus == 'Running' and LastUnready - FirstUnready > \d+m and LastUnready > ago\(10m\)\)/],
   ] as const) if (!re.test(joined)) out.push(`rollout-failure query: ${what}: ${JSON.stringify(joined)}`);
+  const unready = /LastUnready - FirstUnready > (\d+)m/.exec(joined);
+  if (unready && Number(unready[1]) * 60 <= progressDeadlineSeconds) {
+    out.push(`rollout-failure query: ${unready[1]} minutes of readiness failures is within the chart's progressDeadlineSeconds (${progressDeadlineSeconds} s): a rolling update still in progress would fire it`);
+  }
   const c = (...path: Array<string | number>) => literalValue(propertyAt(rule.body, ['properties', 'criteria', 'allOf', 0, ...path]));
   if (c('threshold') !== 0 || c('operator') !== 'GreaterThan') out.push(`rollout-failure threshold: ${String(c('operator'))} ${String(c('threshold'))}, expected GreaterThan 0`);
   if (c('metricMeasureColumn') !== 'FailingPods' || c('timeAggregation') !== 'Total') out.push('rollout-failure rule does not total FailingPods');
@@ -610,7 +632,7 @@ function checkRolloutFailureAlert(main: BicepFile, alerts: BicepFile): string[] 
   return out;
 }
 
-test('rollout-failure alert: new release pods crash-looping, failing to start or Pending 10 minutes, per ReplicaSet, in the app namespace', async () => {
+test('rollout-failure alert: new release pods crash-looping, failing to start, Pending 10 minutes or never ready, per ReplicaSet, in the app namespace', async () => {
   assert.equal(checkRolloutFailureAlert(await parseBicepFile(mainPath), await parseBicepFile(modulePath('alerts'))), []);
   // The environments name the same namespace main.bicep defaults to.
   const { parse: parseYaml } = await import('yaml');
@@ -626,6 +648,12 @@ test('mutation: another namespace, no Pending check, a threshold of 5 fail the r
   assert.match(await check("Namespace == \\'${appNamespace}\\'", "Namespace == \\'default\\'"), /release namespace/);
   assert.match(await check(" or (PodStatus == \\'Pending\\' and PodCreationTimeStamp < ago(10m))", ''), /stuck Pending/);
   assert.match(await check("metricMeasureColumn: 'FailingPods'\n          operator: 'GreaterThan'\n          threshold: 0", "metricMeasureColumn: 'FailingPods'\n          operator: 'GreaterThan'\n          threshold: 5"), /GreaterThan 5/);
+  // The never-ready case: dropped, or so short that a rolling update in progress would fire it.
+  assert.match(await check(" or (PodStatus == \\'Running\\' and LastUnready - FirstUnready > 5m and LastUnready > ago(10m))", ''), /never-ready pod is Running/);
+  assert.match(await check("Message startswith \\'Readiness probe\\'", "Message startswith \\'Liveness probe\\'"), /readiness probe failures/);
+  assert.match(await check('LastUnready - FirstUnready > 5m', 'LastUnready - FirstUnready > 3m'), /3 minutes of readiness failures is within the chart's progressDeadlineSeconds \(240 s\)/);
+  // The comparison follows the chart: a progress deadline raised to 10 minutes makes 5 too short.
+  assert.match(checkRolloutFailureAlert(main, await parseBicepFile(modulePath('alerts')), 600).join('\n'), /5 minutes of readiness failures is within the chart's progressDeadlineSeconds \(600 s\)/);
 });
 
 // Platform metrics of Microsoft.ContainerService/managedClusters as "Supported metrics for
@@ -810,6 +838,129 @@ test('mutation: a ping test, three locations, a 15-minute frequency, another pat
   assert.match(await check('threshold: 3', 'threshold: 5'), /alert threshold/);
   assert.match(await check("windowSize: 'PT5M'", "windowSize: 'PT15M'"), /alert windowSize/);
   assert.match(await check('Success == false', 'Success == true'), /does not count failed/);
+});
+
+// ----------------------------------------------------------------------------------------------
+// Deploy outcome e-mail: the deploy workflow's custom event, one log alert e-mail per run
+// ----------------------------------------------------------------------------------------------
+
+/** A query given as a literal string or as join([...lines], ' ') of literal lines. */
+function joinedQuery(file: BicepFile, n: Node | undefined): string {
+  const q = resolve(file, n);
+  return q?.type === 'call_expression' && q.childForFieldName('function')?.text === 'join'
+    ? arrayItems(q.childForFieldName('arguments')?.namedChildren[0]).map((x) => stringValue(x) ?? '').join(' ')
+    : stringValue(q) ?? '';
+}
+
+/** The condition of a `resource/module x '...' = if (cond) {...}` declaration, without parentheses. */
+function conditionOf(decl: Node): string | undefined {
+  const ifs = descendants(decl, ['if_statement'])[0];
+  const cond = ifs?.namedChildren.find((c) => c?.type === 'parenthesized_expression');
+  return cond?.text.replace(/^\(\s*|\s*\)$/g, '');
+}
+
+/** ISO 8601 PTnM / PTnH durations in minutes. */
+function minutes(iso: Literal | undefined): number | undefined {
+  const m = typeof iso === 'string' ? /^PT(?:(\d+)H)?(?:(\d+)M)?$/.exec(iso) : null;
+  return m && (m[1] || m[2]) ? Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) : undefined;
+}
+
+/**
+ * main.bicep calls modules/deploy-events.bicep when deployOutcomeEmails is true, with the workspace,
+ * Application Insights and the action group. Its rule e-mails each AppEvents row of the event exactly
+ * once: stateless (a stateful rule would also e-mail "Resolved"), each row counted by the evaluation
+ * after its ingestion (ingestion_time() within one evaluation period), a query range longer than that
+ * period for late rows, one alert per Outcome/Commit/Run. The deploy identity may send the event
+ * (Monitoring Metrics Publisher on the component), under the same switch.
+ */
+function checkDeployOutcome(main: BicepFile, events: BicepFile, ra: BicepFile): string[] {
+  const out: string[] = [];
+  const expect = (what: string, actual: unknown, wanted: unknown) => {
+    if (JSON.stringify(actual) !== JSON.stringify(wanted)) out.push(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(wanted)}`);
+  };
+  const call = modules(main).find((m) => m.path === 'modules/deploy-events.bicep');
+  if (!call?.body) return ['main.bicep does not call modules/deploy-events.bicep'];
+  expect('deploy-events condition', conditionOf(call.node), 'deployOutcomeEmails');
+  expect('deploy-events workspaceId', propertyAt(call.body, ['params', 'workspaceId'])?.text, 'monitoring.outputs.workspaceId');
+  expect('deploy-events appInsightsId', propertyAt(call.body, ['params', 'appInsightsId'])?.text, 'availability.outputs.appInsightsId');
+  expect('deploy-events actionGroupId', propertyAt(call.body, ['params', 'actionGroupId'])?.text, 'alerts.outputs.actionGroupId');
+  if (literalValue(params(main).find((p) => p.name === 'deployOutcomeEmails')?.defaultValue) !== true) out.push('deployOutcomeEmails is not on by default');
+
+  const rule = resources(events).find((r) => r.type === 'Microsoft.Insights/scheduledQueryRules');
+  if (!rule?.body) return [...out, 'no deploy outcome rule in deploy-events.bicep'];
+  const at = (...path: Array<string | number>) => propertyAt(rule.body, ['properties', ...path]);
+  expect('rule scope', at('scopes', 0)?.text, 'workspaceId');
+  expect('rule action group', at('actions', 'actionGroups', 0)?.text, 'actionGroupId');
+  expect('rule autoMitigate (stateless: no "Resolved" e-mail)', literalValue(at('autoMitigate')), false);
+  expect('rule counts rows', [literalValue(at('criteria', 'allOf', 0, 'timeAggregation')), literalValue(at('criteria', 'allOf', 0, 'operator')), literalValue(at('criteria', 'allOf', 0, 'threshold'))], ['Count', 'GreaterThan', 0]);
+  const dims = arrayItems(at('criteria', 'allOf', 0, 'dimensions')).map((d) => literalValue(propertyAt(d, ['name'])));
+  expect('rule dimensions (one alert per run)', dims, ['Outcome', 'Commit', 'Run']);
+  const frequency = minutes(literalValue(at('evaluationFrequency')));
+  const window = minutes(literalValue(at('windowSize')));
+  const q = joinedQuery(events, at('criteria', 'allOf', 0, 'query'));
+  if (!/^AppEvents \| where Name == '\$\{eventName\}' and _ResourceId =~ '\$\{appInsightsId\}'/.test(q)) out.push(`rule query does not read the event from AppEvents of this component: ${JSON.stringify(q)}`);
+  const ingested = /ingestion_time\(\) > ago\((\d+)m\)/.exec(q);
+  if (!ingested) out.push('rule query does not select by ingestion_time(): rows ingested late would be missed or e-mailed twice');
+  else if (Number(ingested[1]) !== frequency) out.push(`ingestion_time() span ${ingested[1]}m differs from the evaluation frequency ${String(frequency)}m: rows would be e-mailed twice or never`);
+  if (frequency === undefined || frequency < 5) out.push(`evaluationFrequency ${String(frequency)}m: ingestion_time() needs 5 minutes or more`);
+  if (window === undefined || frequency === undefined || window <= frequency) out.push(`windowSize ${String(window)}m leaves no room for ingestion delay beyond the ${String(frequency)}m frequency`);
+  for (const d of dims) if (!new RegExp(`\\b${String(d)} = tostring\\(Properties\\.${String(d)}\\)`).test(q)) out.push(`rule query does not project the dimension ${String(d)} from the event's properties`);
+
+  const publisherBodies = assignmentsWithRole(ra, ROLE.monitoringMetricsPublisher).map((b) => b.startIndex);
+  const publisher = resources(ra).find((r) => r.type === 'Microsoft.Authorization/roleAssignments' && r.body && publisherBodies.includes(r.body.startIndex));
+  if (!publisher) out.push('no Monitoring Metrics Publisher assignment in role-assignments.bicep');
+  else {
+    expect('publisher principal', propertyAt(publisher.body, ['properties', 'principalId'])?.text, 'githubPrincipalId');
+    expect('publisher scope', propertyAt(publisher.body, ['scope'])?.text, 'appInsights');
+    expect('publisher condition', conditionOf(publisher.node), 'deployOutcomeEvents');
+  }
+  const raCall = modules(main).find((m) => m.path === 'modules/role-assignments.bicep');
+  expect('role-assignments deployOutcomeEvents', propertyAt(raCall?.body, ['params', 'deployOutcomeEvents'])?.text, 'deployOutcomeEmails');
+  expect('role-assignments appInsightsName', propertyAt(raCall?.body, ['params', 'appInsightsName'])?.text, 'availability.outputs.appInsightsName');
+  return out;
+}
+
+test('deploy outcome e-mail: one stateless log alert per run over the workflow\'s AppEvents, to the action group; the deploy identity may send the event', async () => {
+  assert.equal(checkDeployOutcome(await parseBicepFile(mainPath), await parseBicepFile(modulePath('deploy-events')), await parseBicepFile(modulePath('role-assignments'))), []);
+});
+
+test('mutation: a stateful rule, windows of 5 and 5, no ingestion_time(), a missing dimension or no publisher role fail the deploy outcome check', async () => {
+  const main = await parseBicepFile(mainPath);
+  const ra = await parseBicepFile(modulePath('role-assignments'));
+  const events = (from: string | RegExp, to: string) => mutated(modulePath('deploy-events'), from, to);
+  const check = async (e: Promise<BicepFile>, r: BicepFile = ra) => checkDeployOutcome(main, await e, r).join('\n');
+  assert.match(await check(events('autoMitigate: false', 'autoMitigate: true')), /autoMitigate/);
+  assert.match(await check(events("windowSize: 'PT15M'", "windowSize: 'PT5M'")), /windowSize 5m leaves no room/);
+  assert.match(await check(events("  '| where ingestion_time() > ago(5m)'\n", '')), /does not select by ingestion_time/);
+  assert.match(await check(events('ingestion_time() > ago(5m)', 'ingestion_time() > ago(15m)')), /span 15m differs/);
+  assert.match(await check(events("evaluationFrequency: 'PT5M'", "evaluationFrequency: 'PT1M'")), /needs 5 minutes or more/);
+  assert.match(await check(events(', Run = tostring(Properties.Run)', '')), /project the dimension Run/);
+  const noRole = await mutated(modulePath('role-assignments'), "roleDefinitions', roleIds.monitoringMetricsPublisher)", "roleDefinitions', roleIds.keyVaultSecretsUser)");
+  const unconditional = await mutated(modulePath('role-assignments'), "githubTelemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployOutcomeEvents) {", "githubTelemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {");
+  assert.match(checkDeployOutcome(main, await parseBicepFile(modulePath('deploy-events')), unconditional).join('\n'), /publisher condition/);
+  assert.match(checkDeployOutcome(main, await parseBicepFile(modulePath('deploy-events')), noRole).join('\n'), /no Monitoring Metrics Publisher/);
+});
+
+/** Alert rules whose description names a runbook entry that docs/runbooks.md does not have. */
+function checkRunbookLinks(files: BicepFile[], runbooks: string): string[] {
+  const headings = new Set(runbooks.split('\n').filter((l) => /^#{2,4} /.test(l)).map((l) => l.replace(/^#+ /, '').trim()));
+  const out: string[] = [];
+  for (const f of files) {
+    for (const r of resources(f).filter((x) => x.type === 'Microsoft.Insights/scheduledQueryRules')) {
+      const d = stringValue(propertyAt(r.body, ['properties', 'description'])) ?? '';
+      for (const m of d.matchAll(/Runbook: docs\/runbooks\.md, "([^"]+)"/g)) if (!headings.has(m[1]!)) out.push(`${rel(f.path)} ${r.symbol}: no runbook heading "${m[1]!}"`);
+    }
+  }
+  return out;
+}
+
+test('every alert rule that names a runbook entry names one docs/runbooks.md has', async () => {
+  const files = await loadAll();
+  const runbooks = readFileSync(join(repoRoot, 'docs', 'runbooks.md'), 'utf8');
+  const named = files.flatMap((f) => resources(f)).filter((r) => /Runbook: docs\/runbooks\.md/.test(stringValue(propertyAt(r.body, ['properties', 'description'])) ?? ''));
+  assert.ok(named.length >= 3, `rollout, availability and deploy outcome rules name their runbook (${named.length})`);
+  assert.equal(checkRunbookLinks(files, runbooks), []);
+  assert.match(checkRunbookLinks(files, runbooks.replace('### Deploy outcome e-mail', '### Deploy outcome mail')).join(), /no runbook heading "Deploy outcome e-mail"/);
 });
 
 // ----------------------------------------------------------------------------------------------

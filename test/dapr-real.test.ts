@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -254,12 +254,12 @@ test('negative: the state store without TLS (sslmode=disable) is refused by a se
 });
 
 /** Runs install-dapr --verify-components with a .env of the given values; its output and exit code. */
-function verifyRun(values: Record<string, string>): { code: number; out: string } {
+function verifyRun(values: Record<string, string>, extra: string[] = []): { code: number; out: string } {
   const dir = mkdtempSync(join(work, 'env-'));
   const file = join(dir, '.env');
   writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
   const before = readdirSync(tmpdir()).filter((f) => f.startsWith('verify-components-')).length;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'install-dapr.mts'), '--env', 'local', '--verify-components', '--secrets-file', file], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'install-dapr.mts'), '--env', 'local', '--verify-components', '--secrets-file', file, ...extra], {
     cwd: repoRoot, encoding: 'utf8', timeout: 300_000,
     // Only the test CA: the broker's certificate is signed by it, as Redpanda Cloud's is by a public CA.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SSL_CERT_FILE: tls.caPem, NO_COLOR: '1' },
@@ -287,6 +287,14 @@ test('install-dapr --verify-components: with good credentials every check passes
   assert.match(r.out, /ok {4} write and delete one key in task-state: wrote, read back and deleted verify-components-[0-9a-f]+/);
   assert.match(r.out, /install-dapr: --verify-components: the components load on daprd, publish to Redpanda and read and write Neon \(3 checks ok\)/);
   for (const secret of [kafka.sha256.password, pg.password, 'CANARY']) assert.not.ok(r.out.includes(secret), `leaked: ${secret}`);
+});
+
+test('install-dapr --verify-components --manifests /absolute/path: daprd runs the folder that was validated', () => {
+  const dir = mkdtempSync(join(work, 'manifests-'));
+  cpSync(join(repoRoot, 'dapr'), dir, { recursive: true });
+  const r = verifyRun(dotenv(kafka.sha256.password), ['--manifests', dir]);
+  assert.is(r.code, 0, r.out);
+  assert.match(r.out, /install-dapr: --verify-components: the components load on daprd, publish to Redpanda and read and write Neon \(3 checks ok\)/);
 });
 
 test('install-dapr --verify-components: a wrong Redpanda password fails (exit 1) with daprd\'s SASL error, redacted', () => {

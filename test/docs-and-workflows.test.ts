@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { checkCall, extractCalls, findAllCalls, markdownFiles, workflowFiles } from './support/doc-commands.ts';
 import { repoRoot } from './support/tools.ts';
+import { arrayItems, bicepDir, literalValue, parseBicepFile, propertyAt, resources, variables } from './support/bicep.ts';
 import { checkov } from './support/checkov.ts';
 
 function actionlint(pattern: string, cwd = repoRoot) {
@@ -142,11 +143,20 @@ test('deploy notifications: every run reports its outcome; webhooks only from se
   const notify = deploy.jobs.notify;
   assert.equal(notify.needs, ['test', 'names', 'build-images', 'deploy']);
   assert.match(notify.if, /^always\(\) && /, 'runs whatever happened before');
-  assert.is(notify.permissions, undefined, 'the workflow default: contents read');
+  // id-token only for the optional e-mail: the deploy identity signs in to send the outcome event.
+  assert.equal(notify.permissions, { contents: 'read', 'id-token': 'write' });
   const step = notify.steps.find((s: any) => s.run === '.github/scripts/deploy-notify.sh');
   assert.is(step.env.SLACK_WEBHOOK_URL, '${{ secrets.SLACK_WEBHOOK_URL }}');
   assert.is(step.env.TEAMS_WEBHOOK_URL, '${{ secrets.TEAMS_WEBHOOK_URL }}');
   assert.is(step.env.DEPLOY_EXIT, '${{ needs.deploy.outputs.exit-code }}');
+  assert.is(step.env.APPLICATIONINSIGHTS_CONNECTION_STRING, '${{ vars.APPLICATIONINSIGHTS_CONNECTION_STRING }}');
+  // The sign-in comes before the report, only when the e-mail is configured and only from main (the
+  // federated credential trusts main's subject), and its failure costs the e-mail, not the report.
+  const login = notify.steps.findIndex((s: any) => String(s.uses ?? '').startsWith('azure/login@'));
+  assert.ok(login >= 0 && login < notify.steps.indexOf(step), 'signs in before reporting');
+  assert.is(notify.steps[login].if, "vars.APPLICATIONINSIGHTS_CONNECTION_STRING != '' && github.ref == 'refs/heads/main'");
+  assert.is(notify.steps[login]['continue-on-error'], true);
+  assert.is(notify.steps[login].with['client-id'], '${{ vars.AZURE_CLIENT_ID }}', 'the deploy identity, which holds Monitoring Metrics Publisher on Application Insights');
   // The failure issue stays.
   assert.equal(deploy.jobs['notify-failure'].permissions, { issues: 'write' });
   // No workflow interpolates a secret into a shell script (where it could land in argv or the log).
@@ -156,18 +166,25 @@ test('deploy notifications: every run reports its outcome; webhooks only from se
   }
 });
 
-/** Runs .github/scripts/deploy-notify.sh with a fake curl that records its argv and stdin. */
+/**
+ * Runs .github/scripts/deploy-notify.sh with a fake curl that records its argv and stdin and answers
+ * FAKE_CURL_ANSWER (the Application Insights track API answers 200 with
+ * {"itemsReceived":1,"itemsAccepted":1,"errors":[]}), and a fake az whose
+ * `account get-access-token --query accessToken -o tsv` prints FAKE_TOKEN (the real command prints the
+ * token alone on a line) or fails like a runner that is not signed in.
+ */
 function notifyRun(env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'notify-'));
   mkdirSync(join(dir, 'bin'));
-  writeFileSync(join(dir, 'bin', 'curl'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/curl.args"\ncat > "${dir}/curl.stdin"\n`, { mode: 0o755 });
+  writeFileSync(join(dir, 'bin', 'curl'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/curl.args"\ncat > "${dir}/curl.stdin"\nprintf '%s' "$FAKE_CURL_ANSWER"\n`, { mode: 0o755 });
+  writeFileSync(join(dir, 'bin', 'az'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/az.args"\nif [ -z "$FAKE_TOKEN" ]; then echo "ERROR: Please run 'az login' to setup account." >&2; exit 1; fi\nprintf '%s\\n' "$FAKE_TOKEN"\n`, { mode: 0o755 });
   const summary = join(dir, 'summary.md');
   const r = spawnSync('bash', [join(repoRoot, '.github/scripts/deploy-notify.sh')], {
     encoding: 'utf8',
-    env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}`, GITHUB_STEP_SUMMARY: summary, SHA: 'abc1234def', RUN_URL: 'https://github.com/o/r/actions/runs/1', ...env },
+    env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}`, GITHUB_STEP_SUMMARY: summary, SHA: 'abc1234def', RUN_URL: 'https://github.com/o/r/actions/runs/1', FAKE_CURL_ANSWER: '', FAKE_TOKEN: '', ...env },
   });
   const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : null);
-  return { status: r.status, stdout: r.stdout + r.stderr, summary: read('summary.md') ?? '', args: read('curl.args'), stdin: read('curl.stdin') };
+  return { status: r.status, stdout: r.stdout + r.stderr, summary: read('summary.md') ?? '', args: read('curl.args'), stdin: read('curl.stdin'), azArgs: read('az.args') };
 }
 
 test('deploy-notify.sh: deployed, rolled back with the revision, failed before any change; webhooks skipped when unset, URL never in argv', () => {
@@ -192,6 +209,71 @@ test('deploy-notify.sh: deployed, rolled back with the revision, failed before a
   const body = JSON.parse(slack.args!.split('\n')[slack.args!.split('\n').indexOf('--data-binary') + 1]!) as { text: string };
   assert.match(body.text, /^Production deploy of abc1234: rolled back \(rolled back to revision 7\)\. /);
   assert.not.match(slack.stdout + slack.summary, /s3cr3t/, 'never printed');
+});
+
+const CONNECTION = 'InstrumentationKey=00000000-1111-2222-3333-444444444444;IngestionEndpoint=https://eastus-8.in.applicationinsights.azure.com/;LiveEndpoint=https://eastus.livediagnostics.monitor.azure.com/;ApplicationId=55555555-6666-7777-8888-999999999999';
+const ACCEPTED = '{"itemsReceived":1,"itemsAccepted":1,"appId":"55555555-6666-7777-8888-999999999999","errors":[]}';
+
+test('deploy-notify.sh: the outcome as an Application Insights event for the e-mail rule, with the token on curl\'s stdin only', async () => {
+  const token = 'eyJ0eXAiOiJKV1Qi.s3cr3t-token.sig';
+  const r = notifyRun({ DEPLOY_EXIT: '4', DEPLOY_SUMMARY: 'deploy: deploy of hackathon-todo revision 8 failed (smoke); rolled back to revision 7 (now revision 9), which runs abc', APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION, FAKE_TOKEN: token, FAKE_CURL_ANSWER: ACCEPTED });
+  assert.is(r.status, 0, r.stdout);
+  assert.match(r.stdout, /sent to Application Insights \(DeployOutcome\)/);
+  assert.equal(r.azArgs?.trim().split('\n'), ['account', 'get-access-token', '--resource', 'https://monitor.azure.com', '--query', 'accessToken', '-o', 'tsv']);
+  // URL and token on stdin (curl --config), never in argv, never printed.
+  assert.is(r.stdin, `url = "https://eastus-8.in.applicationinsights.azure.com/v2.1/track"\nheader = "Authorization: Bearer ${token}"\n`);
+  assert.ok(r.args !== null && !r.args.includes('s3cr3t'), 'the token is not on curl\'s command line');
+  assert.not.match(r.stdout + r.summary, /s3cr3t/);
+  const args = r.args!.split('\n');
+  const envelope = JSON.parse(args[args.indexOf('--data-binary') + 1]!) as any;
+  assert.is(envelope.name, 'Microsoft.ApplicationInsights.Event');
+  assert.is(envelope.iKey, '00000000-1111-2222-3333-444444444444');
+  assert.ok(!Number.isNaN(Date.parse(envelope.time)), 'an ISO time');
+  assert.is(envelope.data.baseType, 'EventData');
+  assert.is(envelope.data.baseData.ver, 2);
+  assert.equal(envelope.data.baseData.properties, {
+    Outcome: 'rolled back (rolled back to revision 7)',
+    Commit: 'abc1234',
+    Run: 'https://github.com/o/r/actions/runs/1',
+    ExitCode: '4',
+    Revision: '7',
+    Summary: 'deploy: deploy of hackathon-todo revision 8 failed (smoke); rolled back to revision 7 (now revision 9), which runs abc',
+  });
+
+  // The Bicep rule reads exactly this event: its name, and a property for each of its dimensions.
+  const main = await parseBicepFile(join(bicepDir, 'main.bicep'));
+  assert.is(literalValue(variables(main).find((v) => v.name === 'deployOutcomeEventName')?.value), envelope.data.baseData.name);
+  const rule = resources(await parseBicepFile(join(bicepDir, 'modules', 'deploy-events.bicep'))).find((x) => x.type === 'Microsoft.Insights/scheduledQueryRules');
+  const dims = arrayItems(propertyAt(rule?.body, ['properties', 'criteria', 'allOf', 0, 'dimensions'])).map((d) => literalValue(propertyAt(d, ['name'])));
+  assert.equal(dims, ['Outcome', 'Commit', 'Run']);
+  for (const d of dims) assert.type(envelope.data.baseData.properties[String(d)], 'string', `the event carries the dimension ${String(d)}`);
+
+  // Every outcome reaches the e-mail, the ones that never reached the cluster too.
+  const early = notifyRun({ APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION, FAKE_TOKEN: token, FAKE_CURL_ANSWER: ACCEPTED });
+  const earlyArgs = early.args!.split('\n');
+  assert.equal(JSON.parse(earlyArgs[earlyArgs.indexOf('--data-binary') + 1]!).data.baseData.properties.Outcome, 'failed before any change (tests, image build or preflight did not pass)');
+});
+
+test('deploy-notify.sh: the e-mail is optional and its failures only warn: no variable, no sign-in, a bad connection string, a refused event', () => {
+  const unset = notifyRun({ DEPLOY_EXIT: '0', DEPLOY_SUMMARY: 'Deployed hackathon-todo revision 7 to production' });
+  assert.is(unset.status, 0);
+  assert.match(unset.stdout, /E-mail: skipped \(no APPLICATIONINSIGHTS_CONNECTION_STRING variable\)/);
+  assert.is(unset.azArgs, null, 'no sign-in needed');
+
+  const noLogin = notifyRun({ DEPLOY_EXIT: '0', APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION });
+  assert.is(noLogin.status, 0, noLogin.stdout);
+  assert.match(noLogin.stdout, /::warning::no Azure sign-in for Application Insights/);
+  assert.is(noLogin.args, null, 'nothing sent');
+  assert.match(noLogin.summary, /^### Production deploy of abc1234: deployed$/m, 'the summary is still written');
+
+  const bad = notifyRun({ DEPLOY_EXIT: '0', APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=x', FAKE_TOKEN: 't' });
+  assert.match(bad.stdout, /::warning::APPLICATIONINSIGHTS_CONNECTION_STRING has no InstrumentationKey or IngestionEndpoint/);
+  assert.is(bad.args, null);
+
+  // 200 with itemsAccepted 0 (e.g. a schema error) or an HTTP error: a warning, exit 0.
+  const refused = notifyRun({ DEPLOY_EXIT: '0', APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION, FAKE_TOKEN: 't', FAKE_CURL_ANSWER: '{"itemsReceived":1,"itemsAccepted":0,"errors":[{"index":0,"statusCode":400,"message":"Invalid"}]}' });
+  assert.is(refused.status, 0);
+  assert.match(refused.stdout, /::warning::Application Insights refused the DeployOutcome event/);
 });
 
 test('every third-party action is pinned to a full commit SHA with its release in a comment', () => {

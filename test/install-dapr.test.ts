@@ -1,6 +1,7 @@
 // install-dapr.mts against the fakes: fresh install, upgrade (CRDs before the chart), idempotent
 // re-run, a control plane that never becomes ready, missing CRDs, an invalid component, the wrong
-// kube context, and a dry run that changes nothing.
+// kube context, and a dry run that changes nothing: the Dapr chart and its images cannot run offline.
+// --components-only on the real API server: install-dapr-cluster.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { FakeWorld, line } from './support/harness.ts';
 import type { Call, Respond, Scenario } from './support/harness.ts';
 import { repoRoot } from './support/tools.ts';
 import { PROD, rx } from './support/names.ts';
+import { assertPlanIsRun, dryRunPlan } from './support/release.ts';
+import { classifyMutating, formatCommand } from '../scripts/lib/runner.ts';
 import { stringify } from 'yaml';
 
 const VERSION = '1.18.2';
@@ -331,17 +334,65 @@ test('flags: --skip-components with --components-only is a usage error; --timeou
   assert.equal(w.calls, []);
 });
 
-test('--components-only leaves Helm alone: checks the CRDs, applies and verifies the manifests', async () => {
-  const w = world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, VERSION)) } });
-  const r = await w.run('install-dapr', ['--env', 'local', '--components-only']);
-  assert.is(r.code, 0, r.output);
-  assert.ok(!r.calls.some((c) => c.tool === 'helm'), lines(r.calls).join('\n'));
-  const crdCheck = indexOf(r.calls, /^kubectl get crd /);
-  const apply = indexOf(r.calls, /^kubectl apply -n todo -f -$/);
-  // Both must happen (a missing CRD check is -1, which is "before" anything), the check first.
-  assert.ok(crdCheck >= 0 && apply > crdCheck, `crd check at ${crdCheck}, apply at ${apply}:\n${lines(r.calls).join('\n')}`);
-  assert.ok(indexOf(r.calls, /^kubectl get resiliencies\.dapr\.io -n todo -o json$/) >= 0);
-  assert.match(r.stdout.trim().split('\n').pop()!, /^install-dapr: 5 manifests in todo: 5 created$/);
-});
+// Dry-run by construction: `--dry-run --json` on a world, then the real run on the same world (the
+// dry-run reads the cluster, so it goes first): the dry-run planned exactly the changes the real run
+// made, in order, apart from the steps it marks "when" (support/release.ts).
+const equivalence: Array<{ name: string; world: () => FakeWorld; args: string[] }> = [
+  {
+    name: 'fresh install',
+    world: () => world()
+      .on('kubectl', ['get', 'crd'], { stdout: REQUIRED.map((n) => `customresourcedefinition.apiextensions.k8s.io/${n}`).join('\n') + '\n' }, { phase: 'install' })
+      .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], allReady(), { phase: 'install' }),
+    args: [],
+  },
+  {
+    name: 'upgrade 1.18.0 → 1.18.2, CRDs first',
+    world: () => seedDapr(world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, '1.18.0')) } }), '1.18.0')
+      .on('helm', ['show', 'crds', 'dapr/dapr', '--version', VERSION], { stdout: crdYaml(VERSION) })
+      .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], allReady()),
+    args: [],
+  },
+  {
+    name: 'upgrade from 1.14.4 one minor release at a time',
+    world: () => {
+      const w = seedDapr(world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, '1.14.4')) } }), '1.14.4')
+        .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], allReady());
+      for (const v of ['1.15.4', '1.16.8', '1.17.11', VERSION]) w.on('helm', ['show', 'crds', 'dapr/dapr', '--version', v], { stdout: crdYaml(v) });
+      return w;
+    },
+    args: [],
+  },
+  {
+    name: 'nothing to change',
+    world: () => seedDapr(world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, VERSION)) } }), VERSION)
+      .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], allReady()),
+    args: [],
+  },
+  {
+    name: 'HA differs, --skip-components',
+    world: () => seedDapr(world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, VERSION)) } }), VERSION, { global: { ha: { enabled: true }, mtls: { enabled: true } } })
+      .on('kubectl', ['get', 'pods', '-n', 'dapr-system'], allReady()),
+    args: ['--skip-components'],
+  },
+  {
+    name: '--components-only',
+    world: () => world({ kube: { context: 'minikube', objects: CRDS.map((n) => crd(n, VERSION)) } }),
+    args: ['--components-only'],
+  },
+];
+
+for (const s of equivalence) {
+  test(`--dry-run plans exactly the changes the real run makes: ${s.name}`, async () => {
+    const w = s.world();
+    const plan = await dryRunPlan(w, 'install-dapr', ['--env', 'local', ...s.args]);
+    assert.equal(mutating(w.calls), [], 'the dry-run changed nothing');
+    const before = w.calls.length;
+    const r = await w.run('install-dapr', ['--env', 'local', '--yes', ...s.args], { timeScale: 0.01 });
+    assert.is(r.code, 0, r.output);
+    const changes = r.calls.slice(before).filter((c) => classifyMutating(c.tool, c.args)).map((c) => formatCommand(c.tool, c.args));
+    assert.ok(changes.length > 0, 'the real run changed something');
+    assertPlanIsRun(plan, changes);
+  });
+}
 
 test.run();

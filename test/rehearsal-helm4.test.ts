@@ -1,14 +1,21 @@
 // The rehearsal on the real control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
 // etcd, kwok) with real Helm 4 and kubectl: deploy, rollback, secrets and install-dapr, unchanged,
-// against Kubernetes itself, on the production values files. Plus --dry-run.
+// against Kubernetes itself, on the production values files; every step, on the test cluster
+// (support/cluster.ts) in a namespace of its own. Plus --dry-run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readVersions } from '../scripts/lib/rehearsal/toolchain.ts';
-import { assertFullRehearsal, rehearse } from './support/rehearsal.ts';
+import { testCluster } from './support/cluster.ts';
+import type { TestCluster } from './support/cluster.ts';
+import { assertRehearsal, rehearse, rehearseOn } from './support/rehearsal.ts';
 import { repoRoot } from './support/tools.ts';
 
+let cluster: TestCluster;
+test.before(async () => { cluster = await testCluster(); });
+test.after(async () => { await cluster.stop(); });
+
 test('the whole rehearsal passes on the real control plane (Helm 4, production values): every step as expected', async () => {
-  assertFullRehearsal(await rehearse(['--env', 'production'], 4));
+  assertRehearsal(await rehearseOn(cluster, 'helm4', ['--env', 'production'], 4));
 });
 
 test('--dry-run prints the versions and the steps, and builds and starts nothing', async () => {

@@ -1,5 +1,7 @@
 // The checks around the rehearsal: a broken chart value fails it naming the step and the scheduler's
-// reason (on the real control plane), the Kubernetes version guard, missing Go, the dummy secrets.
+// reason (on a control plane of its own, started and stopped as a user's run does), Ctrl-C and SIGTERM
+// during start-up, --context on an existing cluster (the test cluster, with the user's tags), the
+// Kubernetes version guard, missing Go, the dummy secrets, bad flags.
 // The full rehearsals are rehearsal-helm3.test.ts and rehearsal-helm4.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,19 +9,33 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { assertSameMinor, checkGo, ensureBinaries, readAksMinor, readVersions } from '../scripts/lib/rehearsal/toolchain.ts';
-import { startLocalCluster } from '../scripts/lib/rehearsal/cluster.ts';
+import { assertSameMinor, checkGo, readAksMinor, readVersions } from '../scripts/lib/rehearsal/toolchain.ts';
 import { dummySecretValues } from '../scripts/lib/rehearsal/scenarios.ts';
 import { OpsError } from '../scripts/lib/errors.ts';
-import { rehearse, table } from './support/rehearsal.ts';
+import { processesIn, testCluster } from './support/cluster.ts';
+import type { TestCluster } from './support/cluster.ts';
+import { rehearse, rehearseOn, table } from './support/rehearsal.ts';
 import { helmPath, kubectlPath, repoRoot } from './support/tools.ts';
 
-test('a broken chart value (requests no node can hold) fails the rehearsal at the first deploy, naming the step and the cause', async () => {
+let cluster: TestCluster;
+test.before(async () => { cluster = await testCluster(); });
+test.after(async () => { await cluster.stop(); });
+
+/** The rehearsal cluster folders in the temp folder. */
+const clusterFolders = () => readdirSync(tmpdir()).filter((d) => d.startsWith('aks-todo-ops-rehearsal-')).map((d) => join(tmpdir(), d));
+
+test('a broken chart value (requests no node can hold) fails the rehearsal at the first deploy, naming the step and the cause; its own cluster is stopped and removed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rehearsal-values-'));
   const values = join(dir, 'too-big.yaml');
   // A Standard_D2s_v3 node has 1900m allocatable: the real scheduler leaves these pods Pending.
   writeFileSync(values, 'backend:\n  resources:\n    requests:\n      cpu: "4"\n    limits:\n      cpu: "4"\n');
+  // No --context: the documented run, which starts a control plane of its own and stops it at the end.
+  const before = new Set(clusterFolders());
   const r = await rehearse(['--env', 'production', '--values', values], 4);
+  const own = /cluster folder (\S+)/.exec(r.stdout + r.stderr)?.[1] ?? '';
+  assert.ok(own && !before.has(own), r.stdout);
+  assert.not.ok(existsSync(own), `${own} is still there`);
+  assert.equal(processesIn(own), [], `processes still running for ${own}`);
   assert.is(r.code, 1, table(r));
   const failed = r.report!.steps.filter((s) => !s.ok);
   assert.is(failed.length, 1, table(r));
@@ -88,32 +104,24 @@ for (const [signal, when, moment] of [
   assert.is(code, 130, out);
   assert.ok(clusterDir, out);
   assert.not.ok(existsSync(clusterDir), `${clusterDir} is still there`);
-  const left = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(clusterDir); } catch { return false; }
-  });
-  assert.equal(left, [], `processes still running for ${clusterDir}`);
+  assert.equal(processesIn(clusterDir), [], `processes still running for ${clusterDir}`);
 });
 
-test('--context: the rehearsal on an existing cluster (here a second local control plane), its kubeconfig untouched; the kwok-only failures skipped', async () => {
-  const binaries = await ensureBinaries({ root: repoRoot, environmentFile: 'environments/production.yaml', progress: () => undefined });
-  const savedPath = process.env.PATH;
-  process.env.PATH = [dirname(kubectlPath()), savedPath].join(':');
-  const cluster = await startLocalCluster({ binaries, root: repoRoot, nodes: 2, nodeSize: 'Standard_D2s_v3', progress: () => undefined });
-  process.env.PATH = savedPath;
-  try {
-    const before = readFileSync(cluster.kubeconfig, 'utf8');
-    const r = await rehearse(['--env', 'production', '--context', cluster.context, '--good-tags', 'v1,v2,v3'], 4, { KUBECONFIG: cluster.kubeconfig });
-    assert.is(r.code, 0, table(r));
-    const steps = r.report!.steps;
-    assert.is(steps.length, 14, table(r));
-    assert.equal(steps.filter((s) => s.observed.startsWith('skipped')).map((s) => steps.indexOf(s) + 1), [5, 6, 7, 9, 10], table(r));
-    assert.match(steps[2]!.observed, /^exit 0; revision 1 deployed, running v1/, table(r));
-    assert.match(steps[7]!.observed, /^exit 4; .*ErrImagePull/, table(r));
-    assert.match(steps[13]!.observed, /running v3$/, table(r));
-    assert.is(readFileSync(cluster.kubeconfig, 'utf8'), before, 'the user\'s kubeconfig is never written');
-  } finally {
-    await cluster.stop();
-  }
+test('--context with --good-tags: the rehearsal on an existing cluster (the test cluster, as a user\'s kind) with the user\'s tags, its kubeconfig untouched; the kwok-only failures skipped', async () => {
+  const before = readFileSync(cluster.kubeconfig, 'utf8');
+  // The steps that tell this path apart: the user's tags deployed, and the one failure a real kubelet
+  // gives on demand (a tag that is not in the registry); the full cycle runs in rehearsal-helm4.test.ts.
+  const r = await rehearseOn(cluster, 'context', ['--env', 'production', '--good-tags', 'v1,v2,v3', '--steps', '1,3,4,8'], 4);
+  assert.is(r.code, 0, table(r));
+  const steps = r.report!.steps;
+  assert.is(steps.length, 14, table(r));
+  const skipped = (why: RegExp) => steps.flatMap((s, i) => (why.test(s.observed) ? [i + 1] : []));
+  assert.equal(skipped(/^skipped: needs /), [5, 6, 7, 9, 10], table(r));
+  assert.equal(skipped(/^skipped: not in this subset/), [2, 11, 12, 13, 14], table(r));
+  assert.match(steps[2]!.observed, /^exit 0; revision 1 deployed, running v1/, table(r));
+  assert.match(steps[3]!.observed, /^exit 0; revision 2 deployed, running v2/, table(r));
+  assert.match(steps[7]!.observed, /^exit 4; .*ErrImagePull.*running v2/, table(r));
+  assert.is(readFileSync(cluster.kubeconfig, 'utf8'), before, 'the user\'s kubeconfig is never written');
 });
 
 test('--context without three good tags, or --good-tags without --context: exit 2 before anything runs', async () => {
@@ -123,6 +131,24 @@ test('--context without three good tags, or --good-tags without --context: exit 
   const b = await rehearse(['--env', 'production', '--good-tags', 'a,b,c'], 4);
   assert.is(b.code, 2, b.stderr);
   assert.match(b.stderr, /--good-tags applies to --context only/);
+  // No tags on a cluster that is not a rehearsal control plane (here: a context that does not exist).
+  const c = await rehearse(['--env', 'production', '--context', 'kind-kind'], 4);
+  assert.is(c.code, 2, c.stderr);
+  assert.match(c.stderr, /--context needs --good-tags .*a rehearsal control plane left running by --keep needs none/);
+});
+
+test('--steps and --namespace are checked before anything starts: exit 2 naming the value', async () => {
+  const a = await rehearse(['--env', 'production', '--steps', '3,15'], 4);
+  assert.is(a.code, 2, a.stderr);
+  assert.match(a.stderr, /--steps 3,15: "15" is not a step number from 1 to 14/);
+  const b = await rehearse(['--env', 'production', '--namespace', 'Not_A_Name'], 4);
+  assert.is(b.code, 2, b.stderr);
+  assert.match(b.stderr, /--namespace Not_A_Name is not a namespace name/);
+  const plan = await rehearse(['--env', 'production', '--steps', '1,3', '--namespace', 'rehearsal-2', '--dry-run'], 4);
+  assert.is(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /in namespace rehearsal-2;/);
+  assert.match(plan.stdout, / 2\. install-dapr\.mts --components-only .*\(skipped: not in --steps\)/);
+  assert.not.match(plan.stdout, / 3\. .*skipped/);
 });
 
 test.run();

@@ -1,5 +1,7 @@
-// scripts/lib/rollout.ts: the pure assessment of pods and Deployments, and the watcher polling
-// the fake kubectl over simulated time.
+// scripts/lib/rollout.ts: the pure assessment of pods and Deployments, and the watcher polling the fake
+// kubectl over simulated time for what a real cluster does not give (container logs to redact, a
+// Forbidden read, a progress deadline at a chosen poll). The watcher on real Deployments (healthy, crash
+// loop, image pull, config error, never ready, unschedulable): rollout-cluster.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assessRollout, deploymentProgress, describeStuckPods, podFailures, waitForRollout } from '../scripts/lib/rollout.ts';
@@ -102,29 +104,6 @@ test('waitForRollout: fails on the first poll that sees CrashLoopBackOff, names 
   const logs = world.callsOf('kubectl', 'logs');
   assert.equal(logs[0]?.args, ['logs', 'todo-backend-new5d8f7c9-x7k2p', '-c', 'backend', '-n', 'default', '--tail=20', '--previous']);
 });
-
-test('waitForRollout: waits through progress (spec not yet observed, then replicas still updating) and succeeds once every Deployment is rolled out', async () => {
-  // One state per poll, not per simulated second: a poll costs 100-400 real ms on a busy machine
-  // (tens of simulated seconds at this scale), so a time-keyed timeline could skip the middle states.
-  const world = new FakeWorld();
-  world.scenario.rules.push(...pollSequence([{ ...HEALTHY_NEW, unobserved: true }, { ...HEALTHY_NEW, frontend: { ready: false } }, HEALTHY_NEW]));
-  const w = watcher(world, 3_600_000);
-  try {
-    const r = await w.run();
-    assert.ok(r.ok, w.lines.join(''));
-    assert.is(r.polls, 3);
-    const out = w.lines.join('');
-    const unobserved = out.indexOf('waiting: todo-backend: waiting for the deployment spec update to be observed');
-    const updating = out.indexOf('waiting: todo-frontend: 1 out of 2 new replicas have been updated');
-    const done = out.indexOf('rolled out: todo-backend 2/2, todo-frontend 2/2');
-    assert.ok(unobserved >= 0 && updating > unobserved && done > updating, out);
-  } finally { w.restore(); }
-});
-
-/** The watch rules answering poll 1 with states[0], poll 2 with states[1], …, and every later poll with the last. */
-function pollSequence(states: ReleaseState[]) {
-  return states.flatMap((state, i) => plainRules([{ at: 0, state }]).map((r) => (i < states.length - 1 ? { ...r, times: 1 } : r)));
-}
 
 test('waitForRollout: ProgressDeadlineExceeded fails it; a rollout that never finishes gives up at the timeout', async () => {
   const dl = new FakeWorld();

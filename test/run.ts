@@ -1,13 +1,21 @@
 // `npm test`: installs the test tools, then type-checks, lints and runs every uvu suite (two at a
 // time, one per core), prints the wall and CPU time and ends with the line `N passed, N failed`.
 // `npm test -- <word>` runs only the suites whose path contains <word> (and skips typecheck and lint).
+// The suites that need a Kubernetes control plane (they call testCluster(), test/support/cluster.ts) share one,
+// started here once and stopped at the end, on failure and on Ctrl-C/SIGTERM; they run beside the two
+// workers, because they mostly wait for the cluster (kwok's pod timings, the scripts' polls), not compute.
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ensureAllTools, repoRoot } from './support/tools.ts';
-import { ensureBinaries } from '../scripts/lib/rehearsal/toolchain.ts';
+import { SHARED_KUBECONFIG, startTestCluster, usesClusterPattern } from './support/cluster.ts';
+import type { TestCluster } from './support/cluster.ts';
 
 interface Outcome { name: string; passed: number; failed: number; skipped: number; output: string; ms: number }
+
+/** The suites and checks running now, so a signal can stop them before the cluster goes. */
+const running = new Set<ChildProcess>();
 
 function runCommand(name: string, cmd: string, args: string[]): Promise<{ code: number; output: string; ms: number }> {
   const started = Date.now();
@@ -18,10 +26,11 @@ function runCommand(name: string, cmd: string, args: string[]): Promise<{ code: 
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(child);
     let output = '';
     child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
-    child.on('close', (code) => done({ code: code ?? 1, output, ms: Date.now() - started }));
+    child.on('close', (code) => { running.delete(child); done({ code: code ?? 1, output, ms: Date.now() - started }); });
     child.on('error', (e) => done({ code: 1, output: `${name}: ${e.message}`, ms: Date.now() - started }));
   });
 }
@@ -116,26 +125,46 @@ async function main(): Promise<void> {
   let suites = findSuites(join(repoRoot, 'test'));
   if (filter.length) suites = suites.filter((s) => filter.some((f) => s.includes(f)));
 
-  // The rehearsal suites need the local control plane: built once here (minutes on a cold Go cache,
-  // with progress), so the suites running in parallel do not race to build it.
-  if (suites.some((s) => s.includes('rehearsal'))) {
-    const t1 = Date.now();
-    try {
-      const b = await ensureBinaries({ root: repoRoot, environmentFile: 'environments/production.yaml', progress: (l) => console.log(`     ${l}`) });
-      report({ name: `tools: rehearsal control plane (Kubernetes ${b.versions.kubernetes}, kwok ${b.versions.kwok}) ${b.built ? 'built' : 'cached'}`, passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t1 });
-    } catch (e) {
-      report({ name: 'tools: rehearsal control plane', passed: 0, failed: 1, skipped: 0, output: `${(e as Error).message}\n${(e as { hint?: string }).hint ?? ''}`, ms: Date.now() - t1 });
-    }
-  }
   // Longest first, so no long suite starts last while the other core idles: by the last run's times
   // in .cache/, or, on a fresh checkout (as in CI), by the size of the test file.
   const lastTimes = readTimes();
   const timed = suites.every((f) => relative(repoRoot, f) in lastTimes);
-  // A rehearsal suite's file is small but each runs a whole release cycle on a real control plane
-  // (minutes): on a fresh checkout they go first whatever their size.
-  const expected = (file: string) => (timed ? lastTimes[relative(repoRoot, file)]! : statSync(file).size * (file.includes('rehearsal') ? 1000 : 1));
+  const onCluster = new Set(suites.filter((f) => usesClusterPattern.test(readFileSync(f, 'utf8'))));
+  // A cluster suite's file is small but each runs release cycles on a real control plane (minutes):
+  // on a fresh checkout they go first whatever their size.
+  const expected = (file: string) => (timed ? lastTimes[relative(repoRoot, file)]! : statSync(file).size * (onCluster.has(file) ? 1000 : 1));
   suites = [...suites].sort((a, b) => expected(b) - expected(a) || (a < b ? -1 : 1));
-  const queue: Job[] = [...checks, ...suites.map((file): Job => ({ kind: 'suite', file }))];
+
+  // The control plane: built once (minutes on a cold Go cache, with progress) and started once, while
+  // the workers already run the other suites.
+  let cluster: TestCluster | undefined;
+  const stopCluster = async () => {
+    const c = cluster;
+    cluster = undefined;
+    await c?.stop();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`\n${signal}: stopping the running suites and the test cluster`);
+      for (const child of running) child.kill('SIGTERM');
+      void stopCluster().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+  const clusterReady: Promise<boolean> = onCluster.size === 0 ? Promise.resolve(false) : (async () => {
+    const t1 = Date.now();
+    try {
+      const c = await startTestCluster((l) => console.log(`     ${l}`));
+      cluster = c;
+      process.env[SHARED_KUBECONFIG] = c.kubeconfig;
+      report({ name: `tools: test cluster started (${c.dir}), shared by ${onCluster.size} suite${onCluster.size === 1 ? '' : 's'}`, passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t1 });
+      return true;
+    } catch (e) {
+      report({ name: 'tools: test cluster', passed: 0, failed: 1, skipped: 0, output: `${(e as Error).message}\n${(e as { hint?: string }).hint ?? ''}`, ms: Date.now() - t1 });
+      return false;
+    }
+  })();
+
+  const queue: Job[] = [...checks, ...suites.filter((f) => !onCluster.has(f)).map((file): Job => ({ kind: 'suite', file }))];
   const workers = Array.from({ length: 2 }, async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
       if (job.kind === 'suite') {
@@ -146,7 +175,21 @@ async function main(): Promise<void> {
       }
     }
   });
-  await Promise.all(workers);
+  // The cluster suites, CLUSTER_LANES at a time beside the workers. Four: each spends most of its time
+  // waiting on the cluster, so four keep the cores busy without queueing behind each other for long.
+  const CLUSTER_LANES = 4;
+  const clusterQueue = suites.filter((f) => onCluster.has(f));
+  const lanes = Array.from({ length: CLUSTER_LANES }, async () => {
+    const ready = await clusterReady;
+    for (let file = clusterQueue.shift(); file; file = clusterQueue.shift()) {
+      report(ready ? await runSuite(file) : { name: relative(repoRoot, file), passed: 0, failed: 1, skipped: 0, output: 'not run: the test cluster did not start', ms: 0 });
+    }
+  });
+  try {
+    await Promise.all([...workers, ...lanes]);
+  } finally {
+    await stopCluster();
+  }
 
   writeTimes({ ...lastTimes, ...Object.fromEntries(outcomes.filter((o) => o.name.startsWith('test/')).map((o) => [o.name, o.ms])) });
   const passed = outcomes.reduce((n, o) => n + o.passed, 0);

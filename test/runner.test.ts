@@ -8,7 +8,7 @@ import { createClock } from '../scripts/lib/clock.ts';
 import { ExitCode, OpsError } from '../scripts/lib/errors.ts';
 import { Logger } from '../scripts/lib/log.ts';
 import { Redactor } from '../scripts/lib/redact.ts';
-import { Runner, classifyMutating, isTransient, retryAfterSeconds } from '../scripts/lib/runner.ts';
+import { Runner, UNKNOWN, classifyMutating, isTransient, retryAfterSeconds } from '../scripts/lib/runner.ts';
 import { FakeWorld } from './support/harness.ts';
 
 const SECRET = 'canary-Zq8xT3-very-secret-value';
@@ -128,6 +128,35 @@ test('dry-run: mutating calls are printed and never reach the fake; read-only ca
   const text = lines.join('');
   assert.match(text, /\[dry-run\] would run: kubectl apply -f - < \(stdin\)/);
   assert.match(text, /\[dry-run\] would run: helm upgrade --install hackathon-todo helm/);
+});
+
+test('afterChange: a real run reads; a dry-run plans the reads of a change it did not make (printed only when shown) and answers UNKNOWN', async () => {
+  const world = new FakeWorld({ kube: { context: 'minikube' } });
+  const real = setup(world);
+  try {
+    const r = await real.runner.afterChange(() => real.runner.run('kubectl', ['config', 'current-context']));
+    assert.ok(r !== UNKNOWN && r.stdout.trim() === 'minikube', 'a real run reads');
+  } finally { real.restore(); }
+  const before = world.calls.length;
+  const dry = setup(world, { dryRun: true });
+  try {
+    await dry.runner.run('helm', ['repo', 'add', 'dapr', 'https://dapr.github.io/helm-charts/']);
+    const crds = await dry.runner.afterChange(() => dry.runner.run('helm', ['show', 'crds', 'dapr/dapr'], { mutating: false, note: 'the CRDs' }), { show: true });
+    const pods = await dry.runner.afterChange(() => dry.runner.run('kubectl', ['get', 'pods', '-n', 'dapr-system', '-o', 'json'], { mutating: false }));
+    assert.is(crds, UNKNOWN);
+    assert.is(pods, UNKNOWN);
+    // Outside afterChange a dry-run's read runs again.
+    assert.is((await dry.runner.run('kubectl', ['config', 'current-context'])).stdout.trim(), 'minikube');
+    assert.equal(dry.runner.plan.map((c) => [c.command, c.mutating]), [
+      ['helm repo add dapr https://dapr.github.io/helm-charts/', true],
+      ['helm show crds dapr/dapr', false],
+      ['kubectl get pods -n dapr-system -o json', false],
+    ]);
+  } finally { dry.restore(); }
+  assert.equal(world.calls.slice(before).map((c) => c.args.join(' ')), ['config current-context'], 'the dry-run ran only the read outside afterChange');
+  const text = dry.lines.join('');
+  assert.match(text, /\[dry-run\] would run: helm show crds dapr\/dapr {3}# the CRDs/);
+  assert.not.match(text, /would run: kubectl get pods/);
 });
 
 test('dry-run is fail-closed: a verb nobody declared read-only is printed as a change, never run', async () => {

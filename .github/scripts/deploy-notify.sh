@@ -6,6 +6,11 @@
 #   DEPLOY_SUMMARY  deploy.mts's last output line, its one-line summary (may be empty)
 #   RUN_URL         link to the run;  SHA  the commit
 #   SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL   optional secrets; each is skipped when empty
+#   APPLICATIONINSIGHTS_CONNECTION_STRING  optional repository variable: the outcome also goes to
+#                   Application Insights as the custom event DeployOutcome, which the Bicep rule
+#                   <appInsightsName>-deploy-outcome e-mails to the action group (bicep/modules/
+#                   deploy-events.bicep). Needs `az` signed in as the deploy identity (Monitoring
+#                   Metrics Publisher on the component; the component accepts Entra ID only).
 #
 # Exit codes of deploy.mts (docs/troubleshooting.md): 0 deployed, 4 failed and rolled back, 2 and 3
 # stopped before any change, 1 failed. The webhook URLs are credentials: they go to curl on standard
@@ -22,7 +27,8 @@ case "${DEPLOY_EXIT:-}" in
 esac
 # A rollback names the revision production runs now ("rolled back to revision N" in the summary).
 revision="$(printf '%s' "${DEPLOY_SUMMARY:-}" | grep -oE 'rolled back to revision [0-9]+' | head -n1 || true)"
-line="Production deploy of ${short}: ${outcome}${revision:+ (${revision})}"
+outcome_text="${outcome}${revision:+ (${revision})}"
+line="Production deploy of ${short}: ${outcome_text}"
 detail="${DEPLOY_SUMMARY:-no summary: deploy.mts did not run}"
 
 {
@@ -36,6 +42,37 @@ detail="${DEPLOY_SUMMARY:-no summary: deploy.mts did not run}"
 post() { # $1 the webhook URL, $2 the JSON body
   printf 'url = "%s"\n' "$1" | curl -fsS --max-time 20 --retry 2 --config - \
     -H 'Content-Type: application/json' --data-binary "$2" -o /dev/null
+}
+
+# The outcome as an Application Insights custom event (the track API's envelope: name
+# Microsoft.ApplicationInsights.Event, baseType EventData, the event name and string properties).
+# The bearer token is a credential: like the webhook URLs it reaches curl on standard input.
+track_event() {
+  local ikey endpoint token body response
+  ikey="$(printf '%s' "$APPLICATIONINSIGHTS_CONNECTION_STRING" | tr ';' '\n' | sed -n 's/^InstrumentationKey=//p' | head -n1)"
+  endpoint="$(printf '%s' "$APPLICATIONINSIGHTS_CONNECTION_STRING" | tr ';' '\n' | sed -n 's/^IngestionEndpoint=//p' | head -n1)"
+  if [[ -z "$ikey" || -z "$endpoint" ]]; then
+    echo "::warning::APPLICATIONINSIGHTS_CONNECTION_STRING has no InstrumentationKey or IngestionEndpoint: no e-mail of this outcome"
+    return 0
+  fi
+  if ! token="$(az account get-access-token --resource https://monitor.azure.com --query accessToken -o tsv 2>/dev/null)" || [[ -z "$token" ]]; then
+    echo "::warning::no Azure sign-in for Application Insights (azure/login as the deploy identity): no e-mail of this outcome"
+    return 0
+  fi
+  body="$(jq -cn --arg ikey "$ikey" --arg time "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" \
+    --arg outcome "$outcome_text" --arg commit "$short" --arg run "$RUN_URL" --arg code "${DEPLOY_EXIT:-not run}" \
+    --arg revision "${revision##* }" --arg summary "$detail" \
+    '{name: "Microsoft.ApplicationInsights.Event", time: $time, iKey: $ikey,
+      data: {baseType: "EventData", baseData: {ver: 2, name: "DeployOutcome", properties: {
+        Outcome: $outcome, Commit: $commit, Run: $run, ExitCode: $code, Revision: $revision, Summary: $summary}}}}')"
+  # The ingestion API answers 200 with {"itemsReceived":1,"itemsAccepted":1,...} when it took the event.
+  if response="$(printf 'url = "%s/v2.1/track"\nheader = "Authorization: Bearer %s"\n' "${endpoint%/}" "$token" |
+      curl -fsS --max-time 20 --retry 2 --config - -H 'Content-Type: application/json' --data-binary "$body")" &&
+    [[ "$(printf '%s' "$response" | jq -r '.itemsAccepted // 0' 2>/dev/null)" == 1 ]]; then
+    echo "sent to Application Insights (DeployOutcome): the action group e-mails it within about 10 minutes"
+  else
+    echo "::warning::Application Insights refused the DeployOutcome event: no e-mail of this outcome"
+  fi
 }
 
 text="${line}. ${detail} ${RUN_URL}"
@@ -52,4 +89,9 @@ if [[ -n "${TEAMS_WEBHOOK_URL:-}" ]]; then
   post "$TEAMS_WEBHOOK_URL" "$body" && echo "posted to Teams" || echo "::warning::the Teams webhook refused the message"
 else
   echo "Teams: skipped (no TEAMS_WEBHOOK_URL secret)"
+fi
+if [[ -n "${APPLICATIONINSIGHTS_CONNECTION_STRING:-}" ]]; then
+  track_event
+else
+  echo "E-mail: skipped (no APPLICATIONINSIGHTS_CONNECTION_STRING variable)"
 fi

@@ -33,15 +33,28 @@ param enableAlerts bool
 param appNamespace string
 
 // A change rolls out new pods; the rollout has failed when a pod created in the last hour is stuck in
-// a container error (crash loop, image pull, bad config) or still Pending 10 minutes after creation
-// (unschedulable; 10 minutes leaves the cluster autoscaler its 3-5 minutes to add a node). Pods of
-// ReplicaSets only, so the Deployments' pods, in the release's own namespace. The latest row per pod
-// and container in the window decides, so a pod that recovered stops counting.
+// a container error (crash loop, image pull, bad config), still Pending 10 minutes after creation
+// (unschedulable; 10 minutes leaves the cluster autoscaler its 3-5 minutes to add a node), or Running
+// but never ready. Pods of ReplicaSets only, so the Deployments' pods, in the release's own namespace.
+// The latest row per pod and container in the window decides, so a pod that recovered stops counting.
+//
+// Never ready: KubePodInventory has no readiness column (ContainerStatus is running, no waiting
+// reason, no restart), so the kubelet's Warning events decide: Reason Unhealthy with a message that
+// starts "Readiness probe" (prober.go: "%s probe failed: %s" / "%s probe errored: %v"). Container
+// Insights collects Warning events by default (only Normal ones need collect_all_kube_events). The pod
+// counts when its readiness failures span more than 5 minutes and went on in the last 10. A normal
+// rolling update never gets there: readiness runs only after the startup probe passed, a healthy pod is
+// ready within seconds of that, and the chart's progressDeadlineSeconds (240 s, below the 5 minutes)
+// already declares a rollout failed that waits longer (test/bicep.test.ts compares the two). An old pod
+// failing readiness while it terminates is neither new nor failing for minutes. The kubelet's event
+// spam filter lets one event per pod through every 5 minutes after a burst of 25, so LastSeen may lag
+// by up to 5 minutes: hence "in the last 10".
 var rolloutFailureQuery = join([
   'KubePodInventory'
   '| where Namespace == \'${appNamespace}\' and ControllerKind == \'ReplicaSet\' and PodCreationTimeStamp > ago(1h)'
-  '| summarize arg_max(TimeGenerated, PodStatus, ContainerStatusReason, PodCreationTimeStamp, ControllerName) by PodUid, ContainerName'
-  '| where ContainerStatusReason in (\'CrashLoopBackOff\', \'ImagePullBackOff\', \'ErrImagePull\', \'CreateContainerConfigError\', \'CreateContainerError\', \'RunContainerError\') or (PodStatus == \'Pending\' and PodCreationTimeStamp < ago(10m))'
+  '| summarize arg_max(TimeGenerated, PodStatus, ContainerStatusReason, PodCreationTimeStamp, ControllerName, Name) by PodUid, ContainerName'
+  '| join kind=leftouter (KubeEvents | where Namespace == \'${appNamespace}\' and ObjectKind =~ \'Pod\' and Reason == \'Unhealthy\' and Message startswith \'Readiness probe\' | summarize FirstUnready = min(FirstSeen), LastUnready = max(LastSeen) by Name) on Name'
+  '| where ContainerStatusReason in (\'CrashLoopBackOff\', \'ImagePullBackOff\', \'ErrImagePull\', \'CreateContainerConfigError\', \'CreateContainerError\', \'RunContainerError\') or (PodStatus == \'Pending\' and PodCreationTimeStamp < ago(10m)) or (PodStatus == \'Running\' and LastUnready - FirstUnready > 5m and LastUnready > ago(10m))'
   '| summarize FailingPods = dcount(PodUid) by ControllerName'
 ], ' ')
 
@@ -256,7 +269,7 @@ resource rolloutFailureAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01'
   tags: tags
   properties: {
     displayName: 'Rollout failed'
-    description: 'New pods of the release (created in the last hour) crash-loop, cannot pull or start, or stay Pending for 10 minutes. Runbook: docs/runbooks.md, "Rollout-failure alert fired".'
+    description: 'New pods of the release (created in the last hour) crash-loop, cannot pull or start, stay Pending for 10 minutes, or run without becoming ready for more than 5 minutes. Runbook: docs/runbooks.md, "Rollout-failure alert fired".'
     severity: 1
     enabled: true
     scopes: [

@@ -95,7 +95,9 @@ resource healthTest 'Microsoft.Insights/webtests@2022-06-15' = {
     }
     ValidationRules: {
       ExpectedHttpStatusCode: 200
-      IgnoreHttpStatusCode: false
+      // The spelling of webTests_API.json 2022-06-15 (azure-rest-api-specs); "IgnoreHttpStatusCode"
+      // is no property of this version and would be dropped.
+      IgnoreHttpsStatusCode: false
       ContentValidation: {
         ContentMatch: 'healthy'
         IgnoreCase: false
@@ -149,6 +151,9 @@ resource availabilityAlert 'Microsoft.Insights/scheduledQueryRules@2026-03-01' =
 
 @description('Application Insights resource name (the --app of az monitor app-insights query).')
 output appInsightsName string = appInsights.name
+
+@description('Resource id of Application Insights (the deploy outcome events and their alert rule use it).')
+output appInsightsId string = appInsights.id
 
 @description('Web test name; its results carry this name in AppAvailabilityResults.Name and availabilityResults.name.')
 output webTestName string = healthTest.name

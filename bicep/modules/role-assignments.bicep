@@ -24,6 +24,13 @@ param keyVaultName string
 @description('Principal id of the vault-reader workload identity; empty when there is no vault.')
 param vaultReaderPrincipalId string
 
+@description('Application Insights component the deploy workflow sends its outcome events to.')
+@minLength(1)
+param appInsightsName string
+
+@description('Let the GitHub deploy identity send the deploy outcome events to Application Insights.')
+param deployOutcomeEvents bool
+
 // Built-in role definition ids (the same in every tenant).
 var roleIds = {
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
@@ -31,6 +38,7 @@ var roleIds = {
   aksRbacAdmin: '3498e952-d568-435e-9b2c-8d77e338d7f7'
   aksClusterUser: '4abbcc35-e782-43d8-92c5-2d3f1bd2253f'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
 var deployKeyVault = !empty(keyVaultName)
@@ -45,6 +53,10 @@ resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' existing =
 
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' existing = if (deployKeyVault) {
   name: keyVaultName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
 }
 
 // roleAssignments@2022-04-01 is older than bicepconfig.json's 730 days, but the newest stable
@@ -113,6 +125,20 @@ resource githubSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+    principalId: githubPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The deploy workflow's notify job sends each deploy's outcome as a custom event (deploy-notify.sh).
+// The component refuses telemetry without Entra ID (DisableLocalAuth), and Monitoring Metrics
+// Publisher on the component is the role that may send it, all telemetry types despite the name
+// ("Microsoft Entra authentication for Application Insights").
+resource githubTelemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (deployOutcomeEvents) {
+  name: guid(appInsights.id, githubPrincipalId, roleIds.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.monitoringMetricsPublisher)
     principalId: githubPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -1,7 +1,7 @@
 // The Dapr control plane on a cluster: what is installed (Helm release `dapr` in dapr-system), what
 // has to change to reach the pinned version and HA choice, the CRD upgrade Helm does not do, the
 // readiness of the five control-plane services, and the app's components, configuration and
-// resiliency applied to the app namespace. install-dapr.mts strings these together.
+// resiliency applied to the app namespace. flows/install-dapr.ts strings these together.
 //
 // High availability and what it costs (environments/*.yaml `dapr.highAvailability`):
 // HA (`global.ha.enabled=true`) runs 3 replicas of each control-plane pod (operator, sentry,
@@ -29,6 +29,7 @@ import { MetadataSchema, PodSchema, isPodReady, kubeList } from './kube.ts';
 import type { Pod } from './kube.ts';
 import { compareVersions } from './preflight.ts';
 import type { Runner } from './runner.ts';
+import { UNKNOWN } from './runner.ts';
 
 export const DAPR_NAMESPACE = 'dapr-system';
 export const DAPR_RELEASE = 'dapr';
@@ -250,21 +251,22 @@ export function parseApplyOutput(stdout: string): AppliedObject[] {
   return out;
 }
 
-/** Applies the target version's CRDs; returns what kubectl reported, or [] in a dry run. */
+/**
+ * Applies the target version's CRDs; returns what kubectl reported. `helm show crds` reads the chart
+ * that `helm repo add` just made available: a dry-run, which did not add it, plans that read (shown
+ * with the changes) and the apply without the CRDs, and returns [].
+ */
 export async function upgradeDaprCrds(runner: Runner, version: string): Promise<AppliedObject[]> {
-  if (runner.dryRun) {
-    // The chart repository may not be added yet (dry-run skipped `helm repo add`): plan both commands.
-    await runner.run('helm', crdShowArgs(version), { mutating: true, note: 'read the CRDs of the target chart version' });
-    await runner.run('kubectl', [...CRD_APPLY_ARGS], { stdin: '', note: `the CRDs from dapr/dapr ${version}, before the chart upgrade (Helm never upgrades CRDs)` });
-    return [];
-  }
-  const crds = await runner.run('helm', crdShowArgs(version), { mutating: false });
-  if (!/kind:\s*CustomResourceDefinition/.test(crds.stdout)) {
+  const crds = await runner.afterChange(() => runner.run('helm', crdShowArgs(version), { mutating: false, note: 'read the CRDs of the target chart version' }), { show: true });
+  if (crds !== UNKNOWN && !/kind:\s*CustomResourceDefinition/.test(crds.stdout)) {
     throw new OpsError(`helm show crds ${DAPR_CHART} --version ${version} printed no CustomResourceDefinition`, {
       hint: `check the chart: helm repo update ${DAPR_REPO_NAME} && helm show crds ${DAPR_CHART} --version ${version}`,
     });
   }
-  const applied = await runner.run('kubectl', [...CRD_APPLY_ARGS], { stdin: crds.stdout });
+  const applied = await runner.run('kubectl', [...CRD_APPLY_ARGS], {
+    stdin: crds === UNKNOWN ? '' : crds.stdout,
+    note: `the CRDs from dapr/dapr ${version}, before the chart upgrade (Helm never upgrades CRDs)`,
+  });
   return parseApplyOutput(applied.stdout);
 }
 

@@ -7,10 +7,11 @@
 // `install-dapr --verify-components`.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { OpsError } from './errors.ts';
+import { withLock } from './lock.ts';
 import { freeLocalPort } from './ports.ts';
 
 export const DAPRD_MODULE_DIR = join('tools', 'daprd');
@@ -47,30 +48,14 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
 /**
  * Path of the daprd binary, built on first use (`go build`, several CPU-minutes on a cold Go
  * cache; the modules are checked against tools/daprd/go.sum). Two processes building at once
- * wait for each other through a lock directory.
+ * take turns through a lock (lock.ts): the second finds the first one's binary.
  */
 export async function ensureDaprd(root: string, onBuild?: (message: string) => void): Promise<string> {
   const version = pinnedDaprdVersion(root);
   const bin = daprdBinaryPath(root, version);
   if (existsSync(bin)) return bin;
-  const lock = `${bin}.lock`;
-  mkdirSync(join(bin, '..'), { recursive: true });
-  const deadline = Date.now() + 40 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (existsSync(bin)) return bin;
-      // A lock older than 40 minutes belongs to a build that was killed.
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 40 * 60_000) rmSync(lock, { recursive: true, force: true });
-      } catch { /* gone already */ }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  try {
+  // A lock older than 40 minutes belongs to a build that was killed.
+  return withLock(`${bin}.lock`, { staleMs: 40 * 60_000 }, async () => {
     if (existsSync(bin)) return bin;
     const go = await run('go', ['version'], root);
     if (go.code !== 0) {
@@ -89,9 +74,7 @@ export async function ensureDaprd(root: string, onBuild?: (message: string) => v
     }
     renameSync(tmp, bin);
     return bin;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  });
 }
 
 // ---------- the local copy of dapr/ ----------

@@ -75,7 +75,7 @@ export class Logger {
     else this.err(`  ${this.clean(message).split('\n').join('\n  ')}\n`);
   }
 
-  /** A mutating command that --dry-run does not run. */
+  /** A command --dry-run does not run: a change, or a read a change's input comes from (Runner.afterChange). */
   plan(commandLine: string, note?: string): void {
     if (this.json) this.event('plan', { command: commandLine, ...(note ? { note } : {}) });
     else this.out(`[dry-run] would run: ${this.clean(commandLine)}${note ? `   # ${this.clean(note)}` : ''}\n`);

@@ -72,6 +72,19 @@ export class Unanswered extends Error {
   constructor(readonly command: string) { super(`--dry-run planned this read instead of running it: ${command}`); }
 }
 
+export const UNKNOWN: unique symbol = Symbol('unknown: --dry-run planned the read instead of running it');
+export type Unknown = typeof UNKNOWN;
+
+/** The read's answer, or UNKNOWN when a dry-run recorded the read instead of running it (Unanswered). */
+export async function ask<T>(read: Promise<T>): Promise<T | Unknown> {
+  try {
+    return await read;
+  } catch (e) {
+    if (e instanceof Unanswered) return UNKNOWN;
+    throw e;
+  }
+}
+
 export interface RunnerOptions {
   dryRun: boolean;
   redactor: Redactor;
@@ -165,6 +178,8 @@ export class Runner {
   private aborted = false;
   private planning = false;
   private conditions: string[] = [];
+  /** Open afterChange scopes of a dry-run, innermost last: whether their planned reads are printed. */
+  private readsAfterChange: boolean[] = [];
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -190,6 +205,24 @@ export class Runner {
       return await fn();
     } finally {
       this.conditions.splice(this.conditions.lastIndexOf(condition), 1);
+    }
+  }
+
+  /**
+   * Runs fn, whose reads look at what a change just before it did: the chart `helm repo add` made
+   * available, the pods a `helm upgrade` started, the rollout a `kubectl rollout restart` began. A
+   * dry-run did not make that change, so there is nothing to read yet: each read is added to the
+   * plan instead of run (and printed with the changes when `show` is set, for a read whose output a
+   * change consumes) and answers by throwing Unanswered, and afterChange answers UNKNOWN. Outside a
+   * dry-run fn simply runs. So the same code path makes the change, then watches it or plans both.
+   */
+  async afterChange<T>(fn: () => Promise<T>, opts: { show?: boolean } = {}): Promise<T | Unknown> {
+    if (!this.options.dryRun) return fn();
+    this.readsAfterChange.push(opts.show === true);
+    try {
+      return await ask(fn());
+    } finally {
+      this.readsAfterChange.pop();
     }
   }
 
@@ -227,10 +260,13 @@ export class Runner {
       this.history.push({ command: shown, mutating, exitCode: 0, dryRun: true });
       return { command: shown, stdout: '', stderr: '', exitCode: 0, durationMs: 0, attempts: 0, dryRun: true, timedOut: false };
     }
-    if (this.plansReads) {
-      // Every read is in the plan; one that needs no cluster and no login also runs.
+    const afterChange = this.readsAfterChange.length > 0;
+    if (this.plansReads || afterChange) {
+      // Every read is in the plan; one that needs no cluster and no login also runs, unless it
+      // looks at a change the dry-run did not make.
       this.record(shown, false, opts.note);
-      if (!opts.offline) {
+      if (afterChange && this.readsAfterChange.at(-1) && !this.planning) logger.plan(shown, opts.note);
+      if (afterChange || !opts.offline) {
         this.history.push({ command: shown, mutating, exitCode: 0, dryRun: true });
         throw new Unanswered(shown);
       }

@@ -12,6 +12,7 @@ import { ExitCode, OpsError, usageError } from './errors.ts';
 import type { Redactor } from './redact.ts';
 import { assertKubeContext } from './preflight.ts';
 import type { Runner, RunResult } from './runner.ts';
+import { UNKNOWN } from './runner.ts';
 import { SECRET_CATALOG, registerCatalogValue, secretNames } from './secret-catalog.ts';
 import type { SecretEntry } from './secret-catalog.ts';
 import { parseDotenv } from './dotenv.ts';
@@ -467,14 +468,15 @@ export async function applySecretsPlan(ctx: ScriptContext, plan: SecretsPlan, op
       }
     }
     report.restarted = present;
-    if (runner.dryRun) return;
     const seconds = ctx.env.timeouts.rolloutSeconds;
     for (const name of present) {
-      const r = await runner.run('kubectl', ['rollout', 'status', `deployment/${name}`, '-n', ns, `--timeout=${seconds}s`], {
+      // Watches the restart just made: a dry-run, which only planned the restart, plans the watch too.
+      const r = await runner.afterChange(() => runner.run('kubectl', ['rollout', 'status', `deployment/${name}`, '-n', ns, `--timeout=${seconds}s`], {
         allowFailure: true,
         attempts: 1,
         timeoutMs: (seconds + 30) * 1000,
-      });
+      }));
+      if (r === UNKNOWN) continue;
       if (r.exitCode !== 0) {
         throw new OpsError(`deployment/${name} did not finish restarting within ${seconds}s after the Secrets changed: ${ctx.redactor.redact(r.stderr.trim()) || `exit ${r.exitCode}`}`, {
           hint: `the new values are applied; see why the pods do not become ready: kubectl get pods -n ${ns} -l app.kubernetes.io/name=${name}; kubectl logs -n ${ns} deployment/${name} --all-containers (a wrong value? fix it and re-run secrets.mts)`,

@@ -212,10 +212,11 @@ export const ROLLED_BACK: ReleaseState = { revision: 9, hash: 'old7c9d8b6', back
 export interface PlanEntry { command: string; mutating: boolean; when?: string }
 
 /**
- * Runs `script --dry-run --json` with `args` on w and returns the plan's calls (deploy: plan.commands;
- * rollback: plan.commands). The dry-run changes nothing, so it may run before or after the real run.
+ * Runs `script --dry-run --json` with `args` on w and returns the plan's calls (plan.commands). The
+ * dry-run changes nothing; deploy's needs no cluster, so it may run before or after the real run,
+ * while one that reads the cluster (install-dapr, secrets) runs before the real run that changes it.
  */
-export async function dryRunPlan(w: FakeWorld, script: 'deploy' | 'rollback', args: string[]): Promise<PlanEntry[]> {
+export async function dryRunPlan(w: FakeWorld, script: 'deploy' | 'rollback' | 'install-dapr' | 'secrets', args: string[]): Promise<PlanEntry[]> {
   const r = await w.run(script, [...args, '--dry-run', '--json'], { timeScale: 1, killAfterMs: 90_000 });
   if (r.code !== 0) throw new Error(`${script} --dry-run exited ${r.code}:\n${r.output}`);
   return (JSON.parse(r.stdout) as { plan: { commands: PlanEntry[] } }).plan.commands;

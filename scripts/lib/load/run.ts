@@ -1,4 +1,4 @@
-// The load test from start to verdict, for scripts/load.mts: preflight (k6, kubectl, context, the
+// The load test from start to verdict, for flows/load.ts (load.mts): preflight (k6, kubectl, context, the
 // app answering), k6 + sampling, then the summary, the time series, the verdict and the reports.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';

@@ -14,6 +14,8 @@ import { freeLocalPort } from '../ports.ts';
 import type { Binaries } from './toolchain.ts';
 
 export const REHEARSAL_CONTEXT = 'aks-todo-ops-rehearsal';
+/** The ValidatingAdmissionPolicy of rehearsal/cluster/admission-policy.yaml: its presence marks a rehearsal cluster. */
+export const REHEARSAL_POLICY = 'rehearsal-deny-tag';
 /** AKS's default service CIDR (--service-cidr 10.0.0.0/16): the API server's in-cluster address is its first IP. */
 const SERVICE_CIDR = '10.0.0.0/16';
 const SERVICE_IP = '10.0.0.1';

@@ -70,9 +70,15 @@ export async function runRehearsal(t: RehearsalTarget, onStep: (r: StepResult) =
     if (stopped(p)) return;
     record({ step: p.step, expected: p.expected, observed: `skipped: ${why}`, ok: true, seconds: 0, exitCode: null });
   };
+  /** A step left out of a chosen subset (t.only): recorded as skipped, and true. */
+  const leftOut = (p: RehearsalPlanStep) => {
+    if (!t.only || t.only.has(index)) return false;
+    record({ step: p.step, expected: p.expected, observed: 'skipped: not in this subset', ok: true, seconds: 0, exitCode: null });
+    return true;
+  };
   const script = async (name: string, args: string[], judge: Judge) => {
     const p = next();
-    if (stopped(p)) return undefined;
+    if (stopped(p) || leftOut(p)) return undefined;
     t.progress(`${p.step} ...`);
     const run = await runScript(t, name, args);
     let verdict: { ok: boolean; observed: string };
@@ -128,7 +134,7 @@ export async function runRehearsal(t: RehearsalTarget, onStep: (r: StepResult) =
   // 6-7. A FAILED revision on top (Helm could not apply it), then another crash: the rollback skips it.
   if (t.simulated) {
     const p = next();
-    if (!stopped(p)) record(await failedUpgradeByHand(t, p));
+    if (!stopped(p) && !leftOut(p)) record(await failedUpgradeByHand(t, p));
     await script('deploy', ['--tag', FAILURE_TAGS.crashloop], rolledBack(/CrashLoopBackOff/));
     goodRevision = latest(await history(t))?.revision ?? goodRevision;
   } else {
@@ -153,7 +159,7 @@ export async function runRehearsal(t: RehearsalTarget, onStep: (r: StepResult) =
 
   // 11. `helm upgrade --wait` killed while it waits: the release is left locked in pending-upgrade.
   const killStep = next();
-  if (!stopped(killStep)) {
+  if (!stopped(killStep) && !leftOut(killStep)) {
     record(await killedUpgrade(t, killStep));
     // deploy.mts leaves a lock younger than the Helm timeout alone (another deploy may be running): wait it out.
     await sleep(t.env.timeouts.helmSeconds * 1000 + 1000);

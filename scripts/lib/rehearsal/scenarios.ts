@@ -54,6 +54,8 @@ export interface RehearsalTarget {
   goodTags: [string, string, string];
   /** kwok simulates failures by tag; a real kubelet only ever fails to pull a tag that does not exist. */
   simulated: boolean;
+  /** Run only these steps (numbered from 1 as planSteps lists them); the others are recorded as skipped. */
+  only?: ReadonlySet<number>;
   progress: (line: string) => void;
 }
 
@@ -73,18 +75,20 @@ export interface RehearsalEnvironment {
  * names, namespace) on the rehearsal's kube context, smoke-tested at the local stand-in's URL, with
  * short timeouts (a simulated pod is Ready in seconds, so a rollout that takes a minute has failed).
  */
-export function rehearsalEnvironment(base: LoadedEnvironment, o: { context: string; url: string; extraValuesFiles?: readonly string[] }): RehearsalEnvironment {
+export function rehearsalEnvironment(base: LoadedEnvironment, o: { context: string; url: string; extraValuesFiles?: readonly string[]; namespace?: string }): RehearsalEnvironment {
   return {
     name: 'rehearsal',
     description: `Rehearsal of ${base.name} (${base.file}) on ${o.context}`,
     platform: 'local',
-    kube: { context: o.context, namespace: base.kube.namespace },
+    kube: { context: o.context, namespace: o.namespace ?? base.kube.namespace },
     release: { ...base.release, valuesFiles: [...base.release.valuesFiles, ...(o.extraValuesFiles ?? [])], allowLatestTag: false },
     url: o.url,
     dapr: base.dapr,
     // helmSeconds is also how long deploy.mts leaves a fresh pending-* lock alone: short, so the
-    // killed-upgrade step waits 20 s, not 10 minutes. Every Helm call here applies without --wait.
-    timeouts: { commandSeconds: 60, helmSeconds: 20, rolloutSeconds: 60, smokeSeconds: 20 },
+    // killed-upgrade step waits 11 s, not 10 minutes. Every Helm call here applies without --wait (the
+    // watcher waits, not Helm) and the chart has no install or upgrade hooks, so Helm's --timeout bounds no wait:
+    // 10 s is not a race against a busy machine, only the age a lock must reach to count as stale.
+    timeouts: { commandSeconds: 60, helmSeconds: 10, rolloutSeconds: 60, smokeSeconds: 20 },
   };
 }
 

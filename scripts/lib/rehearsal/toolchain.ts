@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { isAbsolute, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ExitCode, OpsError } from '../errors.ts';
+import { withLock } from '../lock.ts';
 
 export const CONTROL_PLANE_MODULE = 'rehearsal/controlplane';
 export const KWOK_MODULE = 'rehearsal/kwok';
@@ -194,10 +195,21 @@ export interface BuildOptions {
   now?: () => number;
 }
 
-/** Returns the cached binaries, building them first when the cache has none for these module files. */
+/**
+ * Returns the cached binaries, building them first when the cache has none for these module files.
+ * Two processes (two suites, or a suite and rehearse.mts) take turns through a lock (../lock.ts):
+ * one builds, the other then finds its binaries, instead of replacing the folder under it.
+ */
 export async function ensureBinaries(o: BuildOptions): Promise<Binaries> {
   const versions = readVersions(o.root, o.environmentFile);
   const dir = join(o.root, '.cache', 'rehearsal', cacheKey(o.root, versions));
+  if (existsSync(join(dir, '.complete'))) return binariesIn(dir, versions, false);
+  // Two hours: a cold build is 10-15 CPU-minutes, so a lock that old was left by a killed build, even on a busy machine.
+  return withLock(`${dir}.lock`, { staleMs: 2 * 60 * 60_000, onWait: () => o.progress('another process is building the rehearsal cluster; waiting for it') }, () => buildBinaries(o, versions, dir));
+}
+
+/** Builds the binaries into `dir`, unless the process that held the lock before has just done so. */
+async function buildBinaries(o: BuildOptions, versions: ControlPlaneVersions, dir: string): Promise<Binaries> {
   const marker = join(dir, '.complete');
   if (existsSync(marker)) return binariesIn(dir, versions, false);
 

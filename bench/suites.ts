@@ -1,0 +1,67 @@
+// `npm run bench:suites [-- WORD ...]`: what each test suite costs, in wall and CPU seconds, measured one
+// suite at a time so no other suite's work is counted in. `npm test` runs suites side by side and can
+// only print the totals; this says where they come from. With no WORD every suite runs (the sum of
+// their walls, so long); WORD keeps the suites whose path contains it, as `npm test -- WORD` does.
+// The cluster suites share one control plane started first, as under `npm test`; its own CPU (the
+// API server, etcd, controllers, scheduler and kwok, read from /proc before it stops) is a row too.
+// Not a test: it prints a table and writes reports/bench-suites.json. Numbers from a busy machine are
+// the machine's, not the suites': read the CPU column, which load barely moves, before the wall column.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { SHARED_KUBECONFIG, startTestCluster, usesClusterPattern } from '../test/support/cluster.ts';
+import { repoRoot } from '../test/support/tools.ts';
+
+/** utime + stime (+ cutime + cstime with children) of a process, in seconds; /proc/<pid>/stat fields 14-17. */
+function cpuOf(pid: number | 'self', children: boolean): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return fields.slice(11, children ? 15 : 13).reduce((n, f) => n + Number(f), 0) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const suites = readdirSync(join(repoRoot, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => join(repoRoot, 'test', f))
+  .filter((f) => !words.length || words.some((w) => f.includes(w))).sort();
+const onCluster = suites.filter((f) => usesClusterPattern.test(readFileSync(f, 'utf8')));
+
+const rows: Array<{ suite: string; wallS: number; cpuS: number; ok: boolean }> = [];
+const clusterStarted = Date.now();
+const cpuBefore = cpuOf('self', true);
+const cluster = onCluster.length ? await startTestCluster() : undefined;
+if (cluster) {
+  process.env[SHARED_KUBECONFIG] = cluster.kubeconfig;
+  rows.push({ suite: 'test cluster start-up (this process and its kubectl calls)', wallS: (Date.now() - clusterStarted) / 1000, cpuS: cpuOf('self', true) - cpuBefore, ok: true });
+}
+/** The control plane's processes: every child of this process whose command line names the cluster folder. */
+const clusterPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
+  try { return cluster !== undefined && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(cluster.dir); } catch { return false; }
+});
+
+try {
+  for (const file of suites) {
+    const started = Date.now();
+    const before = cpuOf('self', true);
+    const code = await new Promise<number | null>((done) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: 'ignore' });
+      child.on('close', done);
+    });
+    // The child has been waited for, so its CPU (and its children's) is in this process's cutime/cstime.
+    rows.push({ suite: relative(repoRoot, file), wallS: (Date.now() - started) / 1000, cpuS: cpuOf('self', true) - before, ok: code === 0 });
+    process.stderr.write(`${rows.at(-1)!.suite}: ${rows.at(-1)!.wallS.toFixed(1)}s wall, ${rows.at(-1)!.cpuS.toFixed(1)}s CPU${code === 0 ? '' : ` (exit ${code})`}\n`);
+  }
+} finally {
+  if (cluster) {
+    rows.push({ suite: 'test cluster while the suites ran (kube-apiserver, etcd, controllers, scheduler, kwok)', wallS: (Date.now() - clusterStarted) / 1000, cpuS: clusterPids().reduce((n, p) => n + cpuOf(p, false), 0), ok: true });
+    await cluster.stop();
+  }
+}
+
+const width = Math.max(...rows.map((r) => r.suite.length));
+console.log(`${'suite'.padEnd(width)}  ${'wall s'.padStart(7)}  ${'CPU s'.padStart(7)}`);
+for (const r of rows) console.log(`${r.suite.padEnd(width)}  ${r.wallS.toFixed(1).padStart(7)}  ${r.cpuS.toFixed(1).padStart(7)}${r.ok ? '' : '  FAILED'}`);
+console.log(`${'total'.padEnd(width)}  ${rows.filter((r) => r.suite.startsWith('test/')).reduce((n, r) => n + r.wallS, 0).toFixed(1).padStart(7)}  ${rows.reduce((n, r) => n + r.cpuS, 0).toFixed(1).padStart(7)}`);
+mkdirSync(join(repoRoot, 'reports'), { recursive: true });
+writeFileSync(join(repoRoot, 'reports', 'bench-suites.json'), `${JSON.stringify({ machine: { loadAverage: (await import('node:os')).loadavg() }, rows }, null, 2)}\n`);
