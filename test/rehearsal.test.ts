@@ -26,8 +26,8 @@ test('a broken chart value (requests no node can hold) fails the rehearsal at th
   assert.match(failed[0]!.step, /^deploy\.mts --tag rehearse-good-1/, table(r));
   // The deploy's own timeout message quotes the real scheduler.
   assert.match(failed[0]!.observed, /is not scheduled \(Unschedulable: 0\/2 nodes are available: 2 Insufficient cpu/, table(r));
-  assert.is(r.report!.notRun.length, 11, table(r));
-  assert.match(r.stdout + r.stderr, /rehearse: step 3 of 14 failed \(deploy\.mts --tag rehearse-good-1.*\); 11 later steps not run/);
+  assert.is(r.report!.notRun.length, 12, table(r));
+  assert.match(r.stdout + r.stderr, /rehearse: step 3 of 15 failed \(deploy\.mts --tag rehearse-good-1.*\); 12 later steps not run/);
 });
 
 test('the control plane is built at the Kubernetes minor production deploys; a mismatch is a usage error naming both files', () => {
@@ -99,8 +99,8 @@ test('--context: the rehearsal on an existing cluster (here a second local contr
     const r = await rehearse(['--env', 'production', '--context', cluster.context, '--good-tags', 'v1,v2,v3'], 4, { KUBECONFIG: cluster.kubeconfig });
     assert.is(r.code, 0, table(r));
     const steps = r.report!.steps;
-    assert.is(steps.length, 14, table(r));
-    assert.equal(steps.filter((s) => s.observed.startsWith('skipped')).map((s) => steps.indexOf(s) + 1), [5, 6, 7, 9, 10], table(r));
+    assert.is(steps.length, 15, table(r));
+    assert.equal(steps.filter((s) => s.observed.startsWith('skipped')).map((s) => steps.indexOf(s) + 1), [5, 6, 7, 9, 10, 15], table(r));
     assert.match(steps[2]!.observed, /^exit 0; revision 1 deployed, running v1/, table(r));
     assert.match(steps[7]!.observed, /^exit 4; .*ErrImagePull/, table(r));
     assert.match(steps[13]!.observed, /running v3$/, table(r));
