@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     const t1 = Date.now();
     try {
       const b = await ensureBinaries({ root: repoRoot, bicepParameters: 'bicep/production.bicepparam', progress: (l) => console.log(`     ${l}`) });
-      report({ name: `tools: rehearsal control plane (Kubernetes ${b.versions.kubernetes}, kwok ${b.versions.kwok}) ${b.built ? 'built' : 'cached'}`, passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t1 });
+      report({ name: `tools: rehearsal control plane (Kubernetes ${b.versions.kubernetes}, kwok ${b.versions.kwok}, metrics-server ${b.versions.metricsServer}) ${b.built ? 'built' : 'cached'}`, passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t1 });
     } catch (e) {
       report({ name: 'tools: rehearsal control plane', passed: 0, failed: 1, skipped: 0, output: `${(e as Error).message}\n${(e as { hint?: string }).hint ?? ''}`, ms: Date.now() - t1 });
     }

@@ -46,7 +46,7 @@ export async function rehearse(ctx: ScriptContext, inputs: RehearseInputs): Prom
     const plan = planSteps({ goodTags, env: rehearsalEnvironment(env, { context: inputs.context ?? 'aks-todo-ops-rehearsal', url: 'http://127.0.0.1:PORT' }) });
     log.info([
       simulated
-        ? `Plan: build (or reuse from .cache/rehearsal) Kubernetes ${versions!.kubernetes} (production runs ${versions!.aksMinor}), etcd ${versions!.etcd} and kwok ${versions!.kwok}; start them on 127.0.0.1 with a kubeconfig of their own; ${env.azure?.nodeCount.min ?? 2} simulated ${env.azure?.nodeSize ?? 'Standard_D2s_v3'} nodes`
+        ? `Plan: build (or reuse from .cache/rehearsal) Kubernetes ${versions!.kubernetes} (production runs ${versions!.aksMinor}), etcd ${versions!.etcd}, kwok ${versions!.kwok} and metrics-server ${versions!.metricsServer}; start them on 127.0.0.1 with a kubeconfig of their own; ${env.azure?.nodeCount.min ?? 2} simulated ${env.azure?.nodeSize ?? 'Standard_D2s_v3'} nodes`
         : `Plan: use kube context ${inputs.context} as it is`,
       `Release ${env.release.name} from ${env.release.chart} with ${[...env.release.valuesFiles, ...(extraValues ? [extraValues] : [])].join(', ')} in namespace ${env.kube.namespace}; helm: ${inputs.helm}`,
       'Steps:',
