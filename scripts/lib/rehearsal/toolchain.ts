@@ -289,7 +289,7 @@ export async function ensureBinaries(o: BuildOptions): Promise<Binaries> {
     },
     { what: `kwok ${versions.kwok}`, cwd: join(o.root, KWOK_MODULE), args: ['build', '-v', '-o', `${dir}.tmp-${process.pid}/`, 'sigs.k8s.io/kwok/cmd/kwok'] },
   ]);
-  const builtMetrics = await buildCached(o, metricsDir, 'building metrics-server for the rehearsal cluster\'s HPA (about 5 CPU-minutes on a cold Go cache)', [
+  const builtMetrics = await buildCached(o, metricsDir, 'building metrics-server for the rehearsal cluster\'s HPA (about 6 CPU-minutes on a cold Go cache, seconds with a warm one)', [
     { what: `metrics-server ${versions.metricsServer}`, cwd: join(o.root, METRICS_SERVER_MODULE), args: ['build', '-v', '-o', `${metricsDir}.tmp-${process.pid}/`, 'sigs.k8s.io/metrics-server/cmd/metrics-server'] },
   ], (tmp, env) => copyKwokCrds(o.root, tmp, env));
   return binariesIn(dir, metricsDir, versions, builtControlPlane || builtMetrics);
