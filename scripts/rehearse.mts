@@ -1,19 +1,20 @@
 #!/usr/bin/env -S npx zx
 // rehearse: the whole release cycle on a real Kubernetes control plane, before touching Azure. The
-// flow is in lib/rehearsal/rehearse.ts; the control plane in lib/rehearsal/{toolchain,cluster}.ts.
+// flow is in lib/rehearsal/rehearse.ts; the control plane in lib/rehearsal/{toolchain,cluster,metrics}.ts.
 import { runMain } from './lib/main.ts';
 import type { ScriptSpec } from './lib/flags.ts';
 import { rehearse } from './lib/rehearsal/rehearse.ts';
 
 export const spec: ScriptSpec = {
   name: 'rehearse',
-  summary: 'rehearse secrets, Dapr manifests, deploys, automatic rollbacks and rollback.mts on a real local Kubernetes control plane',
+  summary: 'rehearse secrets, Dapr manifests, deploys, automatic rollbacks, rollback.mts and the HPA on a real local Kubernetes control plane',
   description: [
     'Builds (first run only, cached in .cache/rehearsal) kube-apiserver, kube-controller-manager, kube-scheduler and',
     'etcd at the Kubernetes version production runs (azure.kubernetesVersion, environments/production.yaml), plus kwok to simulate nodes and pods;',
     'starts them on 127.0.0.1 with a kubeconfig of their own; then runs the real scripts, unchanged, against it: secrets,',
     'install-dapr --components-only, good deploys, crash loop / image pull / config error / never-ready deploys that must',
-    'roll back (exit 4), a FAILED revision the rollback must skip, a helm upgrade killed mid-flight, rollback.mts.',
+    'roll back (exit 4), a FAILED revision the rollback must skip, a helm upgrade killed mid-flight, rollback.mts, and',
+    'load.mts with a k6 stand-in whose load is kwok\'s simulated CPU: the real HPA (metrics-server built too) scales the backend.',
     'Ends with a table (step, expected, observed, time) and a JSON report. Needs Go 1.24+ for the first build.',
     '--env picks the environment whose chart, values files and names are rehearsed (production: its values files).',
     'Exit codes: 0 every step as expected; 1 a step was not; 2 usage; 3 preflight (no Go, build failed).',

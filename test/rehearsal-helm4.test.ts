@@ -24,7 +24,8 @@ test('--dry-run prints the versions and the steps, and builds and starts nothing
   const v = readVersions(repoRoot, 'environments/production.yaml');
   assert.match(r.stdout, new RegExp(`Kubernetes ${v.kubernetes.replace(/\./g, '\\.')} \\(production runs ${v.aksMinor.replace('.', '\\.')}\\)`));
   assert.match(r.stdout, /14\. rollback\.mts --to <the revision that ran rehearse-good-3>/);
-  assert.match(r.stdout, /^rehearse: dry-run: would run 14 steps on a local control plane; nothing was built, started or changed$/m);
+  assert.match(r.stdout, /15\. load\.mts --scenario hpa \(k6 stand-in: simulated CPU on the backend\)/);
+  assert.match(r.stdout, /^rehearse: dry-run: would run 15 steps on a local control plane; nothing was built, started or changed$/m);
   assert.is(r.report, undefined, 'a dry run writes no report');
 });
 

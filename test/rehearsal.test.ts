@@ -14,7 +14,7 @@ import { dummySecretValues } from '../scripts/lib/rehearsal/scenarios.ts';
 import { OpsError } from '../scripts/lib/errors.ts';
 import { processesIn, testCluster } from './support/cluster.ts';
 import type { TestCluster } from './support/cluster.ts';
-import { rehearse, rehearseOn, table } from './support/rehearsal.ts';
+import { rehearse, rehearseOn, STEPS, table } from './support/rehearsal.ts';
 import { helmPath, kubectlPath, repoRoot } from './support/tools.ts';
 
 let cluster: TestCluster;
@@ -42,8 +42,8 @@ test('a broken chart value (requests no node can hold) fails the rehearsal at th
   assert.match(failed[0]!.step, /^deploy\.mts --tag rehearse-good-1/, table(r));
   // The deploy's own timeout message quotes the real scheduler.
   assert.match(failed[0]!.observed, /is not scheduled \(Unschedulable: 0\/2 nodes are available: 2 Insufficient cpu/, table(r));
-  assert.is(r.report!.notRun.length, 11, table(r));
-  assert.match(r.stdout + r.stderr, /rehearse: step 3 of 14 failed \(deploy\.mts --tag rehearse-good-1.*\); 11 later steps not run/);
+  assert.is(r.report!.notRun.length, 12, table(r));
+  assert.match(r.stdout + r.stderr, /rehearse: step 3 of 15 failed \(deploy\.mts --tag rehearse-good-1.*\); 12 later steps not run/);
 });
 
 test('the control plane is built at the Kubernetes minor production deploys; a mismatch is a usage error naming both files', () => {
@@ -114,9 +114,9 @@ test('--context with --good-tags: the rehearsal on an existing cluster (the test
   const r = await rehearseOn(cluster, 'context', ['--env', 'production', '--good-tags', 'v1,v2,v3', '--steps', '1,3,4,8'], 4);
   assert.is(r.code, 0, table(r));
   const steps = r.report!.steps;
-  assert.is(steps.length, 14, table(r));
+  assert.is(steps.length, STEPS, table(r));
   const skipped = (why: RegExp) => steps.flatMap((s, i) => (why.test(s.observed) ? [i + 1] : []));
-  assert.equal(skipped(/^skipped: needs /), [5, 6, 7, 9, 10], table(r));
+  assert.equal(skipped(/^skipped: needs /), [5, 6, 7, 9, 10, 15], table(r));
   assert.equal(skipped(/^skipped: not in this subset/), [2, 11, 12, 13, 14], table(r));
   assert.match(steps[2]!.observed, /^exit 0; revision 1 deployed, running v1/, table(r));
   assert.match(steps[3]!.observed, /^exit 0; revision 2 deployed, running v2/, table(r));
@@ -138,9 +138,9 @@ test('--context without three good tags, or --good-tags without --context: exit 
 });
 
 test('--steps and --namespace are checked before anything starts: exit 2 naming the value', async () => {
-  const a = await rehearse(['--env', 'production', '--steps', '3,15'], 4);
+  const a = await rehearse(['--env', 'production', '--steps', `3,${STEPS + 1}`], 4);
   assert.is(a.code, 2, a.stderr);
-  assert.match(a.stderr, /--steps 3,15: "15" is not a step number from 1 to 14/);
+  assert.match(a.stderr, new RegExp(`--steps 3,${STEPS + 1}: "${STEPS + 1}" is not a step number from 1 to ${STEPS}`));
   const b = await rehearse(['--env', 'production', '--namespace', 'Not_A_Name'], 4);
   assert.is(b.code, 2, b.stderr);
   assert.match(b.stderr, /--namespace Not_A_Name is not a namespace name/);

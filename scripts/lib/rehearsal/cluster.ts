@@ -1,6 +1,7 @@
 // A real Kubernetes control plane on loopback, started from the binaries toolchain.ts builds: etcd,
-// kube-apiserver (RBAC on, client-certificate login), kube-controller-manager, kube-scheduler, and
-// kwok simulating the nodes and the pod lifecycle (rehearsal/kwok/stages.yaml). It has a kubeconfig
+// kube-apiserver (RBAC on, client-certificate login), kube-controller-manager, kube-scheduler,
+// kwok simulating the nodes and the pod lifecycle (rehearsal/kwok/stages.yaml), and metrics-server
+// serving the simulated CPU usage to the HPA controller (metrics.ts). It has a kubeconfig
 // of its own and never reads or writes the user's ~/.kube/config. Every process is stopped, and the
 // folder removed, on stop(), on process exit, on failure and on Ctrl-C (unless kept with --keep).
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpsError } from '../errors.ts';
 import { freeLocalPort } from '../ports.ts';
+import { aggregatorFlags, applyKwokUsageCrds, HPA_CONTROLLER_FLAGS, KWOK_USAGE_FLAGS, nodeMetricsAnnotation, startMetricsServer } from './metrics.ts';
 import type { Binaries } from './toolchain.ts';
 
 export const REHEARSAL_CONTEXT = 'aks-todo-ops-rehearsal';
@@ -121,7 +123,7 @@ export function nodeManifests(count: number, nodeSize: string): string {
       metadata: {
         name,
         // kwok manages every node (--manage-all-nodes); the annotation is what kwok's own docs use.
-        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0', ...nodeMetricsAnnotation(name) },
         labels: {
           'kubernetes.io/hostname': name,
           'kubernetes.io/os': 'linux',
@@ -227,7 +229,7 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
     if (certs.status !== 0) await fail(`certificates: ${certs.stderr.trim()}`);
 
     o.progress(`cluster folder ${dir} (certificates, kubeconfig, etcd data, one log per component)`);
-    const [etcdClient, etcdPeer, apiPort, kwokPort] = await Promise.all([freeLocalPort(), freeLocalPort(), freeLocalPort(), freeLocalPort()]);
+    const [etcdClient, etcdPeer, apiPort, kwokPort, metricsPort] = await Promise.all([freeLocalPort(), freeLocalPort(), freeLocalPort(), freeLocalPort(), freeLocalPort()]);
     const etcd = start('etcd', b.etcd, ['--data-dir', join(dir, 'etcd'), '--client-url', `http://127.0.0.1:${etcdClient}`, '--peer-url', `http://127.0.0.1:${etcdPeer}`]);
     o.progress(`etcd ${b.versions.etcd} on 127.0.0.1:${etcdClient}`);
 
@@ -249,6 +251,7 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
       // One process, one etcd: no need to wait for a peer's lease or to reconcile endpoints.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
+      ...aggregatorFlags(dir),
     ]);
     const tls = { ca: readFileSync(join(dir, 'ca.crt'), 'utf8'), cert: readFileSync(join(dir, 'admin.crt'), 'utf8'), key: readFileSync(join(dir, 'admin.key'), 'utf8') };
     const apiDeadline = Date.now() + 120_000;
@@ -278,6 +281,7 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
       '--use-service-account-credentials=true',
       '--bind-address=127.0.0.1',
       '--secure-port=0',
+      ...HPA_CONTROLLER_FLAGS,
     ]);
     start('kube-scheduler', b.scheduler, [
       `--kubeconfig=${kubeconfig}`,
@@ -287,6 +291,10 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
       '--bind-address=127.0.0.1',
       '--secure-port=0',
     ]);
+    // Asynchronous on purpose: a synchronous wait would hold off SIGTERM/SIGINT handling for up to 90 s.
+    const kubectl = (args: string[], input?: string) => runKubectl(['--kubeconfig', kubeconfig, ...args], input, children);
+    const hooks = { kubectl, start, fail, logs };
+    await applyKwokUsageCrds(hooks, b.kwokCrds);
     start('kwok', b.kwok, [
       `--kubeconfig=${kubeconfig}`,
       '--manage-all-nodes=true',
@@ -295,11 +303,10 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
       // Pod IPs from a range of their own (kwok's default overlaps the service CIDR above).
       '--cidr=10.244.0.0/16',
       '--node-ip=10.224.0.4',
+      ...KWOK_USAGE_FLAGS,
     ]);
     o.progress(`kube-controller-manager, kube-scheduler and kwok ${b.versions.kwok} started`);
 
-    // Asynchronous on purpose: a synchronous wait would hold off SIGTERM/SIGINT handling for up to 90 s.
-    const kubectl = (args: string[], input?: string) => runKubectl(['--kubeconfig', kubeconfig, ...args], input, children);
     const applied = await kubectl(['apply', '-f', '-'], nodeManifests(o.nodes, o.nodeSize));
     if (applied.status !== 0) await fail(`creating the simulated nodes: ${applied.stderr.trim()}`);
     for (const f of ['dapr-crds.yaml', 'dapr-standin.yaml', 'admission-policy.yaml']) {
@@ -316,6 +323,8 @@ export async function startLocalCluster(o: ClusterOptions): Promise<LocalCluster
     const sa = await kubectl(['wait', '--for=create', 'serviceaccount/default', '-n', 'default', '--timeout=60s']);
     if (sa.status !== 0) await fail(`the default ServiceAccount was never created: ${sa.stderr.trim()}`, logs['kube-controller-manager']);
     o.progress(`${o.nodes} simulated ${o.nodeSize} nodes Ready; Dapr CRDs and injector stand-in in place`);
+    await startMetricsServer(hooks, { root: o.root, bin: b.metricsServer, dir, kubeconfig, port: metricsPort, kwokPort });
+    o.progress(`metrics-server ${b.versions.metricsServer} serving the metrics API on 127.0.0.1:${metricsPort}`);
 
     return { dir, kubeconfig, context: REHEARSAL_CONTEXT, server, logs, pids, stop };
   } catch (e) {

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { upgradeArgs } from '../helm.ts';
+import { loadStep } from './load-step.ts';
 import { FAILURE_TAGS, history, historyLine, lastLines, readyDeployments, runCli, runningTags, runScript } from './scenarios.ts';
 import type { HistoryEntry, RehearsalTarget, ScriptRun, StepResult } from './scenarios.ts';
 
@@ -39,6 +40,11 @@ export function planSteps(t: Pick<RehearsalTarget, 'goodTags' | 'env'>): Rehears
     { step: `deploy.mts --tag ${g3} over the pending-upgrade lock`, expected: `exit 0; lock recovered by a rollback, then ${g3} deployed`, simulatedOnly: false },
     { step: 'rollback.mts (newest good revision)', expected: `exit 0; running ${g2} again`, simulatedOnly: false },
     { step: `rollback.mts --to <the revision that ran ${g3}>`, expected: `exit 0; running ${g3} again`, simulatedOnly: false },
+    {
+      step: 'load.mts --scenario hpa (k6 stand-in: simulated CPU on the backend)',
+      expected: 'the real HPA scales the backend from its minimum to maxReplicas; load.mts\'s verdict: able to scale, scale-out in time, replicas reached',
+      simulatedOnly: true,
+    },
   ];
 }
 
@@ -186,6 +192,13 @@ export async function runRehearsal(t: RehearsalTarget, onStep: (r: StepResult) =
     const tags = await runningTags(t);
     return { ok: run.code === 0 && tags.length === 1 && tags[0] === g3, observed: `${exitWord(run)}; --to ${g3Revision}; running ${tags.join(', ') || 'nothing'}` };
   });
+
+  // 15. load.mts against the real HPA, with kwok's simulated CPU. Last: the HPA keeps the extra
+  // replicas for its 5-minute scale-down window, which would slow every rollout after it.
+  if (t.simulated) {
+    const p = next();
+    if (!stopped(p)) { t.progress(`${p.step} ...`); record(await loadStep(t, p)); }
+  } else skip('needs kwok\'s simulated CPU usage (local control plane only)');
 
   return { steps: results, notRun, ok: !failed };
 }

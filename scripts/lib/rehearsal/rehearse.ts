@@ -83,7 +83,7 @@ export async function rehearse(ctx: ScriptContext, inputs: RehearseInputs): Prom
     const plan = planSteps({ goodTags, env: planEnv });
     log.info([
       versions
-        ? `Plan: build (or reuse from .cache/rehearsal) Kubernetes ${versions.kubernetes} (production runs ${versions.aksMinor}), etcd ${versions.etcd} and kwok ${versions.kwok}; start them on 127.0.0.1 with a kubeconfig of their own; ${env.azure?.nodeCount.min ?? 2} simulated ${env.azure?.nodeSize ?? 'Standard_D2s_v3'} nodes`
+        ? `Plan: build (or reuse from .cache/rehearsal) Kubernetes ${versions.kubernetes} (production runs ${versions.aksMinor}), etcd ${versions.etcd}, kwok ${versions.kwok} and metrics-server ${versions.metricsServer}; start them on 127.0.0.1 with a kubeconfig of their own; ${env.azure?.nodeCount.min ?? 2} simulated ${env.azure?.nodeSize ?? 'Standard_D2s_v3'} nodes`
         : `Plan: use kube context ${inputs.context} as it is${onRehearsalCluster ? ' (a rehearsal control plane: kwok simulates the failures there too)' : ''}`,
       `Release ${planEnv.release.name} from ${planEnv.release.chart} with ${planEnv.release.valuesFiles.join(', ')} in namespace ${planEnv.kube.namespace}; helm: ${inputs.helm}`,
       'Steps:',

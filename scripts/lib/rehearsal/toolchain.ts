@@ -1,17 +1,25 @@
 // Builds the rehearsal cluster's programs from Go modules: kube-apiserver, kube-controller-manager and
-// kube-scheduler from k8s.io/kubernetes, an embedded etcd, a certificate writer (rehearsal/controlplane)
-// and kwok (rehearsal/kwok). Built once into .cache/rehearsal/<versions>-<hash of the module files>/ and
-// reused; a first build shows its progress because it takes minutes.
+// kube-scheduler from k8s.io/kubernetes, an embedded etcd, a certificate writer (rehearsal/controlplane),
+// kwok (rehearsal/kwok) and metrics-server (rehearsal/metrics-server, with kwok's resource-usage CRDs).
+// Built once into .cache/rehearsal/<versions>-<hash of the module files>/ (metrics-server in a folder of
+// its own) and reused; a first build shows its progress because it takes minutes.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ExitCode, OpsError } from '../errors.ts';
 import { withLock } from '../lock.ts';
 
 export const CONTROL_PLANE_MODULE = 'rehearsal/controlplane';
 export const KWOK_MODULE = 'rehearsal/kwok';
+export const METRICS_SERVER_MODULE = 'rehearsal/metrics-server';
+/**
+ * kwok's CustomResourceDefinitions for simulated resource usage, from the kwok module itself: Metric
+ * (the kubelet-style /metrics/resource endpoint kwok serves), and ClusterResourceUsage/ResourceUsage
+ * (the CPU and memory each simulated container uses).
+ */
+const KWOK_USAGE_CRDS = ['metrics', 'clusterresourceusages', 'resourceusages'].map((n) => `kustomize/crd/bases/kwok.x-k8s.io_${n}.yaml`);
 /** The oldest Go that builds k8s.io/kubernetes 1.34 (its go.mod says go 1.24.0). */
 const MIN_GO: [number, number] = [1, 24];
 
@@ -22,6 +30,8 @@ export interface ControlPlaneVersions {
   aksMinor: string;
   etcd: string;
   kwok: string;
+  /** sigs.k8s.io/metrics-server in rehearsal/metrics-server/go.mod. */
+  metricsServer: string;
 }
 
 export interface Binaries {
@@ -32,6 +42,9 @@ export interface Binaries {
   controllerManager: string;
   scheduler: string;
   kwok: string;
+  metricsServer: string;
+  /** kwok's usage CRD files (KWOK_USAGE_CRDS), copied next to metrics-server. */
+  kwokCrds: string[];
   versions: ControlPlaneVersions;
   /** True when this call built them (false: reused from the cache). */
   built: boolean;
@@ -76,11 +89,14 @@ export function readVersions(root: string, environmentFile: string): ControlPlan
   const kwokFile = `${KWOK_MODULE}/go.mod`;
   const cp = readFileSync(join(root, cpFile), 'utf8');
   const kw = readFileSync(join(root, kwokFile), 'utf8');
+  const msFile = `${METRICS_SERVER_MODULE}/go.mod`;
+  const ms = readFileSync(join(root, msFile), 'utf8');
   const versions: ControlPlaneVersions = {
     kubernetes: moduleVersion(cp, 'k8s.io/kubernetes', cpFile),
     aksMinor: readAksMinor(root, environmentFile),
     etcd: moduleVersion(cp, 'go.etcd.io/etcd/server/v3', cpFile),
     kwok: moduleVersion(kw, 'sigs.k8s.io/kwok', kwokFile),
+    metricsServer: moduleVersion(ms, 'sigs.k8s.io/metrics-server', msFile),
   };
   assertSameMinor(versions, environmentFile);
   return versions;
@@ -114,16 +130,26 @@ function listModuleFiles(root: string, dir: string): string[] {
   return out.sort();
 }
 
-/** The cache folder's name: versions plus a hash of every file that goes into the build. */
-export function cacheKey(root: string, versions: ControlPlaneVersions): string {
+function hashModules(root: string, modules: readonly string[]): string {
   const h = createHash('sha256');
-  for (const f of [...listModuleFiles(root, CONTROL_PLANE_MODULE), ...listModuleFiles(root, KWOK_MODULE)]) {
-    h.update(`${f}\0${readFileSync(join(root, f))}\0`);
-  }
-  return `k8s-${versions.kubernetes}-kwok-${versions.kwok}-${h.digest('hex').slice(0, 12)}`;
+  for (const f of modules.flatMap((m) => listModuleFiles(root, m))) h.update(`${f}\0${readFileSync(join(root, f))}\0`);
+  return h.digest('hex').slice(0, 12);
 }
 
-function binariesIn(dir: string, versions: ControlPlaneVersions, built: boolean): Binaries {
+/** The cache folder's name: versions plus a hash of every file that goes into the build. */
+export function cacheKey(root: string, versions: ControlPlaneVersions): string {
+  return `k8s-${versions.kubernetes}-kwok-${versions.kwok}-${hashModules(root, [CONTROL_PLANE_MODULE, KWOK_MODULE])}`;
+}
+
+/**
+ * metrics-server's own cache folder: a change to it does not rebuild the control plane. The kwok
+ * module is hashed too, because the usage CRDs stored with metrics-server come from it.
+ */
+export function metricsCacheKey(root: string, versions: ControlPlaneVersions): string {
+  return `metrics-server-${versions.metricsServer}-kwok-${versions.kwok}-${hashModules(root, [METRICS_SERVER_MODULE, KWOK_MODULE])}`;
+}
+
+function binariesIn(dir: string, metricsDir: string, versions: ControlPlaneVersions, built: boolean): Binaries {
   return {
     dir,
     etcd: join(dir, 'etcd'),
@@ -132,6 +158,8 @@ function binariesIn(dir: string, versions: ControlPlaneVersions, built: boolean)
     controllerManager: join(dir, 'kube-controller-manager'),
     scheduler: join(dir, 'kube-scheduler'),
     kwok: join(dir, 'kwok'),
+    metricsServer: join(metricsDir, 'metrics-server'),
+    kwokCrds: KWOK_USAGE_CRDS.map((f) => join(metricsDir, basename(f))),
     versions,
     built,
   };
@@ -195,23 +223,15 @@ export interface BuildOptions {
   now?: () => number;
 }
 
-/**
- * Returns the cached binaries, building them first when the cache has none for these module files.
- * Two processes (two suites, or a suite and rehearse.mts) take turns through a lock (../lock.ts):
- * one builds, the other then finds its binaries, instead of replacing the folder under it.
- */
-export async function ensureBinaries(o: BuildOptions): Promise<Binaries> {
-  const versions = readVersions(o.root, o.environmentFile);
-  const dir = join(o.root, '.cache', 'rehearsal', cacheKey(o.root, versions));
-  if (existsSync(join(dir, '.complete'))) return binariesIn(dir, versions, false);
-  // Two hours: a cold build is 10-15 CPU-minutes, so a lock that old was left by a killed build, even on a busy machine.
-  return withLock(`${dir}.lock`, { staleMs: 2 * 60 * 60_000, onWait: () => o.progress('another process is building the rehearsal cluster; waiting for it') }, () => buildBinaries(o, versions, dir));
-}
+interface BuildStep { what: string; cwd: string; args: string[] }
 
-/** Builds the binaries into `dir`, unless the process that held the lock before has just done so. */
-async function buildBinaries(o: BuildOptions, versions: ControlPlaneVersions, dir: string): Promise<Binaries> {
+/**
+ * Builds `steps` into `dir` (through a temporary folder, so an interrupted build leaves no half
+ * cache), then runs `after` on the new folder. Nothing happens when `dir` is complete already.
+ */
+async function buildCached(o: BuildOptions, dir: string, intro: string, steps: readonly BuildStep[], after?: (tmp: string, env: NodeJS.ProcessEnv) => Promise<void>): Promise<boolean> {
   const marker = join(dir, '.complete');
-  if (existsSync(marker)) return binariesIn(dir, versions, false);
+  if (existsSync(marker)) return false;
 
   const goVersion = await checkGo();
   const now = o.now ?? Date.now;
@@ -233,16 +253,7 @@ async function buildBinaries(o: BuildOptions, versions: ControlPlaneVersions, di
       o.progress(`building ${current}: ${compiled} packages compiled, ${Math.round((now() - started) / 1000)}s so far`);
     }
   };
-  const steps: Array<{ what: string; cwd: string; args: string[] }> = [
-    {
-      what: `Kubernetes ${versions.kubernetes} (kube-apiserver, kube-controller-manager, kube-scheduler), etcd ${versions.etcd}`,
-      cwd: join(o.root, CONTROL_PLANE_MODULE),
-      args: ['build', '-v', '-o', `${tmp}/`, '-ldflags', versionLdflags(versions.kubernetes),
-        'k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kube-scheduler', './etcd', './certs'],
-    },
-    { what: `kwok ${versions.kwok}`, cwd: join(o.root, KWOK_MODULE), args: ['build', '-v', '-o', `${tmp}/`, 'sigs.k8s.io/kwok/cmd/kwok'] },
-  ];
-  o.progress(`first run: building the rehearsal cluster with ${goVersion} (about 10-15 CPU-minutes on a cold Go cache, under 2 with a warm one)`);
+  o.progress(`${intro} with ${goVersion}`);
   for (const s of steps) {
     current = s.what;
     o.progress(`building ${s.what}`);
@@ -256,9 +267,51 @@ async function buildBinaries(o: BuildOptions, versions: ControlPlaneVersions, di
       });
     }
   }
-  writeFileSync(join(tmp, '.complete'), `${JSON.stringify({ versions, goVersion, seconds: Math.round((now() - started) / 1000) })}\n`);
+  await after?.(tmp, env);
+  writeFileSync(join(tmp, '.complete'), `${JSON.stringify({ goVersion, seconds: Math.round((now() - started) / 1000) })}\n`);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
   o.progress(`built in ${Math.round((now() - started) / 1000)}s; cached in ${relative(o.root, dir)}`);
-  return binariesIn(dir, versions, true);
+  return true;
+}
+
+/** Copies kwok's usage CRDs out of the kwok module (in Go's module cache) into `into`. */
+async function copyKwokCrds(root: string, into: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const r = await runGo(['list', '-m', '-f', '{{.Dir}}', 'sigs.k8s.io/kwok'], join(root, KWOK_MODULE), env);
+  const moduleDir = r.stdout.trim();
+  if (r.code !== 0 || !moduleDir) {
+    throw new OpsError(`cannot find the kwok module for its CRDs: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}`, {
+      hint: `re-run to retry; the kwok module is downloaded by: cd ${KWOK_MODULE} && go mod download`,
+      exitCode: ExitCode.preflight,
+    });
+  }
+  for (const f of KWOK_USAGE_CRDS) copyFileSync(join(moduleDir, f), join(into, basename(f)));
+}
+
+/**
+ * Returns the cached binaries, building them first when the cache has none for these module files.
+ * Two processes (two suites, or a suite and rehearse.mts) take turns through a lock (../lock.ts):
+ * one builds, the other then finds its binaries, instead of replacing the folder under it.
+ */
+export async function ensureBinaries(o: BuildOptions): Promise<Binaries> {
+  const versions = readVersions(o.root, o.environmentFile);
+  const dir = join(o.root, '.cache', 'rehearsal', cacheKey(o.root, versions));
+  const metricsDir = join(o.root, '.cache', 'rehearsal', metricsCacheKey(o.root, versions));
+  if (existsSync(join(dir, '.complete')) && existsSync(join(metricsDir, '.complete'))) return binariesIn(dir, metricsDir, versions, false);
+  // Two hours: a cold build is 15-20 CPU-minutes, so a lock that old was left by a killed build, even on a busy machine.
+  return withLock(`${dir}.lock`, { staleMs: 2 * 60 * 60_000, onWait: () => o.progress('another process is building the rehearsal cluster; waiting for it') }, async () => {
+    const builtControlPlane = await buildCached(o, dir, 'first run: building the rehearsal cluster (about 10-15 CPU-minutes on a cold Go cache, under 2 with a warm one)', [
+      {
+        what: `Kubernetes ${versions.kubernetes} (kube-apiserver, kube-controller-manager, kube-scheduler), etcd ${versions.etcd}`,
+        cwd: join(o.root, CONTROL_PLANE_MODULE),
+        args: ['build', '-v', '-o', `${dir}.tmp-${process.pid}/`, '-ldflags', versionLdflags(versions.kubernetes),
+          'k8s.io/kubernetes/cmd/kube-apiserver', 'k8s.io/kubernetes/cmd/kube-controller-manager', 'k8s.io/kubernetes/cmd/kube-scheduler', './etcd', './certs'],
+      },
+      { what: `kwok ${versions.kwok}`, cwd: join(o.root, KWOK_MODULE), args: ['build', '-v', '-o', `${dir}.tmp-${process.pid}/`, 'sigs.k8s.io/kwok/cmd/kwok'] },
+    ]);
+    const builtMetrics = await buildCached(o, metricsDir, 'building metrics-server for the rehearsal cluster\'s HPA (about 6 CPU-minutes on a cold Go cache, seconds with a warm one)', [
+      { what: `metrics-server ${versions.metricsServer}`, cwd: join(o.root, METRICS_SERVER_MODULE), args: ['build', '-v', '-o', `${metricsDir}.tmp-${process.pid}/`, 'sigs.k8s.io/metrics-server/cmd/metrics-server'] },
+    ], (tmp, env) => copyKwokCrds(o.root, tmp, env));
+    return binariesIn(dir, metricsDir, versions, builtControlPlane || builtMetrics);
+  });
 }
