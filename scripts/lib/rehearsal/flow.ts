@@ -197,7 +197,7 @@ export async function runRehearsal(t: RehearsalTarget, onStep: (r: StepResult) =
   // replicas for its 5-minute scale-down window, which would slow every rollout after it.
   if (t.simulated) {
     const p = next();
-    if (!stopped(p)) { t.progress(`${p.step} ...`); record(await loadStep(t, p)); }
+    if (!stopped(p) && !leftOut(p)) { t.progress(`${p.step} ...`); record(await loadStep(t, p)); }
   } else skip('needs kwok\'s simulated CPU usage (local control plane only)');
 
   return { steps: results, notRun, ok: !failed };
