@@ -152,6 +152,13 @@ test('a duplicate key is an error, not a silent override', () => {
   assert.throws(() => loadEnvironment(repoRoot, file), /not valid YAML/);
 });
 
+test('a url ending in "/" is refused with the url to write instead (paths are joined to it)', () => {
+  const file = variant('slash', (d) => { d.url = 'https://todo.example.com/'; });
+  assert.throws(() => loadEnvironment(repoRoot, file), (e: Error) => /slash\.yaml: url: ends with "\/": write the site's root without it, e\.g\. https:\/\/todo\.example\.com$/m.test(e.message));
+  const ok = variant('no-slash', (d) => { d.url = 'https://todo.example.com'; });
+  assert.is(loadEnvironment(repoRoot, ok).url, 'https://todo.example.com');
+});
+
 test('unknown environment name lists the known ones', () => {
   try {
     loadEnvironment(repoRoot, 'prod');

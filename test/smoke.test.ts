@@ -265,7 +265,7 @@ test("without --url the environment's url is used", async () => {
   const s = await app();
   const w = new FakeWorld();
   const file = join(w.dir, 'smoke-env.yaml');
-  writeFileSync(file, readFileSync(join(repoRoot, 'environments', 'local.yaml'), 'utf8').replace(/^url: .*$/m, `url: ${s.url}/`));
+  writeFileSync(file, readFileSync(join(repoRoot, 'environments', 'local.yaml'), 'utf8').replace(/^url: .*$/m, `url: ${s.url}`));
   const r = await w.run('smoke', ['--env', file], { timeScale: 0.01 });
   assert.is(r.code, 0, r.output);
   assert.match(lastLine(r.stdout), new RegExp(`against ${s.url.replace(/[.]/g, '\\.')} in`));
