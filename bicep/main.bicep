@@ -22,25 +22,25 @@ param baseName string = 'hackathon-todo'
 @minLength(3)
 param location string = deployment().location
 
-@description('Resource group that holds the cluster, registry, workspace, identities and alerts.')
+@description('Resource group that holds the cluster, registry, workspace, identities and alerts: azure.resourceGroup in environments/<env>.yaml (no default, so the name is written once).')
 @minLength(1)
 @maxLength(90)
-param resourceGroupName string = '${baseName}-${environmentName}-rg'
+param resourceGroupName string
 
-@description('AKS cluster name; also its DNS prefix and the kube context name that az aks get-credentials writes.')
+@description('AKS cluster name; also its DNS prefix and the kube context name that az aks get-credentials writes: azure.cluster in environments/<env>.yaml (no default).')
 @minLength(1)
 @maxLength(63)
-param clusterName string = '${baseName}-${environmentName}'
+param clusterName string
 
-@description('Container registry name: 5-50 letters and digits, globally unique (it becomes <name>.azurecr.io).')
+@description('Container registry name: 5-50 letters and digits, globally unique (it becomes <name>.azurecr.io): azure.registry in environments/<env>.yaml (no default).')
 @minLength(5)
 @maxLength(50)
-param registryName string = '${replace(baseName, '-', '')}${environmentName}acr'
+param registryName string
 
-@description('Log Analytics workspace name for Container Insights and the crash-loop log alert.')
+@description('Log Analytics workspace name for Container Insights and the crash-loop log alert: azure.logAnalyticsWorkspace in environments/<env>.yaml (no default).')
 @minLength(4)
 @maxLength(63)
-param logAnalyticsWorkspaceName string = '${baseName}-${environmentName}-logs'
+param logAnalyticsWorkspaceName string
 
 @description('Key Vault name (3-24 characters, globally unique). Empty string deploys no Key Vault; the app secrets then come from .env only.')
 @maxLength(24)

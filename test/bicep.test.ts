@@ -425,7 +425,7 @@ test('AKS: autoscaler 2-5 on Standard_D2s_v3, Azure CNI overlay + policy engine,
   const aks = await parseBicepFile(modulePath('aks'));
   assert.equal(checkAks(main, aks, await productionParams()), [], 'with production.bicepparam');
   // No default repeats the environment file: a parameters file that forgot one fails to deploy instead.
-  for (const name of ['nodeVmSize', 'nodeMinCount', 'nodeMaxCount', 'vaultReaderNamespace', 'appNamespace']) {
+  for (const name of ['resourceGroupName', 'clusterName', 'registryName', 'logAnalyticsWorkspaceName', 'nodeVmSize', 'nodeMinCount', 'nodeMaxCount', 'vaultReaderNamespace', 'appNamespace']) {
     assert.is(params(main).find((p) => p.name === name)?.defaultValue, null, `main.bicep param ${name} has no default`);
   }
 });
