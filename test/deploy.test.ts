@@ -393,8 +393,9 @@ test('dry-run --json: the plan as one document', async () => {
   const w = new FakeWorld({ kube: { context: PROD.context } });
   const r = await w.run('deploy', ['--env', 'production', '--dry-run', '--json', '--tag', TAG], { timeScale: SCALE });
   assert.is(r.code, 0, r.output);
-  const doc = JSON.parse(r.stdout) as { plan: { images: Record<string, string>; commands: Array<{ command: string; mutating: boolean }>; manifests: Array<{ kind: string; name: string }> } };
+  const doc = JSON.parse(r.stdout) as { plan: { config: { ingressHost: string | null }; images: Record<string, string>; commands: Array<{ command: string; mutating: boolean }>; manifests: Array<{ kind: string; name: string }> } };
   assert.is(doc.plan.images.frontend, `${PROD.images.frontend}:${TAG}`);
+  assert.is(doc.plan.config.ingressHost, PROD.host);
   assert.ok(doc.plan.commands.some((c) => c.mutating && c.command.startsWith('helm upgrade --install')));
   assert.ok(doc.plan.manifests.some((m) => m.kind === 'Ingress' && m.name === 'hackathon-todo'));
   assert.equal(mutating(r.calls), []);

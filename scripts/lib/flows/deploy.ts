@@ -92,6 +92,7 @@ function showDryRunConfig(ctx: ScriptContext, upgrade: UpgradeArgs, tagSource: s
     valuesFiles: env.release.valuesFiles,
     registry: env.azure?.registry ?? null,
     url: env.url,
+    ingressHost: upgrade.ingressHost ?? null,
     timeouts: { ...env.timeouts, rolloutWatchSeconds: Math.round(rolloutTimeoutMs / 1000) },
   };
   const images = { backend: imageString(upgrade.images.backend), frontend: imageString(upgrade.images.frontend) };
@@ -100,7 +101,7 @@ function showDryRunConfig(ctx: ScriptContext, upgrade: UpgradeArgs, tagSource: s
     `  release ${config.release} from chart ${config.chart} in namespace ${config.namespace}, kube context ${config.kubeContext}`,
     `  values files: ${config.valuesFiles.join(', ')}`,
     `  URL: ${config.url}`,
-    `  ingress host: ${upgrade.ingressHost ?? 'none set (the url\'s host is an IP address or localhost)'}`,
+    `  ingress host: ${config.ingressHost ?? 'none set (the url\'s host is an IP address or localhost)'}`,
     `  timeouts: helm ${env.timeouts.helmSeconds}s, rollout watch ${Math.round(rolloutTimeoutMs / 1000)}s, smoke ${env.timeouts.smokeSeconds}s`,
     `  images (tag from ${tagSource}):`,
     `    backend  ${images.backend}`,
