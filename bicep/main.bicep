@@ -22,25 +22,25 @@ param baseName string = 'hackathon-todo'
 @minLength(3)
 param location string = deployment().location
 
-@description('Resource group that holds the cluster, registry, workspace, identities and alerts.')
+@description('Resource group that holds the cluster, registry, workspace, identities and alerts: azure.resourceGroup in environments/<env>.yaml (no default, so the name is written once).')
 @minLength(1)
 @maxLength(90)
-param resourceGroupName string = '${baseName}-${environmentName}-rg'
+param resourceGroupName string
 
-@description('AKS cluster name; also its DNS prefix and the kube context name that az aks get-credentials writes.')
+@description('AKS cluster name; also its DNS prefix and the kube context name that az aks get-credentials writes: azure.cluster in environments/<env>.yaml (no default).')
 @minLength(1)
 @maxLength(63)
-param clusterName string = '${baseName}-${environmentName}'
+param clusterName string
 
-@description('Container registry name: 5-50 letters and digits, globally unique (it becomes <name>.azurecr.io).')
+@description('Container registry name: 5-50 letters and digits, globally unique (it becomes <name>.azurecr.io): azure.registry in environments/<env>.yaml (no default).')
 @minLength(5)
 @maxLength(50)
-param registryName string = '${replace(baseName, '-', '')}${environmentName}acr'
+param registryName string
 
-@description('Log Analytics workspace name for Container Insights and the crash-loop log alert.')
+@description('Log Analytics workspace name for Container Insights and the crash-loop log alert: azure.logAnalyticsWorkspace in environments/<env>.yaml (no default).')
 @minLength(4)
 @maxLength(63)
-param logAnalyticsWorkspaceName string = '${baseName}-${environmentName}-logs'
+param logAnalyticsWorkspaceName string
 
 @description('Key Vault name (3-24 characters, globally unique). Empty string deploys no Key Vault; the app secrets then come from .env only.')
 @maxLength(24)
@@ -65,7 +65,7 @@ param kubernetesVersion string
 ])
 param aksTier string = 'Standard'
 
-@description('VM size of the node pool (the plan: Standard_D2s_v3, 2 vCPU and 8 GiB).')
+@description('VM size of the node pool: azure.nodeSize in environments/<env>.yaml, which the parameters file reads. No default, so the size is written in one place.')
 @allowed([
   'Standard_D2s_v3'
   'Standard_D4s_v3'
@@ -74,17 +74,17 @@ param aksTier string = 'Standard'
   'Standard_D2as_v5'
   'Standard_D4as_v5'
 ])
-param nodeVmSize string = 'Standard_D2s_v3'
+param nodeVmSize string
 
-@description('Fewest nodes the cluster autoscaler keeps (the plan: 2).')
+@description('Fewest nodes the cluster autoscaler keeps: azure.nodeCount.min in environments/<env>.yaml (no default).')
 @minValue(1)
 @maxValue(10)
-param nodeMinCount int = 2
+param nodeMinCount int
 
-@description('Most nodes the cluster autoscaler may add (the plan: 5). Check the regional vCPU quota covers it.')
+@description('Most nodes the cluster autoscaler may add: azure.nodeCount.max in environments/<env>.yaml (no default). Check the regional vCPU quota covers it.')
 @minValue(1)
 @maxValue(20)
-param nodeMaxCount int = 5
+param nodeMaxCount int
 
 @description('Availability zones for the node pool, e.g. [\'1\', \'2\', \'3\']. Empty places nodes without zones, for regions that have none.')
 param availabilityZones array = []
@@ -170,12 +170,12 @@ param logDailyCapGb int = 1
 @description('Kubernetes namespace of the service account that syncs Key Vault secrets into the cluster (used only with a Key Vault): the app\'s namespace, kube.namespace in environments/<env>.yaml.')
 @minLength(1)
 @maxLength(63)
-param vaultReaderNamespace string = 'todo'
+param vaultReaderNamespace string
 
 @description('Kubernetes namespace of the app\'s release (kube.namespace in environments/<env>.yaml): the rollout-failure alert watches the ReplicaSets there.')
 @minLength(1)
 @maxLength(63)
-param appNamespace string = 'todo'
+param appNamespace string
 
 @description('Kubernetes service account that syncs Key Vault secrets into the cluster through workload identity (used only with a Key Vault).')
 @minLength(1)

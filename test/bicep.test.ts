@@ -35,10 +35,14 @@ import {
 import type { BicepFile, BicepParamFile, Literal, Node, ParamDecl } from './support/bicep.ts';
 import { repoRoot } from './support/tools.ts';
 import { loadEnvironment } from '../scripts/lib/config.ts';
+import type { LoadedEnvironment } from '../scripts/lib/config.ts';
 
 const mainPath = join(bicepDir, 'main.bicep');
 const modulePath = (name: string) => join(bicepDir, 'modules', `${name}.bicep`);
 const rel = (p: string) => relative(repoRoot, p);
+/** environments/production.yaml, whose node pool production.bicepparam reads. */
+const PRODUCTION_ENV = loadEnvironment(repoRoot, 'production');
+const productionParams = () => parseBicepParamFile(join(bicepDir, 'production.bicepparam'));
 
 const ROLE = {
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
@@ -251,7 +255,11 @@ function effectiveParam(main: BicepFile, paramFile: BicepParamFile | null, name:
   return literalValue(params(main).find((p) => p.name === name)?.defaultValue);
 }
 
-function checkAks(main: BicepFile, aks: BicepFile, paramFile: BicepParamFile | null): string[] {
+/**
+ * The AKS cluster as `paramFile` deploys it: the node pool's counts and size, followed from aks.bicep
+ * through main.bicep to the parameter file, are the environment file's azure.nodeCount and azure.nodeSize.
+ */
+function checkAks(main: BicepFile, aks: BicepFile, paramFile: BicepParamFile, env: LoadedEnvironment = PRODUCTION_ENV): string[] {
   const out: string[] = [];
   const expect = (what: string, actual: unknown, wanted: unknown) => {
     if (JSON.stringify(actual) !== JSON.stringify(wanted)) out.push(`${what}: ${JSON.stringify(actual)}, expected ${JSON.stringify(wanted)}`);
@@ -270,9 +278,9 @@ function checkAks(main: BicepFile, aks: BicepFile, paramFile: BicepParamFile | n
 
   const pool = at('properties', 'agentPoolProfiles', 0);
   expect('agent pool enableAutoScaling', literalValue(propertyAt(pool, ['enableAutoScaling'])), true);
-  expect('agent pool minCount', viaMain(propertyAt(pool, ['minCount'])), 2);
-  expect('agent pool maxCount', viaMain(propertyAt(pool, ['maxCount'])), 5);
-  expect('agent pool vmSize', viaMain(propertyAt(pool, ['vmSize'])), 'Standard_D2s_v3');
+  expect('agent pool minCount', viaMain(propertyAt(pool, ['minCount'])), env.azure?.nodeCount.min);
+  expect('agent pool maxCount', viaMain(propertyAt(pool, ['maxCount'])), env.azure?.nodeCount.max);
+  expect('agent pool vmSize', viaMain(propertyAt(pool, ['vmSize'])), env.azure?.nodeSize);
   const zones = propertyAt(pool, ['availabilityZones']);
   if (!zones || !descendants(zones, ['identifier']).some((i) => i.text === 'availabilityZones')) out.push('availability zones do not come from a parameter');
   if (objectEntries(at('properties', 'autoScalerProfile')).length < 3) out.push('autoScalerProfile is missing or nearly empty');
@@ -415,8 +423,11 @@ test('main.bicep params are constrained: @allowed, @minValue/@maxValue or @minLe
 test('AKS: autoscaler 2-5 on Standard_D2s_v3, Azure CNI overlay + policy engine, Standard tier, Entra ID + Azure RBAC, workload identity', async () => {
   const main = await parseBicepFile(mainPath);
   const aks = await parseBicepFile(modulePath('aks'));
-  assert.equal(checkAks(main, aks, null), [], 'with main.bicep defaults');
-  assert.equal(checkAks(main, aks, await parseBicepParamFile(join(bicepDir, 'production.bicepparam'))), [], 'with production.bicepparam');
+  assert.equal(checkAks(main, aks, await productionParams()), [], 'with production.bicepparam');
+  // No default repeats the environment file: a parameters file that forgot one fails to deploy instead.
+  for (const name of ['resourceGroupName', 'clusterName', 'registryName', 'logAnalyticsWorkspaceName', 'nodeVmSize', 'nodeMinCount', 'nodeMaxCount', 'vaultReaderNamespace', 'appNamespace']) {
+    assert.is(params(main).find((p) => p.name === name)?.defaultValue, null, `main.bicep param ${name} has no default`);
+  }
 });
 
 test('ACR: admin user off, and the kubelet identity gets AcrPull (7f951dda-...) on the registry', async () => {
@@ -628,7 +639,7 @@ function checkRolloutFailureAlert(main: BicepFile, alerts: BicepFile, progressDe
   if (propertyAt(rule.body, ['properties', 'actions', 'actionGroups', 0])?.text !== 'actionGroup.id') out.push('rollout-failure rule notifies no action group');
   const passed = propertyAt(modules(main).find((m) => m.path === 'modules/alerts.bicep')?.body, ['params', 'appNamespace'])?.text;
   if (passed !== 'appNamespace') out.push(`main.bicep passes appNamespace: ${String(passed)}`);
-  if (literalValue(params(main).find((p) => p.name === 'appNamespace')?.defaultValue) !== 'todo') out.push('main.bicep appNamespace default is not the app namespace todo');
+  if (params(main).find((p) => p.name === 'appNamespace')?.defaultValue) out.push('main.bicep appNamespace has a default: the namespace is kube.namespace in the environment file');
   return out;
 }
 
@@ -1068,17 +1079,21 @@ async function mutated(path: string, from: string | RegExp, to: string): Promise
   return parseBicep(changed, path);
 }
 
-test('mutation: maxCount 6 (default or param file) and a kubenet network plugin fail the AKS check', async () => {
+test('mutation: a maxCount other than the environment file\'s (param file or YAML) and a kubenet network plugin fail the AKS check', async () => {
   const aks = await parseBicepFile(modulePath('aks'));
-  const main6 = await mutated(mainPath, 'param nodeMaxCount int = 5', 'param nodeMaxCount int = 6');
-  assert.ok(checkAks(main6, aks, null).some((v) => v.startsWith('agent pool maxCount')));
   const main = await parseBicepFile(mainPath);
+  const prod = await productionParams();
+  const azure = PRODUCTION_ENV.azure!;
+  const bigger = { ...PRODUCTION_ENV, azure: { ...azure, nodeCount: { ...azure.nodeCount, max: azure.nodeCount.max + 1 } } };
+  assert.ok(checkAks(main, aks, prod, bigger).some((v) => v.startsWith('agent pool maxCount')));
+  const resized = { ...PRODUCTION_ENV, azure: { ...azure, nodeSize: 'Standard_D4s_v5' } };
+  assert.ok(checkAks(main, aks, prod, resized).some((v) => v.startsWith('agent pool vmSize')));
   const prodSource = readFileSync(join(bicepDir, 'production.bicepparam'), 'utf8').replace(/^param nodeMaxCount = .*$/m, 'param nodeMaxCount = 6');
   assert.ok(checkAks(main, aks, await parseBicepParam(prodSource, 'bicep/production.bicepparam')).some((v) => v.startsWith('agent pool maxCount')));
   const kubenet = await mutated(modulePath('aks'), "networkPlugin: 'azure'", "networkPlugin: 'kubenet'");
-  assert.ok(checkAks(main, kubenet, null).some((v) => v.startsWith('networkPlugin')));
+  assert.ok(checkAks(main, kubenet, prod).some((v) => v.startsWith('networkPlugin')));
   const pinned = await mutated(modulePath('aks'), 'kubernetesVersion: kubernetesVersion', "kubernetesVersion: '1.28'");
-  assert.ok(checkAks(main, pinned, null).some((v) => v.includes('kubernetesVersion')));
+  assert.ok(checkAks(main, pinned, prod).some((v) => v.includes('kubernetesVersion')));
 });
 
 test('mutation: a -preview API version, an unlisted version, an over-age version and stale exceptions are caught', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './support/tools.ts';
 import { checkov } from './support/checkov.ts';
-import { productionValuesFile, render, valuesFile } from './helm-render.ts';
+import { hostArgs, productionValuesFile, render, tagArgs, valuesFile } from './helm-render.ts';
 
 interface Check { check_id: string; resource: string; file_path: string; check_result: { result: string; suppress_comment?: string } }
 interface Report { check_type: string; results: { passed_checks?: Check[]; failed_checks?: Check[]; skipped_checks?: Check[] }; summary: { passed: number; failed: number; skipped: number; resource_count: number } }
@@ -27,7 +27,7 @@ const work = mkdtempSync(join(tmpdir(), 'checkov-chart-'));
 const renderedDefault = join(work, 'rendered-default.yaml');
 const renderedProduction = join(work, 'rendered-production.yaml');
 writeFileSync(renderedDefault, render(3, [valuesFile]).text);
-writeFileSync(renderedProduction, render(3, [valuesFile, productionValuesFile]).text);
+writeFileSync(renderedProduction, render(3, [valuesFile, productionValuesFile], [...tagArgs, ...hostArgs]).text);
 
 test('checkov: the rendered chart (default and production values) has no failed Kubernetes check', () => {
   const reports = scan(['-f', renderedDefault, '-f', renderedProduction, '--framework', 'kubernetes']);
@@ -46,7 +46,7 @@ test('checkov: CKV_K8S_21 (default namespace) passes on the rendered chart witho
   assert.ok(passed.length >= 8, `CKV_K8S_21 passed on ${passed.length} objects`);
   assert.equal(reports.flatMap((r) => r.results.skipped_checks ?? []).filter((c) => c.check_id === 'CKV_K8S_21').map((c) => c.resource), []);
   const inDefault = join(work, 'rendered-in-default.yaml');
-  writeFileSync(inDefault, render(3, [valuesFile, productionValuesFile], undefined, 'default').text);
+  writeFileSync(inDefault, render(3, [valuesFile, productionValuesFile], [...tagArgs, ...hostArgs], 'default').text);
   const ids = failures(scan(['-f', inDefault, '--framework', 'kubernetes', '--check', 'CKV_K8S_21']));
   assert.ok(ids.length >= 8 && ids.every((f) => f.startsWith('CKV_K8S_21 ')), ids.join('\n'));
 });

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startAppServer } from './fixtures/app-server.ts';
 import type { AppServer } from './fixtures/app-server.ts';
 import { FakeWorld, line } from './support/harness.ts';
@@ -72,6 +72,8 @@ for (const helmVersion of ['v4.1.4']) {
     assert.is(upgrade.length, 1);
     assert.equal(upgrade[0]!.args, [
       'upgrade', '--install', REL, 'helm', '-n', NS, '-f', 'helm/values.yaml', '-f', 'helm/values-production.yaml',
+      // The stand-in url names no host, so production's host comes in a values file (support/release.ts).
+      '-f', join(dirname(envFile), 'ingress-host.yaml'),
       '--set', `backend.image.repository=${PROD.images.backend}`, '--set-string', `backend.image.tag=${TAG}`,
       '--set', `frontend.image.repository=${PROD.images.frontend}`, '--set-string', `frontend.image.tag=${TAG}`,
       '--timeout', '600s',
@@ -377,7 +379,9 @@ for (const helmVersion of ['v3.17.3', 'v4.1.4']) {
       assert.ok(i > 0, `"${o}" after position ${at}`);
       at = i;
     }
-    assert.match(r.stdout, new RegExp(`\\[CHANGE\\] helm upgrade --install .*--set-string backend\\.image\\.tag=${sha[1]}`));
+    assert.match(r.stdout, new RegExp(`\\[CHANGE\\] helm upgrade --install .*--set-string backend\\.image\\.tag=${sha[1]}.* --set-string ingress\\.host=${rx(PROD.host)} `));
+    // The Ingress host comes from the environment's url (the values files name none), shown before the commands.
+    assert.match(r.stdout, new RegExp(`\\n +ingress host: ${rx(PROD.host)}\\n`));
     assert.match(r.stdout, new RegExp(`Deployment +todo-backend +HPA 2-5 +${rx(PROD.images.backend)}:[0-9a-f]{40}`));
     assert.match(r.stdout, /Deployment +todo-frontend +HPA 2-5 /);
     assert.match(r.stdout, /dry-run: would deploy hackathon-todo .* to production; \d+ changing commands planned, none run/);
@@ -389,8 +393,9 @@ test('dry-run --json: the plan as one document', async () => {
   const w = new FakeWorld({ kube: { context: PROD.context } });
   const r = await w.run('deploy', ['--env', 'production', '--dry-run', '--json', '--tag', TAG], { timeScale: SCALE });
   assert.is(r.code, 0, r.output);
-  const doc = JSON.parse(r.stdout) as { plan: { images: Record<string, string>; commands: Array<{ command: string; mutating: boolean }>; manifests: Array<{ kind: string; name: string }> } };
+  const doc = JSON.parse(r.stdout) as { plan: { config: { ingressHost: string | null }; images: Record<string, string>; commands: Array<{ command: string; mutating: boolean }>; manifests: Array<{ kind: string; name: string }> } };
   assert.is(doc.plan.images.frontend, `${PROD.images.frontend}:${TAG}`);
+  assert.is(doc.plan.config.ingressHost, PROD.host);
   assert.ok(doc.plan.commands.some((c) => c.mutating && c.command.startsWith('helm upgrade --install')));
   assert.ok(doc.plan.manifests.some((m) => m.kind === 'Ingress' && m.name === 'hackathon-todo'));
   assert.equal(mutating(r.calls), []);

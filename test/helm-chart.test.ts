@@ -13,11 +13,13 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import type { IContainer } from 'kubernetes-models/v1';
 import { SECRET_CATALOG } from '../scripts/lib/secret-catalog.ts';
 import {
-  NAMESPACE, PRODUCTION, RELEASE, SHA, chartDir, find, helm, productionSetArgs, productionValuesFile, render, tagArgs, valuesFile, type K8sObject,
+  NAMESPACE, PRODUCTION, RELEASE, SHA, chartDir, find, helm, hostArgs, productionSetArgs, productionValuesFile, render, tagArgs, valuesFile, type K8sObject,
 } from './helm-render.ts';
 
 const helms = [3, 4] as const;
 const valueSets = { default: [valuesFile], production: [valuesFile, productionValuesFile] } as const;
+// The --set flags each value set renders with: production's values turn TLS on and name no host (deploy sets it).
+const setArgs: Record<keyof typeof valueSets, string[]> = { default: tagArgs, production: [...tagArgs, ...hostArgs] };
 
 const models: Record<string, new (o: never) => { validate(): void }> = {
   'v1/ConfigMap': ConfigMap, 'v1/Pod': Pod, 'v1/Service': Service, 'v1/ServiceAccount': ServiceAccount,
@@ -40,13 +42,13 @@ const appContainer = (d: Deployment, name: string): IContainer => {
 for (const major of helms) {
   for (const [label, files] of Object.entries(valueSets)) {
     test(`helm ${major}: lint --strict passes with ${label} values`, () => {
-      const r = helm(major, ['lint', '--strict', chartDir, ...files.flatMap((f) => ['-f', f]), ...tagArgs]);
+      const r = helm(major, ['lint', '--strict', chartDir, ...files.flatMap((f) => ['-f', f]), ...setArgs[label as keyof typeof valueSets]]);
       assert.is(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
     });
 
     test(`helm ${major}: every object rendered with ${label} values validates against the Kubernetes schema`, () => {
-      const { objects } = render(major, [...files]);
+      const { objects } = render(major, [...files], setArgs[label as keyof typeof valueSets]);
       assert.ok(objects.length >= 12, `only ${objects.length} objects`);
       for (const o of objects) {
         const Model = models[`${o.apiVersion}/${o.kind}`];
@@ -68,8 +70,9 @@ test('a schema model rejects a broken object (the validation above is not a no-o
 });
 
 test('helm 3 and helm 4 render the same manifests', () => {
-  for (const files of Object.values(valueSets)) {
-    assert.is(render(4, [...files]).text, render(3, [...files]).text);
+  for (const [label, files] of Object.entries(valueSets)) {
+    const sets = setArgs[label as keyof typeof valueSets];
+    assert.is(render(4, [...files], sets).text, render(3, [...files], sets).text);
   }
 });
 
@@ -269,7 +272,7 @@ test('production: the Ingress terminates TLS for the host and routes /api to the
 });
 
 test('ingress.className is a value', () => {
-  const r = render(3, [...valueSets.production], [...tagArgs, '--set', 'ingress.className=webapprouting.kubernetes.azure.com']);
+  const r = render(3, [...valueSets.production], [...setArgs.production, '--set', 'ingress.className=webapprouting.kubernetes.azure.com']);
   assert.is(new Ingress(find(r.objects, 'Ingress', RELEASE) as never).spec?.ingressClassName, 'webapprouting.kubernetes.azure.com');
 });
 
@@ -277,7 +280,7 @@ test('production: images come from the environment file\'s registry at the given
   assert.is(appContainer(deployment(prod.objects, 'todo-backend'), 'backend').image, `${PRODUCTION.release.images.backend}:${SHA}`);
   assert.is(appContainer(deployment(prod.objects, 'todo-frontend'), 'frontend').image, `${PRODUCTION.release.images.frontend}:${SHA}`);
   // Without the deploy's --set, production values alone give the chart's local default: no registry copy.
-  const bare = render(3, [...valueSets.production]);
+  const bare = render(3, [...valueSets.production], setArgs.production);
   assert.is(appContainer(deployment(bare.objects, 'todo-backend'), 'backend').image, `todo-backend:${SHA}`);
   assert.not.match(prod.text, /:latest\b/);
 });
@@ -285,7 +288,7 @@ test('production: images come from the environment file\'s registry at the given
 for (const major of helms) {
   test(`helm ${major}: an empty image tag stops the render with the command that fixes it`, () => {
     for (const files of Object.values(valueSets)) {
-      const r = helm(major, ['template', RELEASE, chartDir, ...files.flatMap((f) => ['-f', f]), '--set-string', `frontend.image.tag=${SHA}`]);
+      const r = helm(major, ['template', RELEASE, chartDir, ...files.flatMap((f) => ['-f', f]), '--set-string', `frontend.image.tag=${SHA}`, ...hostArgs]);
       assert.is.not(r.code, 0);
       assert.match(r.stderr, /backend\.image\.tag is required/);
       assert.match(r.stderr, /--set-string backend\.image\.tag=/);
@@ -294,7 +297,7 @@ for (const major of helms) {
 
   test(`helm ${major}: "latest" is refused in production (any case) but allowed in development`, () => {
     for (const tag of ['latest', 'LATEST']) {
-      const r = helm(major, ['template', RELEASE, chartDir, '-f', valuesFile, '-f', productionValuesFile, '--set-string', `backend.image.tag=${SHA}`, '--set-string', `frontend.image.tag=${tag}`]);
+      const r = helm(major, ['template', RELEASE, chartDir, '-f', valuesFile, '-f', productionValuesFile, '--set-string', `backend.image.tag=${SHA}`, '--set-string', `frontend.image.tag=${tag}`, ...hostArgs]);
       assert.is.not(r.code, 0);
       assert.match(r.stderr, /frontend\.image\.tag "(latest|LATEST)" is refused when global\.environment is production/);
     }
@@ -333,7 +336,7 @@ test('the app has its own namespace: every object names the release namespace, n
     const ns = (parse(readFileSync(new URL(`../environments/${env}.yaml`, import.meta.url), 'utf8')) as { kube: { namespace: string } }).kube.namespace;
     assert.is(ns, 'todo', `environments/${env}.yaml kube.namespace`);
   }
-  for (const objects of [dev.objects, prod.objects, render(3, [...valueSets.production], tagArgs, 'elsewhere').objects]) {
+  for (const objects of [dev.objects, prod.objects, render(3, [...valueSets.production], setArgs.production, 'elsewhere').objects]) {
     const wanted = objects === dev.objects || objects === prod.objects ? NAMESPACE : 'elsewhere';
     for (const o of objects) assert.is(o.metadata.namespace, wanted, `${o.kind}/${o.metadata.name}`);
   }

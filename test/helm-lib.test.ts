@@ -5,7 +5,7 @@ import { compareVersions, TOOLS } from '../scripts/lib/preflight.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  currentRevision, formatHistoryTable, helmCallFailure, helmErrorSummary, isLockError, isReleaseNotFound, parseHelmVersion, parseHistory,
+  currentRevision, formatHistoryTable, helmCallFailure, helmErrorSummary, ingressHostOf, isLockError, isReleaseNotFound, parseHelmVersion, parseHistory,
   parseStatus, parseUpgradeRevision, pickRollbackRevision, planPendingRecovery, readHistory, readStatus, rollbackArgs, rollbackTarget, templateArgs, upgradeArgs,
 } from '../scripts/lib/helm.ts';
 import type { HelmRevision } from '../scripts/lib/helm.ts';
@@ -131,7 +131,19 @@ test('upgradeArgs: -f per values file, image repositories and --set-string tags,
   for (const banned of ['--wait', '--atomic', '--rollback-on-failure', '--wait-for-jobs']) assert.not.ok(a.some((x) => x.startsWith(banned)), banned);
   const t = templateArgs({ release: 'r', chart: 'helm', namespace: 'ns', valuesFiles: ['v.yaml'], timeoutSeconds: 1, images: { backend: { repository: 'b', tag: 't' }, frontend: { repository: 'f', tag: 't' } } });
   assert.equal(t, ['template', 'r', 'helm', '-n', 'ns', '-f', 'v.yaml', '--set', 'backend.image.repository=b', '--set-string', 'backend.image.tag=t', '--set', 'frontend.image.repository=f', '--set-string', 'frontend.image.tag=t']);
+  // The environment's url host becomes ingress.host, after the images and before --timeout (so template has it too).
+  const hosted = upgradeArgs({ release: 'r', chart: 'helm', namespace: 'ns', valuesFiles: [], timeoutSeconds: 1, images: { backend: { repository: 'b', tag: 't' }, frontend: { repository: 'f', tag: 't' } }, ingressHost: 'todo.example.com' });
+  assert.equal(hosted.slice(-4), ['--set-string', 'ingress.host=todo.example.com', '--timeout', '1s']);
+  assert.equal(templateArgs({ release: 'r', chart: 'helm', namespace: 'ns', valuesFiles: [], timeoutSeconds: 1, images: { backend: { repository: 'b', tag: 't' }, frontend: { repository: 'f', tag: 't' } }, ingressHost: 'todo.example.com' }).slice(-2), ['--set-string', 'ingress.host=todo.example.com']);
   assert.equal(rollbackArgs('hackathon-todo', 'default', 6, 600), ['rollback', 'hackathon-todo', '6', '-n', 'default', '--timeout', '600s']);
+});
+
+test('ingressHostOf: the url\'s DNS host name; none for an IP address or localhost (Kubernetes refuses an IP as an Ingress host)', () => {
+  assert.is(ingressHostOf('https://todo.example.com'), 'todo.example.com');
+  assert.is(ingressHostOf('https://Staging.Todo.Example.com:8443/app'), 'staging.todo.example.com');
+  for (const url of ['http://127.0.0.1:8080', 'http://[::1]:3000', 'http://localhost:8080', 'http://app.localhost', 'https://10.0.0.4']) {
+    assert.is(ingressHostOf(url), undefined, url);
+  }
 });
 
 test('upgrade output and errors: REVISION on 3 and 4 (4 adds DESCRIPTION), lock and not-found messages, Helm 4 multi-line wait error', () => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse, parseAllDocuments } from 'yaml';
 import { helmPath, repoRoot } from './support/tools.ts';
 import { loadEnvironment } from '../scripts/lib/config.ts';
-import { upgradeArgs } from '../scripts/lib/helm.ts';
+import { ingressHostOf, upgradeArgs } from '../scripts/lib/helm.ts';
 
 export const chartDir = join(repoRoot, 'helm');
 export const valuesFile = join(chartDir, 'values.yaml');
@@ -20,15 +20,19 @@ export const tagArgs = ['--set-string', `backend.image.tag=${SHA}`, '--set-strin
 export const PRODUCTION = loadEnvironment(repoRoot, 'production');
 /**
  * The --set flags deploy.mts passes for production, built by the same helm.ts function: the image
- * repositories of environments/production.yaml at SHA (the values files name no registry).
+ * repositories of environments/production.yaml at SHA and the host of its url (the values files name
+ * neither registry nor host).
  */
 export const productionSetArgs = (() => {
   const up = upgradeArgs({
     release: RELEASE, chart: 'helm', namespace: NAMESPACE, valuesFiles: [], timeoutSeconds: 1,
     images: { backend: { repository: PRODUCTION.release.images.backend, tag: SHA }, frontend: { repository: PRODUCTION.release.images.frontend, tag: SHA } },
+    ingressHost: ingressHostOf(PRODUCTION.url),
   });
   return up.slice(up.indexOf('--set'), up.indexOf('--timeout'));
 })();
+/** The ingress.host flag of productionSetArgs: production's values turn TLS on and name no host, as deploy sets it. */
+export const hostArgs = productionSetArgs.slice(productionSetArgs.findIndex((a) => a.startsWith('ingress.host=')) - 1).slice(0, 2);
 
 export interface HelmResult { code: number; stdout: string; stderr: string }
 

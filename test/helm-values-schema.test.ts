@@ -4,11 +4,11 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { RELEASE, SHA, chartDir, helm, productionValuesFile, tagArgs, valuesFile } from './helm-render.ts';
+import { RELEASE, SHA, chartDir, helm, hostArgs, productionValuesFile, tagArgs, valuesFile } from './helm-render.ts';
 
-const base = ['template', RELEASE, chartDir, '-f', valuesFile, '-f', productionValuesFile, ...tagArgs];
+const base = ['template', RELEASE, chartDir, '-f', valuesFile, '-f', productionValuesFile, ...tagArgs, ...hostArgs];
 // helm applies --set-string after --set, so a case that sets the backend tag itself leaves it out here.
-const baseWithoutBackendTag = ['template', RELEASE, chartDir, '-f', valuesFile, '-f', productionValuesFile, '--set-string', `frontend.image.tag=${SHA}`];
+const baseWithoutBackendTag = ['template', RELEASE, chartDir, '-f', valuesFile, '-f', productionValuesFile, '--set-string', `frontend.image.tag=${SHA}`, ...hostArgs];
 
 // Each case: the --set flags, and the value path the error must name (Helm 3 prints a.b.c, Helm 4 /a/b/c).
 const cases: Array<{ what: string; args: string[]; path: string }> = [

@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { listEnvironments, loadEnvironment } from '../scripts/lib/config.ts';
+import { ingressHostOf } from '../scripts/lib/helm.ts';
 import { repoFiles } from './support/repo-files.ts';
 import { repoRoot } from './support/tools.ts';
 
@@ -69,6 +70,21 @@ test('no name from an environment file is written anywhere but environments/ and
     }
   }
   assert.equal(hits, []);
+});
+
+test('the public host is the environment\'s url alone: no file of the chart names it (deploy sets ingress.host from url)', () => {
+  const hosts = listEnvironments(repoRoot).flatMap((envName) => {
+    const env = loadEnvironment(repoRoot, envName);
+    const host = ingressHostOf(env.url);
+    return host ? [{ host, where: `${env.file} url` }] : [];
+  });
+  assert.ok(hosts.length >= 2, 'production and staging name a public host');
+  const chart = repoFiles().filter((f) => f.path.startsWith('helm/'));
+  assert.ok(chart.some((f) => f.path === 'helm/values-production.yaml') && chart.some((f) => f.path === 'helm/values-staging.yaml'), 'the walk sees the values files');
+  const hits = chart.flatMap(({ path, text }) => hosts.flatMap(({ host, where }) => literalHits(text, host).map((line) => `${path}:${line}: ${host} (${where}); deploy sets ingress.host from the url`)));
+  assert.equal(hits, []);
+  // The check sees a host where it would be written.
+  assert.equal(literalHits('ingress:\n  host: todo.example.com\n', 'todo.example.com'), [2]);
 });
 
 test('the match is on whole names: a longer name or a registry host counts as what it is', () => {

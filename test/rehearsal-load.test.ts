@@ -9,13 +9,13 @@ import { parseK6Summary } from '../scripts/lib/load/k6.ts';
 import { TOOLS } from '../scripts/lib/preflight.ts';
 import { LOAD_LABEL, loadShare, readyPods, resourceUsages, summaryData } from '../scripts/lib/rehearsal/k6-standin.ts';
 import { cpuMillicores, loadMillicores } from '../scripts/lib/rehearsal/load-step.ts';
-import { productionValuesFile, render, valuesFile } from './helm-render.ts';
+import { hostArgs, productionValuesFile, render, tagArgs, valuesFile } from './helm-render.ts';
 import { repoRoot } from './support/tools.ts';
 
 type Obj = Record<string, any>;
 
 test('the simulated load takes the backend HPA (as the production values render it) to maxReplicas from any count, and holds it there', () => {
-  const { objects } = render(4, [valuesFile, productionValuesFile]);
+  const { objects } = render(4, [valuesFile, productionValuesFile], [...tagArgs, ...hostArgs]);
   const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && (o.spec as Obj).scaleTargetRef.name === 'todo-backend') as Obj;
   const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'todo-backend') as Obj;
   const metric = (hpa.spec.metrics as Obj[]).find((m) => m.type === 'ContainerResource')!.containerResource;

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { repoRoot } from './support/tools.ts';
 import { loadEnvironment } from '../scripts/lib/config.ts';
-import { NAMESPACE, find, productionValuesFile, render, valuesFile, type K8sObject } from './helm-render.ts';
+import { NAMESPACE, find, hostArgs, productionValuesFile, render, tagArgs, valuesFile, type K8sObject } from './helm-render.ts';
 
 const workflowsDir = join(repoRoot, '.github', 'workflows');
 const workflows = readdirSync(workflowsDir).filter((f) => f.endsWith('.yml')).map((f) => join(workflowsDir, f));
@@ -202,7 +202,7 @@ function allowed(rules: Rule[] | undefined, peer: Peer, port: number, protocol =
   });
 }
 
-const prod = render(3, [valuesFile, productionValuesFile]).objects;
+const prod = render(3, [valuesFile, productionValuesFile], [...tagArgs, ...hostArgs]).objects;
 const np = (name: string) => find(prod, 'NetworkPolicy', name) as NP;
 const backend = np('todo-backend');
 const frontend = np('todo-frontend');

@@ -15,6 +15,7 @@
 //   `--timeout` still bounds hooks and API calls on both.
 // - Helm 4 may apply server-side (`apply_method: ssa` in `status -o json`) and omits zero times
 //   (`deleted`) there; the parser tolerates both.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseCliJson } from './cli-json.ts';
 import { OpsError } from './errors.ts';
@@ -297,6 +298,20 @@ export interface UpgradeArgs {
   valuesFiles: readonly string[];
   images: { backend: ImageRef; frontend: ImageRef };
   timeoutSeconds: number;
+  /** The chart's ingress.host: the environment's `url` host name (ingressHostOf), absent when it has none. */
+  ingressHost?: string | undefined;
+}
+
+/**
+ * The Ingress host of an environment: its `url`'s host name, so the public host is written once
+ * (environments/*.yaml) and the values files name none. Undefined for an IP address or localhost:
+ * Kubernetes refuses an IP as an Ingress host, and a url on localhost (the local environment, or the
+ * rehearsal's stand-in on 127.0.0.1) is reached by a port-forward, not through an Ingress host rule.
+ */
+export function ingressHostOf(url: string): string | undefined {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) || host === 'localhost' || host.endsWith('.localhost')) return undefined;
+  return host;
 }
 
 /**
@@ -312,6 +327,7 @@ export function upgradeArgs(a: UpgradeArgs): string[] {
     '--set-string', `backend.image.tag=${a.images.backend.tag}`,
     '--set', `frontend.image.repository=${a.images.frontend.repository}`,
     '--set-string', `frontend.image.tag=${a.images.frontend.tag}`,
+    ...(a.ingressHost ? ['--set-string', `ingress.host=${a.ingressHost}`] : []),
     '--timeout', `${a.timeoutSeconds}s`,
   ];
 }

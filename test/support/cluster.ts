@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadEnvironment } from '../../scripts/lib/config.ts';
 import { REHEARSAL_CONTEXT, startLocalCluster } from '../../scripts/lib/rehearsal/cluster.ts';
-import { rehearsalEnvironment, writeRehearsalEnvironment } from '../../scripts/lib/rehearsal/scenarios.ts';
+import { ingressHostValues, rehearsalEnvironment, writeRehearsalEnvironment } from '../../scripts/lib/rehearsal/scenarios.ts';
 import type { RehearsalEnvironment } from '../../scripts/lib/rehearsal/scenarios.ts';
 import { ensureBinaries } from '../../scripts/lib/rehearsal/toolchain.ts';
 import { helmPath, kubectlPath, repoRoot } from './tools.ts';
@@ -92,7 +92,8 @@ export class ClusterNamespace {
   constructor(readonly cluster: TestCluster, suite: string, o: { url?: string; helmMajor?: 3 | 4 } = {}) {
     this.namespace = suiteNamespace(suite);
     this.dir = mkdtempSync(join(tmpdir(), `aks-todo-ops-${suite}-`));
-    this.env = rehearsalEnvironment(loadEnvironment(repoRoot, 'production'), { context: cluster.context, url: o.url ?? 'http://127.0.0.1:9', namespace: this.namespace });
+    const production = loadEnvironment(repoRoot, 'production');
+    this.env = rehearsalEnvironment(production, { context: cluster.context, url: o.url ?? 'http://127.0.0.1:9', namespace: this.namespace, extraValuesFiles: ingressHostValues(this.dir, production, { write: true }) });
     this.envFile = writeRehearsalEnvironment(this.dir, this.env);
     this.bin = join(this.dir, 'bin');
     mkdirSync(this.bin);

@@ -17,6 +17,8 @@ function azureNames(env: LoadedEnvironment) {
     workspace: azure.logAnalyticsWorkspace,
     context: env.kube.context,
     images: env.release.images,
+    /** The host of `url`, which deploy sets as the chart's ingress.host (the values files name none). */
+    host: new URL(env.url).hostname,
   };
 }
 

@@ -9,6 +9,8 @@ import { FakeWorld, podList } from './harness.ts';
 import type { Rule, Scenario } from './harness.ts';
 import { APP_NAMESPACE, repoRoot } from './tools.ts';
 import { PROD } from './names.ts';
+import { ingressHostOf } from '../../scripts/lib/helm.ts';
+import { ingressHostValues } from '../../scripts/lib/rehearsal/scenarios.ts';
 
 export const REL = 'hackathon-todo';
 export const NS = APP_NAMESPACE;
@@ -23,14 +25,19 @@ export const account = {
   user: { name: 'dev@contoso.com', type: 'user' },
 };
 
-/** environments/production.yaml with the URL (and optionally more) changed, written to a temp file. */
+/**
+ * environments/production.yaml with the URL (and optionally more) changed, written to a temp file. A
+ * stand-in URL on 127.0.0.1 gives deploy no Ingress host, so production's host comes in a values file
+ * beside it, as the rehearsal does it (ingressHostValues).
+ */
 export function productionEnvFile(url: string, edit: (doc: Record<string, any>) => void = () => undefined): string {
   const doc = parseDocument(readFileSync(join(repoRoot, 'environments', 'production.yaml'), 'utf8')).toJS() as Record<string, any>;
+  const dir = mkdtempSync(join(tmpdir(), 'aks-todo-ops-env-'));
+  if (!ingressHostOf(url)) doc.release.valuesFiles = [...doc.release.valuesFiles, ...ingressHostValues(dir, { url: doc.url }, { write: true })];
   doc.url = url;
   // One fake call is one node start-up (tens of real ms); give the per-command timeout room on a busy machine.
   doc.timeouts.commandSeconds = 3600;
   edit(doc);
-  const dir = mkdtempSync(join(tmpdir(), 'aks-todo-ops-env-'));
   const file = join(dir, 'production-test.yaml');
   writeFileSync(file, JSON.stringify(doc, null, 2));
   return file;

@@ -9,7 +9,7 @@ import { SECRET_CATALOG } from '../secret-catalog.ts';
 import { applySecretsCall, findMissingSecrets, keepSecretsFromChildren, missingSecretsSource, syncSecrets } from '../secrets.ts';
 import type { HelmRevision, HelmVersion, UpgradeArgs } from '../helm.ts';
 import {
-  currentRevision, GOOD_STATUSES, helmCallFailure, historyLine, isLockError, parseHelmVersion, parseUpgradeRevision,
+  currentRevision, GOOD_STATUSES, helmCallFailure, historyLine, ingressHostOf, isLockError, parseHelmVersion, parseUpgradeRevision,
   pickRollbackRevision, planPendingRecovery, readHistory, readStatus, rollbackArgs, templateArgs, upgradeArgs,
 } from '../helm.ts';
 import { checkImagesInRegistry, imageRefs, imageString, imagesFromConfig, resolveTag, validateTag } from '../images.ts';
@@ -92,6 +92,7 @@ function showDryRunConfig(ctx: ScriptContext, upgrade: UpgradeArgs, tagSource: s
     valuesFiles: env.release.valuesFiles,
     registry: env.azure?.registry ?? null,
     url: env.url,
+    ingressHost: upgrade.ingressHost ?? null,
     timeouts: { ...env.timeouts, rolloutWatchSeconds: Math.round(rolloutTimeoutMs / 1000) },
   };
   const images = { backend: imageString(upgrade.images.backend), frontend: imageString(upgrade.images.frontend) };
@@ -100,6 +101,7 @@ function showDryRunConfig(ctx: ScriptContext, upgrade: UpgradeArgs, tagSource: s
     `  release ${config.release} from chart ${config.chart} in namespace ${config.namespace}, kube context ${config.kubeContext}`,
     `  values files: ${config.valuesFiles.join(', ')}`,
     `  URL: ${config.url}`,
+    `  ingress host: ${config.ingressHost ?? 'none set (the url\'s host is an IP address or localhost)'}`,
     `  timeouts: helm ${env.timeouts.helmSeconds}s, rollout watch ${Math.round(rolloutTimeoutMs / 1000)}s, smoke ${env.timeouts.smokeSeconds}s`,
     `  images (tag from ${tagSource}):`,
     `    backend  ${images.backend}`,
@@ -197,7 +199,7 @@ export async function deployRelease(ctx: ScriptContext, inputs: DeployInputs): P
   const { tag, source: tagSource } = await resolveTag(runner, inputs.tag);
   validateTag(tag, env);
   const images = imageRefs(env, tag);
-  const upgrade: UpgradeArgs = { release: rel, chart: env.release.chart, namespace: ns, valuesFiles: env.release.valuesFiles, images, timeoutSeconds: env.timeouts.helmSeconds };
+  const upgrade: UpgradeArgs = { release: rel, chart: env.release.chart, namespace: ns, valuesFiles: env.release.valuesFiles, images, timeoutSeconds: env.timeouts.helmSeconds, ingressHost: ingressHostOf(env.url) };
 
   // 7. --dry-run: no cluster, no Azure login; the flow below plans its calls instead of making them.
   const dryRun = flags.dryRun ? showDryRunConfig(ctx, upgrade, tagSource, rolloutTimeoutMs) : undefined;

@@ -9,7 +9,7 @@ import type { Outcome, ScriptContext } from '../main.ts';
 import { REHEARSAL_CONTEXT, REHEARSAL_POLICY, startLocalCluster } from './cluster.ts';
 import type { LocalCluster } from './cluster.ts';
 import { formatRehearsalTable, planSteps, runRehearsal } from './flow.ts';
-import { rehearsalEnvironment, writeDummyDotenv, writeRehearsalEnvironment } from './scenarios.ts';
+import { ingressHostValues, rehearsalEnvironment, writeDummyDotenv, writeRehearsalEnvironment } from './scenarios.ts';
 import type { RehearsalTarget } from './scenarios.ts';
 import { ensureBinaries, readVersions } from './toolchain.ts';
 
@@ -79,7 +79,7 @@ export async function rehearse(ctx: ScriptContext, inputs: RehearseInputs): Prom
   const where = { ...(extraValues ? { extraValuesFiles: [extraValues] } : {}), ...(inputs.namespace ? { namespace: inputs.namespace } : {}) };
 
   if (ctx.flags.dryRun) {
-    const planEnv = rehearsalEnvironment(env, { context: inputs.context ?? REHEARSAL_CONTEXT, url: 'http://127.0.0.1:PORT', ...where });
+    const planEnv = rehearsalEnvironment(env, { context: inputs.context ?? REHEARSAL_CONTEXT, url: 'http://127.0.0.1:PORT', ...where, extraValuesFiles: [...ingressHostValues('<work dir>', env, { write: false }), ...where.extraValuesFiles ?? []] });
     const plan = planSteps({ goodTags, env: planEnv });
     log.info([
       versions
@@ -115,7 +115,7 @@ export async function rehearse(ctx: ScriptContext, inputs: RehearseInputs): Prom
       writeFileSync(kubeconfig, r.stdout, { mode: 0o600 });
       childEnv = { ...childEnv, KUBECONFIG: kubeconfig };
     }
-    const renv = rehearsalEnvironment(env, { context: cluster?.context ?? inputs.context!, url: app.url, ...where });
+    const renv = rehearsalEnvironment(env, { context: cluster?.context ?? inputs.context!, url: app.url, ...where, extraValuesFiles: [...ingressHostValues(work, env, { write: true }), ...where.extraValuesFiles ?? []] });
     const target: RehearsalTarget = {
       root, env: renv, envFile: writeRehearsalEnvironment(work, renv), childEnv, helm: inputs.helm, dotenv: writeDummyDotenv(work), goodTags, simulated, ...(only ? { only } : {}),
       progress: (l) => log.info(l),

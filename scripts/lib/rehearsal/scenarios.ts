@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { LoadedEnvironment } from '../config.ts';
-import { historyArgs } from '../helm.ts';
+import { historyArgs, ingressHostOf } from '../helm.ts';
 import { SECRET_CATALOG } from '../secret-catalog.ts';
 import { validateValue } from '../secrets.ts';
 
@@ -90,6 +90,24 @@ export function rehearsalEnvironment(base: LoadedEnvironment, o: { context: stri
     // 10 s is not a race against a busy machine, only the age a lock must reach to count as stale.
     timeouts: { commandSeconds: 60, helmSeconds: 10, rolloutSeconds: 60, smokeSeconds: 20 },
   };
+}
+
+/**
+ * The Ingress host for the rehearsal, as a values file in the rehearsal's own folder. Its url is the
+ * stand-in on 127.0.0.1, from which deploy sets no ingress.host (Kubernetes refuses an IP address as an
+ * Ingress host: helm.ts ingressHostOf), and the chart refuses TLS without a host. So the Ingress keeps the
+ * base environment's host (its `url`, the only place it is written) while smoke goes to the stand-in.
+ * [] when the base's url names no host (local). `write: false` only names the file (--dry-run).
+ */
+export function ingressHostValues(dir: string, base: Pick<LoadedEnvironment, 'url'>, o: { write: boolean }): string[] {
+  const host = ingressHostOf(base.url);
+  if (!host) return [];
+  const path = join(dir, 'ingress-host.yaml');
+  if (o.write) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, `# Written by scripts/rehearse.mts: the host of ${base.url}, which the rehearsal's own url cannot carry.\n${stringify({ ingress: { host } })}`);
+  }
+  return [path];
 }
 
 export function writeRehearsalEnvironment(dir: string, env: RehearsalEnvironment): string {
