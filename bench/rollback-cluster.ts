@@ -17,7 +17,7 @@ import { startAppServer } from '../test/fixtures/app-server.ts';
 import { helmPath, kubectlPath, repoRoot } from '../test/support/tools.ts';
 import { loadEnvironment } from '../scripts/lib/config.ts';
 import { startLocalCluster } from '../scripts/lib/rehearsal/cluster.ts';
-import { FAILURE_TAGS, rehearsalEnvironment, runScript, writeDummyDotenv, writeRehearsalEnvironment } from '../scripts/lib/rehearsal/scenarios.ts';
+import { FAILURE_TAGS, ingressHostValues, rehearsalEnvironment, runScript, writeDummyDotenv, writeRehearsalEnvironment } from '../scripts/lib/rehearsal/scenarios.ts';
 import type { RehearsalTarget } from '../scripts/lib/rehearsal/scenarios.ts';
 import { ensureBinaries } from '../scripts/lib/rehearsal/toolchain.ts';
 
@@ -40,7 +40,8 @@ const work = mkdtempSync(join(tmpdir(), 'bench-rollback-cluster-'));
 interface Row { name: string; detectionS: number; restoredS: number; exit: number | null; failure: string }
 const rows: Row[] = [];
 try {
-  const renv = rehearsalEnvironment(env, { context: cluster.context, url: app.url });
+  // The stand-in's url carries no host name, so the production values' TLS ingress gets the environment's host from a file (as rehearse.mts does).
+  const renv = rehearsalEnvironment(env, { context: cluster.context, url: app.url, extraValuesFiles: ingressHostValues(work, env, { write: true }) });
   const t: RehearsalTarget = {
     root: repoRoot, env: renv, envFile: writeRehearsalEnvironment(work, renv), helm, dotenv: writeDummyDotenv(work),
     childEnv: { ...process.env, PATH, KUBECONFIG: cluster.kubeconfig, NODE_OPTIONS: '' }, goodTags: ['rehearse-good-1', 'rehearse-good-2', 'rehearse-good-3'], simulated: true, progress: log,
