@@ -9,7 +9,7 @@ import { SECRET_CATALOG } from '../scripts/lib/secret-catalog.ts';
 import { HASH_ANNOTATION, sha256 } from '../scripts/lib/secrets.ts';
 import { ClusterNamespace, testCluster } from './support/cluster.ts';
 import type { RecordedCall, TestCluster } from './support/cluster.ts';
-import { goodValues, writeEnvFile } from './support/secrets.ts';
+import { goodValues, withRotatedOpenAiKey, writeEnvFile } from './support/secrets.ts';
 import type { Values } from './support/secrets.ts';
 
 let cluster: TestCluster;
@@ -46,7 +46,7 @@ const consumers = ['todo-backend', 'todo-frontend'].map((name) => ({
 }));
 
 const values = goodValues();
-const rotated = { ...values, OPENAI_API_KEY: 'sk-proj-R0tated9Kq2Xw7Ln4Pz8Vb3Mc6TestOnlyHj1Sd5Gf0Ua2' };
+const rotated = withRotatedOpenAiKey(values);
 
 test('a namespace that does not exist is created first; the four Secrets go to kubectl on stdin and the API server stores every value; consumers not deployed yet are skipped', async () => {
   const r = await ns.run('secrets', ['--secrets-file', writeEnvFile(values), '--yes']);

@@ -5,9 +5,9 @@ import * as assert from 'uvu/assert';
 import { classifyMutating, formatCommand } from '../scripts/lib/runner.ts';
 import type { FakeWorld } from './support/harness.ts';
 import { assertPlanIsRun, dryRunPlan } from './support/release.ts';
-import { goodValues, localWorld, runSecrets, writeEnvFile } from './support/secrets.ts';
+import { goodValues, localWorld, runSecrets, withRotatedOpenAiKey, writeEnvFile } from './support/secrets.ts';
 
-const ROTATED = { ...goodValues(), OPENAI_API_KEY: 'sk-proj-R0tated9Kq2Xw7Ln4Pz8Vb3Mc6TestOnlyHj1Sd5Gf0Ua2' };
+const ROTATED = withRotatedOpenAiKey();
 const seeded = async (): Promise<FakeWorld> => {
   const w = localWorld();
   assert.is((await runSecrets(w, ['--env', 'local', '--secrets-file', writeEnvFile(goodValues()), '--yes'])).code, 0);

@@ -18,6 +18,26 @@ import { repoRoot, withLock } from './tools.ts';
 
 export { freeLocalPort as freePort };
 
+/**
+ * A broker process started in its own process group: its output collected for error messages, and a
+ * stop() that ends the group with `signal` (each broker's clean-shutdown signal) and removes `dir`.
+ */
+function supervise(child: ChildProcess, dir: string, signal: NodeJS.Signals): { log: () => string; stop: () => Promise<void> } {
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  return {
+    log: () => out,
+    stop: async () => {
+      if (child.exitCode === null) {
+        try { process.kill(-child.pid!, signal); } catch { /* gone */ }
+        await new Promise((r) => child.once('close', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Kafka 4.x from Maven Central: the newest 4.x release when this was written. */
 export const KAFKA_VERSION = '4.4.0';
 const kafkaDir = join(repoRoot, '.cache', 'kafka', KAFKA_VERSION);
@@ -186,24 +206,15 @@ export async function startKafka(tls: Tls, topic = 'task-events'): Promise<Kafka
     '--add-scram', `${sha512.mechanism}=[name=${sha512.username},password=${sha512.password}]`,
   ]);
   const child = java(libs, 'kafka.Kafka', [join(dir, 'server.properties')], { detached: true });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const stop = async () => {
-    if (child.exitCode === null) {
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
-      await new Promise((r) => child.once('close', r));
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const { log, stop } = supervise(child, dir, 'SIGKILL');
   try {
-    await waitFor('Kafka', async () => (await portOpen(port)) && (await portOpen(internalPort)), child, () => out, 120_000);
+    await waitFor('Kafka', async () => (await portOpen(port)) && (await portOpen(internalPort)), child, log, 120_000);
     await runJava(libs, 'org.apache.kafka.tools.TopicCommand', ['--bootstrap-server', `127.0.0.1:${internalPort}`, '--create', '--topic', topic, '--partitions', '1', '--replication-factor', '1']);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { bootstrap: `127.0.0.1:${port}`, internal: `127.0.0.1:${internalPort}`, tls, sha256, sha512, topic, log: () => out, stop };
+  return { bootstrap: `127.0.0.1:${port}`, internal: `127.0.0.1:${internalPort}`, tls, sha256, sha512, topic, log, stop };
 }
 
 // ---------- PostgreSQL ----------
@@ -272,18 +283,9 @@ export async function startPostgres(tls: Tls): Promise<Postgres> {
     '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=16MB',
   ]);
   const child = spawn(server.cmd, server.args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const stop = async () => {
-    if (child.exitCode === null) {
-      try { process.kill(-child.pid!, 'SIGINT'); } catch { /* gone */ }
-      await new Promise((r) => child.once('close', r));
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const { log, stop } = supervise(child, dir, 'SIGINT');
   try {
-    await waitFor('PostgreSQL', async () => /database system is ready to accept connections/.test(out), child, () => out, 60_000);
+    await waitFor('PostgreSQL', async () => /database system is ready to accept connections/.test(log()), child, log, 60_000);
     // Over TCP and TLS like every client; the password travels in the environment, not in argv.
     execFileSync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, database], {
       env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'require' }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -295,7 +297,7 @@ export async function startPostgres(tls: Tls): Promise<Postgres> {
   return {
     host: '127.0.0.1', port, user, password, database,
     connectionString: `host=127.0.0.1 port=${port} user=${user} password=${password} dbname=${database} sslmode=require`,
-    log: () => out,
+    log,
     stop,
   };
 }

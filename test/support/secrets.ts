@@ -29,6 +29,11 @@ export function goodValues(tag = 'a'): Values {
   };
 }
 
+/** `values` with only the OpenAI key changed: a rotation, which restarts exactly that Secret's consumers. */
+export function withRotatedOpenAiKey(values: Values = goodValues()): Values {
+  return { ...values, OPENAI_API_KEY: goodValues('rotated').OPENAI_API_KEY! };
+}
+
 /** Writes a dotenv file (mode 600) in its own temporary directory; returns its path. */
 export function writeEnvFile(values: Values | string): string {
   const dir = mkdtempSync(join(tmpdir(), 'aks-todo-ops-env-'));
