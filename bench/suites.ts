@@ -10,23 +10,16 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SHARED_KUBECONFIG, startTestCluster, usesClusterPattern } from '../test/support/cluster.ts';
-import { repoRoot } from '../test/support/tools.ts';
-
-/** utime + stime (+ cutime + cstime with children) of a process, in seconds; /proc/<pid>/stat fields 14-17. */
-function cpuOf(pid: number | 'self', children: boolean): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return fields.slice(11, children ? 15 : 13).reduce((n, f) => n + Number(f), 0) / 100;
-  } catch {
-    return 0;
-  }
-}
+import { cpuOf, cpuOfProcessesNaming } from '../test/support/cpu.ts';
+import { repoRoot, suiteProcess, testNode } from '../test/support/tools.ts';
 
 const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = readdirSync(join(repoRoot, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => join(repoRoot, 'test', f))
   .filter((f) => !words.length || words.some((w) => f.includes(w))).sort();
 const onCluster = suites.filter((f) => usesClusterPattern.test(readFileSync(f, 'utf8')));
 
+// The Node npm test runs the suites on (support/tools.ts), so the numbers are npm test's.
+const node = testNode();
 const rows: Array<{ suite: string; wallS: number; cpuS: number; ok: boolean }> = [];
 const clusterStarted = Date.now();
 const cpuBefore = cpuOf('self', true);
@@ -35,17 +28,14 @@ if (cluster) {
   process.env[SHARED_KUBECONFIG] = cluster.kubeconfig;
   rows.push({ suite: 'test cluster start-up (this process and its kubectl calls)', wallS: (Date.now() - clusterStarted) / 1000, cpuS: cpuOf('self', true) - cpuBefore, ok: true });
 }
-/** The control plane's processes: every child of this process whose command line names the cluster folder. */
-const clusterPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
-  try { return cluster !== undefined && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(cluster.dir); } catch { return false; }
-});
 
 try {
   for (const file of suites) {
     const started = Date.now();
     const before = cpuOf('self', true);
     const code = await new Promise<number | null>((done) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: 'ignore' });
+      const p = suiteProcess(file, node);
+      const child = spawn(p.cmd, p.args, { cwd: repoRoot, env: { ...process.env, ...p.env, NODE_OPTIONS: '' }, stdio: 'ignore' });
       child.on('close', done);
     });
     // The child has been waited for, so its CPU (and its children's) is in this process's cutime/cstime.
@@ -54,7 +44,7 @@ try {
   }
 } finally {
   if (cluster) {
-    rows.push({ suite: 'test cluster while the suites ran (kube-apiserver, etcd, controllers, scheduler, kwok)', wallS: (Date.now() - clusterStarted) / 1000, cpuS: clusterPids().reduce((n, p) => n + cpuOf(p, false), 0), ok: true });
+    rows.push({ suite: 'test cluster while the suites ran (kube-apiserver, etcd, controllers, scheduler, kwok)', wallS: (Date.now() - clusterStarted) / 1000, cpuS: cpuOfProcessesNaming(cluster.dir), ok: true });
     await cluster.stop();
   }
 }

@@ -17,6 +17,7 @@ import type { Daprd, LocalDaprDir, LocalSecrets } from '../scripts/lib/daprd.ts'
 import { ensurePostgres, makeTls, startKafka, startPostgres } from './support/brokers.ts';
 import type { Kafka, Postgres, Tls } from './support/brokers.ts';
 import { repoRoot } from './support/tools.ts';
+import { typeScriptArgs } from '../scripts/lib/typescript-runtime.ts';
 
 const manifests = join(repoRoot, 'dapr');
 const work = mkdtempSync(join(tmpdir(), 'dapr-real-'));
@@ -259,7 +260,7 @@ function verifyRun(values: Record<string, string>, extra: string[] = []): { code
   const file = join(dir, '.env');
   writeFileSync(file, Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
   const before = readdirSync(tmpdir()).filter((f) => f.startsWith('verify-components-')).length;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'install-dapr.mts'), '--env', 'local', '--verify-components', '--secrets-file', file, ...extra], {
+  const r = spawnSync(process.execPath, [...typeScriptArgs(), join(repoRoot, 'scripts', 'install-dapr.mts'), '--env', 'local', '--verify-components', '--secrets-file', file, ...extra], {
     cwd: repoRoot, encoding: 'utf8', timeout: 300_000,
     // Only the test CA: the broker's certificate is signed by it, as Redpanda Cloud's is by a public CA.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SSL_CERT_FILE: tls.caPem, NO_COLOR: '1' },

@@ -11,6 +11,7 @@ import { LOAD_LABEL, loadShare, readyPods, resourceUsages, summaryData } from '.
 import { cpuMillicores, loadMillicores } from '../scripts/lib/rehearsal/load-step.ts';
 import { hostArgs, productionValuesFile, render, tagArgs, valuesFile } from './helm-render.ts';
 import { repoRoot } from './support/tools.ts';
+import { typeScriptArgs } from '../scripts/lib/typescript-runtime.ts';
 
 type Obj = Record<string, any>;
 
@@ -85,11 +86,11 @@ test('the stand-in\'s summary is k6\'s handleSummary shape: load.mts\'s parser r
 
 test('the stand-in answers `k6 version` in a shape load.mts\'s preflight accepts, and refuses what it does not simulate', () => {
   const standin = join(repoRoot, 'scripts', 'lib', 'rehearsal', 'k6-standin.ts');
-  const v = spawnSync(process.execPath, ['--import', 'tsx', standin, 'version'], { cwd: repoRoot, encoding: 'utf8' });
+  const v = spawnSync(process.execPath, [...typeScriptArgs(), standin, 'version'], { cwd: repoRoot, encoding: 'utf8' });
   assert.is(v.status, 0, v.stderr);
   assert.match(v.stdout, /rehearsal stand-in/);
   assert.ok(TOOLS.k6.parse(v.stdout), v.stdout);
-  const other = spawnSync(process.execPath, ['--import', 'tsx', standin, 'cloud', 'login'], { cwd: repoRoot, encoding: 'utf8' });
+  const other = spawnSync(process.execPath, [...typeScriptArgs(), standin, 'cloud', 'login'], { cwd: repoRoot, encoding: 'utf8' });
   assert.is(other.status, 2);
   assert.match(other.stderr, /only "k6 version" and "k6 run" are simulated/);
 });

@@ -16,6 +16,7 @@ import { processesIn, testCluster } from './support/cluster.ts';
 import type { TestCluster } from './support/cluster.ts';
 import { rehearse, rehearseOn, STEPS, table } from './support/rehearsal.ts';
 import { helmPath, kubectlPath, repoRoot } from './support/tools.ts';
+import { typeScriptArgs } from '../scripts/lib/typescript-runtime.ts';
 
 let cluster: TestCluster;
 test.before(async () => { cluster = await testCluster(); });
@@ -86,7 +87,7 @@ for (const [signal, when, moment] of [
   ['SIGTERM', /kube-controller-manager, kube-scheduler and kwok \S+ started/, 'while it waits for the nodes (a CI job cancelled)'],
 ] as const) test(`${signal} ${moment}: exit 130, every component stopped, the cluster folder removed`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rehearsal-sigint-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'rehearse.mts'), '--env', 'production', '--yes', '--report', join(dir, 'r.json')], {
+  const child = spawn(process.execPath, [...typeScriptArgs(), join(repoRoot, 'scripts', 'rehearse.mts'), '--env', 'production', '--yes', '--report', join(dir, 'r.json')], {
     cwd: repoRoot, env: { ...process.env, PATH: [dirname(helmPath(4)), dirname(kubectlPath()), process.env.PATH].join(':'), NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,12 +7,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { processesIn, SHARED_KUBECONFIG } from './support/cluster.ts';
 import { repoRoot } from './support/tools.ts';
+import { typeScriptArgs } from '../scripts/lib/typescript-runtime.ts';
 
 /** run.ts with a filter, as `npm test -- WORD`; `until` ends the wait for output early (then the caller signals). */
 function runner(words: string[], until?: RegExp): { out: () => string; reached: Promise<void>; exited: Promise<number | null>; kill: (s: NodeJS.Signals) => void } {
   // Without the variable a parent `npm test` set: this run.ts starts a cluster of its own.
   const { [SHARED_KUBECONFIG]: _shared, ...env } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'run.ts'), ...words], { cwd: repoRoot, env: { ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...typeScriptArgs(), join(repoRoot, 'test', 'run.ts'), ...words], { cwd: repoRoot, env: { ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let reach: () => void = () => undefined;
   const reached = new Promise<void>((r) => { reach = r; });
@@ -22,10 +23,15 @@ function runner(words: string[], until?: RegExp): { out: () => string; reached: 
   return { out: () => out, reached, exited, kill: (s) => child.kill(s) };
 }
 
-test('a selection without a cluster suite starts no cluster', async () => {
+test('a selection without a cluster suite starts no cluster; each suite\'s wall and CPU time are printed, and the totals', async () => {
   const r = runner(['self-contained']);
   assert.is(await r.exited, 0, r.out());
   assert.not.match(r.out(), /test cluster|cluster folder/);
+  // The suite's CPU comes from the suite process itself as it exits (support/cpu-at-exit.mjs).
+  const line = /^ok {3}test\/self-contained\.test\.ts {2}\(\d+ passed, \d+\.\ds, (\d+\.\d)s CPU\)$/m.exec(r.out());
+  assert.ok(line, r.out());
+  assert.ok(Number(line![1]) > 0, line![0]);
+  assert.match(r.out(), /^1 suite in \d+s wall, \d+s CPU \(suites \d+s\)$/m);
   assert.match(r.out(), /^\d+ passed, 0 failed$/m);
 });
 

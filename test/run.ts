@@ -6,24 +6,27 @@
 // workers, because they mostly wait for the cluster (kwok's pod timings, the scripts' polls), not compute.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { ensureAllTools, repoRoot } from './support/tools.ts';
+import { cpuOf, cpuOfProcessesNaming } from './support/cpu.ts';
+import { ensureAllTools, repoRoot, suiteProcess, testNode } from './support/tools.ts';
+import type { TestNode } from './support/tools.ts';
 import { SHARED_KUBECONFIG, startTestCluster, usesClusterPattern } from './support/cluster.ts';
 import type { TestCluster } from './support/cluster.ts';
 
-interface Outcome { name: string; passed: number; failed: number; skipped: number; output: string; ms: number }
+interface Outcome { name: string; passed: number; failed: number; skipped: number; output: string; ms: number; cpu?: number }
 
 /** The suites and checks running now, so a signal can stop them before the cluster goes. */
 const running = new Set<ChildProcess>();
 
-function runCommand(name: string, cmd: string, args: string[]): Promise<{ code: number; output: string; ms: number }> {
+function runCommand(name: string, cmd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string; ms: number }> {
   const started = Date.now();
   return new Promise((done) => {
     const child = spawn(cmd, args, {
       cwd: repoRoot,
       // NODE_OPTIONS from .npmrc would load tsx into every fake CLI the suites spawn; suites add it where needed.
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', NODE_OPTIONS: '' },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', NODE_OPTIONS: '', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     running.add(child);
@@ -45,18 +48,31 @@ function findSuites(dir: string): string[] {
   return out.sort();
 }
 
+/** Where each suite writes its CPU seconds when it exits (support/cpu-at-exit.mjs). */
+const cpuDir = mkdtempSync(join(tmpdir(), 'aks-todo-ops-test-cpu-'));
+let suiteCount = 0;
+const cpuHook = join(repoRoot, 'test', 'support', 'cpu-at-exit.mjs');
+const readCpu = (file: string): number | undefined => {
+  try { return Number(readFileSync(file, 'utf8')); } catch { return undefined; /* killed before exit, or no /proc */ }
+};
+
+/** The Node that runs the suites (support/tools.ts's testNode), set once the tools are in place. */
+let node: TestNode = { path: process.execPath, version: process.versions.node, tsArgs: ['--import', 'tsx'] };
 async function runSuite(file: string): Promise<Outcome> {
   const name = relative(repoRoot, file);
-  const r = await runCommand(name, process.execPath, ['--import', 'tsx', file]);
+  const cpuFile = join(cpuDir, String(++suiteCount));
+  const p = suiteProcess(file, node);
+  const r = await runCommand(name, p.cmd, ['--import', cpuHook, ...p.args], { ...p.env, AKS_TODO_OPS_SUITE_CPU_FILE: cpuFile });
+  const cpu = readCpu(cpuFile);
   const num = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(r.output)?.[1] ?? NaN);
   const total = num('Total');
   const passed = num('Passed');
   const skipped = num('Skipped') || 0;
   if (Number.isNaN(total) || Number.isNaN(passed)) {
-    return { name, passed: 0, failed: 1, skipped: 0, output: r.output || `exit ${r.code}`, ms: r.ms };
+    return { name, passed: 0, failed: 1, skipped: 0, output: r.output || `exit ${r.code}`, ms: r.ms, cpu };
   }
   const failed = total - passed - skipped + (r.code !== 0 && total === passed + skipped ? 1 : 0);
-  return { name, passed, failed, skipped, output: r.output, ms: r.ms };
+  return { name, passed, failed, skipped, output: r.output, ms: r.ms, cpu };
 }
 
 const timesFile = join(repoRoot, '.cache', 'test-times.json');
@@ -77,17 +93,6 @@ function writeTimes(times: Record<string, number>): void {
   } catch { /* only an ordering hint */ }
 }
 
-/** CPU seconds of this process and every child it has waited for (which counts theirs): /proc/self/stat. */
-function cpuSeconds(): number | undefined {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
-    // After "(comm) ": state is field 3, so utime..cstime (fields 14-17) are at 11..14 here; clock ticks of 1/100 s.
-    return fields.slice(11, 15).reduce((n, f) => n + Number(f), 0) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 function minutes(seconds: number): string {
   const s = Math.round(seconds);
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
@@ -99,14 +104,16 @@ async function main(): Promise<void> {
   const report = (o: Outcome) => {
     outcomes.push(o);
     const mark = o.failed ? 'FAIL' : 'ok  ';
-    console.log(`${mark} ${o.name}  (${o.passed} passed${o.failed ? `, ${o.failed} failed` : ''}, ${(o.ms / 1000).toFixed(1)}s)`);
+    const cpu = o.cpu === undefined ? '' : `, ${o.cpu.toFixed(1)}s CPU`;
+    console.log(`${mark} ${o.name}  (${o.passed} passed${o.failed ? `, ${o.failed} failed` : ''}, ${(o.ms / 1000).toFixed(1)}s${cpu})`);
     if (o.failed) console.log(o.output.split('\n').map((l) => `     ${l}`).join('\n'));
   };
 
   const t0 = Date.now();
   try {
     ensureAllTools();
-    report({ name: 'tools: helm 3, helm 4, kubectl, checkov, chromium installed', passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t0 });
+    node = testNode();
+    report({ name: `tools: helm 3, helm 4, kubectl, checkov, chromium installed; suites on Node ${node.version}${node.tsArgs.length ? ' with tsx' : ''}`, passed: 1, failed: 0, skipped: 0, output: '', ms: Date.now() - t0 });
   } catch (e) {
     report({ name: 'tools', passed: 0, failed: 1, skipped: 0, output: String(e), ms: Date.now() - t0 });
   }
@@ -137,10 +144,13 @@ async function main(): Promise<void> {
 
   // The control plane: built once (minutes on a cold Go cache, with progress) and started once, while
   // the workers already run the other suites.
-  let cluster: TestCluster | undefined;
+  let cluster: (TestCluster & { dir: string }) | undefined;
+  /** The control plane's own CPU (API server, etcd, controllers, scheduler, kwok, metrics-server), read just before it stops. */
+  let clusterCpu: number | undefined;
   const stopCluster = async () => {
     const c = cluster;
     cluster = undefined;
+    if (c) clusterCpu = cpuOfProcessesNaming(c.dir);
     await c?.stop();
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -170,8 +180,10 @@ async function main(): Promise<void> {
       if (job.kind === 'suite') {
         report(await runSuite(job.file));
       } else {
-        const r = await runCommand(job.name, job.cmd, job.args);
-        report({ name: job.name, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, output: r.output, ms: r.ms });
+        // npx and the tool it runs are both Node: the CPU hook goes in through NODE_OPTIONS (only npx writes).
+        const cpuFile = join(cpuDir, String(++suiteCount));
+        const r = await runCommand(job.name, job.cmd, job.args, { NODE_OPTIONS: `--import=${cpuHook}`, AKS_TODO_OPS_SUITE_CPU_FILE: cpuFile });
+        report({ name: job.name, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, output: r.output, ms: r.ms, cpu: readCpu(cpuFile) });
       }
     }
   });
@@ -195,11 +207,15 @@ async function main(): Promise<void> {
   const passed = outcomes.reduce((n, o) => n + o.passed, 0);
   const failed = outcomes.reduce((n, o) => n + o.failed, 0);
   const wall = (Date.now() - t0) / 1000;
-  const cpu = cpuSeconds();
+  rmSync(cpuDir, { recursive: true, force: true });
+  // This process's CPU with every child it waited for: the suites, the checks and the control plane.
+  const cpu = cpuOf('self', true);
+  const sum = (pick: (o: Outcome) => boolean) => outcomes.filter(pick).reduce((n, o) => n + (o.cpu ?? 0), 0);
+  const parts = [`suites ${minutes(sum((o) => o.name.startsWith('test/')))}`, ...(checks.length ? [`typecheck and lint ${minutes(sum((o) => !o.name.startsWith('test/')))}`] : []), ...(clusterCpu === undefined ? [] : [`test cluster ${minutes(clusterCpu)}`])];
   const slowest = outcomes.filter((o) => o.ms >= 500).sort((a, b) => b.ms - a.ms).slice(0, 5).map((o) => `${o.name} ${(o.ms / 1000).toFixed(0)}s`);
   console.log(`\nslowest: ${slowest.join(', ')}`);
   // The time goes on the line before the counts: CI reads `N passed, N failed` alone on the last line.
-  console.log(`${suites.length} suite${suites.length === 1 ? '' : 's'}${checks.length ? ', typecheck and lint' : ''} in ${minutes(wall)} wall${cpu === undefined ? '' : `, ${minutes(cpu)} CPU`}`);
+  console.log(`${suites.length} suite${suites.length === 1 ? '' : 's'}${checks.length ? ', typecheck and lint' : ''} in ${minutes(wall)} wall, ${minutes(cpu)} CPU (${parts.join(', ')})`);
   console.log(`${passed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
 }

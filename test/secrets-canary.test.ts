@@ -13,6 +13,7 @@ import type { RunResult } from './support/harness.ts';
 import { clusterSecret, localWorld, runSecrets, writeEnvFile } from './support/secrets.ts';
 import type { Values } from './support/secrets.ts';
 import { repoRoot } from './support/tools.ts';
+import { typeScriptArgs } from '../scripts/lib/typescript-runtime.ts';
 
 /** Valid values, each unmistakable. OLD is what the cluster holds before; NEW what .env holds. */
 function canaries(tag: string): Values {
@@ -149,7 +150,7 @@ test('install-dapr --verify-components: no canary escapes when daprd fails to re
   };
   const verifyNeedles = [...needles(values).filter((n) => !n.startsWith('127.0.0.1')), 'CANARY', 'canaryverify'];
   for (const extra of [[], ['--verbose'], ['--json', '--verbose']]) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'install-dapr.mts'), '--env', 'local', '--verify-components', '--secrets-file', writeEnvFile(values), ...extra], {
+    const r = spawnSync(process.execPath, [...typeScriptArgs(), join(repoRoot, 'scripts', 'install-dapr.mts'), '--env', 'local', '--verify-components', '--secrets-file', writeEnvFile(values), ...extra], {
       cwd: repoRoot, encoding: 'utf8', timeout: 1_800_000,
       // Exported in the shell as well: the script must not hand them to daprd either.
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...values },

@@ -20,7 +20,9 @@ const envYaml = productionWithVault(VAULT);
 /** Behaves like SecretClient.getSecret: the value, a 404 RestError for a missing name, or a thrown failure. */
 class SecretClientDouble implements SecretClientLike {
   readonly asked: string[] = [];
-  constructor(private readonly secrets: Record<string, string>, private readonly failure?: Error) {}
+  private readonly secrets: Record<string, string>;
+  private readonly failure: Error | undefined;
+  constructor(secrets: Record<string, string>, failure?: Error) { this.secrets = secrets; this.failure = failure; }
   async getSecret(name: string): Promise<{ name: string; value?: string }> {
     this.asked.push(name);
     if (this.failure) throw this.failure;

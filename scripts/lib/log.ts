@@ -39,7 +39,10 @@ export class Logger {
   /** Set by a dry-run that plans without a cluster: steps run their bodies silently and are not recorded. */
   planning = false;
 
-  constructor(private readonly options: LoggerOptions) {
+  private readonly options: LoggerOptions;
+
+  constructor(options: LoggerOptions) {
+    this.options = options;
     this.out = options.out ?? ((t) => process.stdout.write(t));
     this.err = options.err ?? ((t) => process.stderr.write(t));
     this.interactive = options.interactive ?? (Boolean(process.stderr.isTTY) && !process.env.CI && !options.json);

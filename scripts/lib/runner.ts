@@ -69,7 +69,8 @@ export interface PlannedCall {
  * catch it with `ask()` (flows/plan.ts) and take the read's answer as unknown.
  */
 export class Unanswered extends Error {
-  constructor(readonly command: string) { super(`--dry-run planned this read instead of running it: ${command}`); }
+  readonly command: string;
+  constructor(command: string) { super(`--dry-run planned this read instead of running it: ${command}`); this.command = command; }
 }
 
 export const UNKNOWN: unique symbol = Symbol('unknown: --dry-run planned the read instead of running it');
@@ -181,7 +182,9 @@ export class Runner {
   /** Open afterChange scopes of a dry-run, innermost last: whether their planned reads are printed. */
   private readsAfterChange: boolean[] = [];
 
-  constructor(private readonly options: RunnerOptions) {}
+  private readonly options: RunnerOptions;
+
+  constructor(options: RunnerOptions) { this.options = options; }
 
   get dryRun(): boolean { return this.options.dryRun; }
 

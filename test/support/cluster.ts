@@ -15,6 +15,7 @@ import { ingressHostValues, rehearsalEnvironment, writeRehearsalEnvironment } fr
 import type { RehearsalEnvironment } from '../../scripts/lib/rehearsal/scenarios.ts';
 import { ensureBinaries } from '../../scripts/lib/rehearsal/toolchain.ts';
 import { helmPath, kubectlPath, repoRoot } from './tools.ts';
+import { typeScriptArgs } from '../../scripts/lib/typescript-runtime.ts';
 
 /** The variable test/run.ts sets for the suites: the shared cluster's kubeconfig. */
 export const SHARED_KUBECONFIG = 'AKS_TODO_OPS_TEST_KUBECONFIG';
@@ -89,7 +90,10 @@ export class ClusterNamespace {
   private readonly bin: string;
   private runs = 0;
 
-  constructor(readonly cluster: TestCluster, suite: string, o: { url?: string; helmMajor?: 3 | 4 } = {}) {
+  readonly cluster: TestCluster;
+
+  constructor(cluster: TestCluster, suite: string, o: { url?: string; helmMajor?: 3 | 4 } = {}) {
+    this.cluster = cluster;
     this.namespace = suiteNamespace(suite);
     this.dir = mkdtempSync(join(tmpdir(), `aks-todo-ops-${suite}-`));
     const production = loadEnvironment(repoRoot, 'production');
@@ -115,7 +119,7 @@ export class ClusterNamespace {
     const record = join(this.dir, `calls-${++this.runs}.jsonl`);
     writeFileSync(record, '');
     return new Promise((done) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', `${script}.mts`), '--env', this.envFile, ...args], { cwd: repoRoot, env: this.childEnv(record), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...typeScriptArgs(), join(repoRoot, 'scripts', `${script}.mts`), '--env', this.envFile, ...args], { cwd: repoRoot, env: this.childEnv(record), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { repoRoot } from './tools.ts';
+import { typeScriptArgs } from '../../scripts/lib/typescript-runtime.ts';
 
 export interface ScriptCall { file: string; line: number; script: string; flags: string[]; text: string }
 
@@ -91,7 +92,7 @@ export function declaredFlags(script: string): Array<{ name: string; type: strin
   if (flagCache.has(script)) return flagCache.get(script);
   const path = join(repoRoot, 'scripts', `${script}.mts`);
   if (!existsSync(path)) return undefined;
-  const out = execFileSync(process.execPath, ['--import', 'tsx', path, '--help', '--json'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const out = execFileSync(process.execPath, [...typeScriptArgs(), path, '--help', '--json'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   const flags = (JSON.parse(out) as { flags: Array<{ name: string; type: string }> }).flags;
   flagCache.set(script, flags);
   return flags;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { APP_NAMESPACE, helmPath, repoRoot } from './tools.ts';
 import { PROD } from './names.ts';
+import { typeScriptArgs } from '../../scripts/lib/typescript-runtime.ts';
 
 export type ToolName = 'az' | 'helm' | 'kubectl' | 'kubelogin' | 'k6';
 export const ALL_TOOLS: readonly ToolName[] = ['az', 'helm', 'kubectl', 'kubelogin', 'k6'];
@@ -237,13 +238,15 @@ export class FakeWorld {
       FAKE_REAL_HELM: helmPath(this.scenario.helm?.version?.startsWith('v4') ? 4 : 3),
       AKS_TODO_OPS_TIME_SCALE: String(scale),
       CI: 'true',
+      // test/run.ts's cache of compiled code, for the scripts and the fakes as for the suites.
+      ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
       ...opts.env,
     };
     const scriptPath = join(repoRoot, 'scripts', `${script}.mts`);
     return new Promise((done, fail) => {
       const [cmd, argv] = opts.viaNpxZx
-        ? [join(dirname(process.execPath), 'npx'), ['zx', `scripts/${script}.mts`, ...args]]
-        : [process.execPath, ['--import', 'tsx', scriptPath, ...args]];
+        ? [process.env.AKS_TODO_OPS_NPX ?? join(dirname(process.execPath), 'npx'), ['zx', `scripts/${script}.mts`, ...args]]
+        : [process.execPath, [...typeScriptArgs(), scriptPath, ...args]];
       const child = spawn(cmd, argv, { cwd: opts.cwd ?? repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';

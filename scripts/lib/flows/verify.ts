@@ -42,7 +42,8 @@ export interface VerifyResult {
 
 /** Thrown inside a step to mark it failed while keeping its result. */
 class StepFailed<T> extends OpsError {
-  constructor(message: string, readonly value: T) { super(message); }
+  readonly value: T;
+  constructor(message: string, value: T) { super(message); this.value = value; }
 }
 
 /** Runs fn as a logged step; a result with ok false marks the step failed and is returned, not thrown. */

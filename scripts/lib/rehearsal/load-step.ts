@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { lastLines, runCli, runScript } from './scenarios.ts';
 import type { RehearsalTarget, StepResult } from './scenarios.ts';
+import { typeScriptArgs } from '../typescript-runtime.ts';
 
 /** The load: ramps and holds long enough for the HPA's 15 s loop and metrics-server's 15 s scrapes. */
 export const LOAD_ARGS = ['--scenario', 'hpa', '--vus', '20', '--ramp-up', '5s', '--hold', '120s', '--ramp-down', '5s', '--observe-after', '20', '--sample-interval', '5'];
@@ -90,7 +91,7 @@ export function standinEnv(t: RehearsalTarget, dir: string, target: LoadTarget):
   mkdirSync(bin, { recursive: true });
   const k6 = join(bin, 'k6');
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  writeFileSync(k6, `#!/bin/sh\n# The rehearsal's k6 stand-in (scripts/lib/rehearsal/k6-standin.ts).\nexec ${q(process.execPath)} --import tsx ${q(join(t.root, 'scripts', 'lib', 'rehearsal', 'k6-standin.ts'))} "$@"\n`);
+  writeFileSync(k6, `#!/bin/sh\n# The rehearsal's k6 stand-in (scripts/lib/rehearsal/k6-standin.ts).\nexec ${[process.execPath, ...typeScriptArgs()].map(q).join(' ')} ${q(join(t.root, 'scripts', 'lib', 'rehearsal', 'k6-standin.ts'))} "$@"\n`);
   chmodSync(k6, 0o755);
   return {
     ...t.childEnv,

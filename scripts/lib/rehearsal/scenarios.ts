@@ -10,6 +10,7 @@ import type { LoadedEnvironment } from '../config.ts';
 import { historyArgs, ingressHostOf } from '../helm.ts';
 import { SECRET_CATALOG } from '../secret-catalog.ts';
 import { validateValue } from '../secrets.ts';
+import { typeScriptArgs } from '../typescript-runtime.ts';
 
 /** Image tags that kwok's stages (rehearsal/kwok/stages.yaml) and the admission policy turn into failures. */
 export const FAILURE_TAGS = {
@@ -148,7 +149,7 @@ export function writeDummyDotenv(dir: string): string {
 export function runScript(t: RehearsalTarget, name: string, args: string[], opts: { onSpawn?: (pid: number) => void } = {}): Promise<ScriptRun> {
   const started = Date.now();
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(t.root, 'scripts', `${name}.mts`), '--env', t.envFile, '--yes', '--json', ...args], {
+    const child = spawn(process.execPath, [...typeScriptArgs(), join(t.root, 'scripts', `${name}.mts`), '--env', t.envFile, '--yes', '--json', ...args], {
       cwd: t.root,
       env: t.childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
