@@ -10,6 +10,7 @@ import { imageRepositoryProblem, listEnvironments, loadEnvironment } from '../sc
 import { OpsError } from '../scripts/lib/errors.ts';
 import { FakeWorld } from './support/harness.ts';
 import { repoRoot } from './support/tools.ts';
+import { PROD, rx } from './support/names.ts';
 
 const production = parse(readFileSync(join(repoRoot, 'environments/production.yaml'), 'utf8')) as Record<string, unknown>;
 const dir = mkdtempSync(join(tmpdir(), 'env-'));
@@ -53,6 +54,7 @@ const cases: Array<[string, string, RegExp]> = [
   ['bad platform', variant('platform', (d) => { d.platform = 'gke'; }), /platform/],
   ['aks without azure block', variant('no-azure', (d) => { delete d.azure; }), /azure: is required when platform is aks/],
   ['bad URL', variant('bad-url', (d) => { d.url = 'todo.example.com'; }), /url/],
+  ['an image outside the environment\'s registry', variant('image-registry', (d) => { d.release.images.frontend = 'otheracr.azurecr.io/todo-frontend'; }), new RegExp(`release\\.images\\.frontend: is "otheracr\\.azurecr\\.io/todo-frontend", outside azure\\.registry's ${rx(PROD.loginServer)} .*: write ${rx(PROD.loginServer)}/todo-frontend$`)],
   ['registry name with dashes', variant('acr', (d) => { d.azure.registry = 'hackathon-todo-acr'; }), /azure\.registry: .*ACR name/],
   ['Dapr older than 1.14', variant('dapr', (d) => { d.dapr.version = '1.13.0'; }), /dapr\.version/],
   ['negative timeout', variant('neg', (d) => { d.timeouts.smokeSeconds = -1; }), /timeouts\.smokeSeconds/],

@@ -17,7 +17,7 @@ import { parseK6Summary, percentile, planK6, readK6Points } from '../scripts/lib
 import { evaluate, DEFAULT_CRITERIA } from '../scripts/lib/load/verdict.ts';
 import type { Sample } from '../scripts/lib/load/observe.ts';
 import { parseHpa } from '../scripts/lib/load/cluster.ts';
-import { hpa as hpaObject } from './support/load-fixtures.ts';
+import { hpa as hpaObject, hpa, list } from './support/load-fixtures.ts';
 import { PROD, rx } from './support/names.ts';
 
 // Virtual time (harness `virtualTime`): the script's clock moves only when it sleeps, and the fake
@@ -132,6 +132,44 @@ test('never scales because the CPU request is missing: fail, FailedGetResourceMe
   assert.match(r.stdout.trim().split('\n').pop()!, /^load: 2 criteria not met \(scaling-active, scale-out\)/);
 });
 
+/** What the HPA controller said of pods with no metrics yet, on the rehearsal cluster (Kubernetes 1.34) after a first install. */
+const NO_METRICS_YET = {
+  reason: 'FailedGetContainerResourceMetric',
+  message: 'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API',
+};
+
+test('right after a deploy, new pods without metrics: load.mts waits on its clock until the HPA has them, then loads, and every criterion passes', async () => {
+  const w = loadWorld(inTime());
+  // The first four reads of the HPAs (0, 5, 10 and 15 s), in the order seen on the rehearsal cluster:
+  // not synced yet (twice), then the backend's new pods without metrics (twice).
+  w.scenario.rules.unshift(
+    { tool: 'kubectl', args: ['get', 'hpa'], respond: { json: list([hpa(be(0, 0, null, { neverSynced: true })), hpa(fe(10))]) }, times: 2 },
+    { tool: 'kubectl', args: ['get', 'hpa'], respond: { json: list([hpa(be(2, 2, null, { inactive: NO_METRICS_YET })), hpa(fe(10))]) }, times: 2 },
+  );
+  const { r, report } = await runLoad(w);
+  assert.is(r.code, 0, r.output);
+  assert.match(r.stdout, /todo-backend-hpa: no CPU metrics yet \(pods started by a recent deploy\); waiting up to 180 s before sending load/);
+  // Read every 5 s on the virtual clock: the fifth read, at 20 s, finds the metrics, on any machine.
+  assert.match(r.stdout, /the HPAs have metrics after 20 s/);
+  for (const id of ['scaling-active', 'scale-out', 'replicas']) assert.is(criterion(report, id).status, 'pass', criterion(report, id).explanation);
+  const calls = r.calls.map((c) => `${c.tool} ${c.tool === 'k6' ? c.args[0] : c.args.slice(0, 2).join(' ')}`);
+  const k6At = calls.indexOf('k6 run');
+  assert.ok(k6At > 0, calls.join('\n'));
+  assert.is(calls.slice(0, k6At).filter((c) => c === 'kubectl get hpa').length, 6, 'five reads while waiting, then the baseline sample');
+});
+
+test('HPAs that never get metrics: after 180 s load.mts loads anyway, and the verdict fails "able to scale" with the cause', async () => {
+  const h = be(2, 2, null, { inactive: NO_METRICS_YET });
+  const { r, report } = await runLoad(loadWorld([{ at: 0, hpas: [h], pods: podsOf(2), nodes: 2 }], { seconds: 50 }), ['--observe-after', '10']);
+  assert.is(r.code, 1, r.output);
+  assert.match(r.output, /todo-backend-hpa still without CPU metrics after 180 s; loading anyway/);
+  assert.is(r.calls.filter((c) => c.tool === 'k6' && c.args[0] === 'run').length, 1);
+  const active = criterion(report, 'scaling-active');
+  assert.is(active.status, 'fail');
+  assert.match(active.explanation, /todo-backend-hpa: ScalingActive False \(FailedGetContainerResourceMetric\)/);
+  assert.match(active.explanation, /no CPU metrics for the pods of todo-backend/);
+});
+
 test('scales too late: fail with the measured delay between CPU crossing and scale-out', async () => {
   const { r, report } = await runLoad(loadWorld([
     { at: 0, hpas: [be(2, 2, 15)], pods: podsOf(2), nodes: 2 },
@@ -222,6 +260,7 @@ test('--dry-run prints the k6 command and the sampling plan and runs nothing', a
   const { r, dir } = await runLoad(w, ['--dry-run']);
   assert.is(r.code, 0, r.output);
   assert.match(r.stdout, /\[dry-run\] would run: k6 run --quiet -e BASE_URL=http:\/\/127\.0\.0\.1:\d+ -e SUMMARY_PATH=\S+-k6-summary\.json -e PEAK_VUS=100 -e RAMP_UP=30s -e HOLD=100s -e RAMP_DOWN=20s --out json=\S+ load\/hpa\.ts/);
+  assert.match(r.stdout, /would first wait up to 180 s while an HPA's new pods have no CPU metrics yet, reading the HPAs every 5 s \(read-only\)/);
   assert.match(r.stdout, /would sample every 5 s while k6 runs and for 40 s after/);
   assert.match(r.stdout, /kubectl get hpa -l app\.kubernetes\.io\/instance=hackathon-todo -n todo -o json --request-timeout=10s/);
   assert.is(w.calls.length, 0);

@@ -103,6 +103,17 @@ export const environmentSchema = z
     if (env.platform === 'aks' && !env.azure) {
       ctx.addIssue({ code: 'custom', path: ['azure'], message: 'is required when platform is aks' });
     }
+    // The cluster pulls with AcrPull on the environment's own registry only (bicep/modules/acr.bicep):
+    // an image named in another registry would fail with ImagePullBackOff after the deploy started.
+    if (env.platform === 'aks' && env.azure) {
+      const server = `${env.azure.registry.toLowerCase()}.azurecr.io`;
+      for (const part of ['backend', 'frontend'] as const) {
+        const image = env.release.images[part];
+        if (!image.startsWith(`${server}/`)) {
+          ctx.addIssue({ code: 'custom', path: ['release', 'images', part], message: `is "${image}", outside azure.registry's ${server} (the cluster may pull from that registry only): write ${server}/${image.split('/').pop()}` });
+        }
+      }
+    }
     const savings = env.costSavings;
     if (!savings) return;
     if (!env.azure) {

@@ -22,6 +22,11 @@ export interface HpaState {
   inactive?: { reason: string; message: string };
   /** AbleToScale False with this reason and message. */
   unable?: { reason: string; message: string };
+  /**
+   * Not synced yet: no conditions and desiredReplicas 0, as a new HPA reads before the controller's
+   * first pass (seen on the rehearsal cluster, Kubernetes 1.34, seconds after a first install).
+   */
+  neverSynced?: boolean;
   /** spec's averageUtilization (default 70). */
   cpuTarget?: number;
   scaleDownWindow?: number;
@@ -62,7 +67,7 @@ export function hpa(s: HpaState): Record<string, unknown> {
         scaleDown: { stabilizationWindowSeconds: s.scaleDownWindow ?? 300, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] },
       },
     },
-    status: {
+    status: s.neverSynced ? { desiredReplicas: 0, currentMetrics: null } : {
       currentReplicas: s.current,
       desiredReplicas: s.desired,
       lastScaleTime: '2026-11-25T09:00:00Z',

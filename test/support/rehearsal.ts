@@ -77,6 +77,8 @@ export function assertRehearsal(r: RehearsalRun, skipped: readonly number[] = []
     // The real HPA controller, fed by metrics-server from kwok's simulated CPU, took the backend from its
     // minimum to its maximum, and load.mts's verdict read that from the HPA's status.
     [15, /^exit [01]; todo-backend-hpa 2→5 of max 5 \(load \d+m over backend's \d+m request\); k6-thresholds pass, scaling-active pass, scale-out pass, replicas pass, /],
+    // load.mts's own wait for the new pods' metrics (it runs right after a deploy), reported by load.mts.
+    [15, /; load\.mts waited \d+ s for the HPAs' metrics first;/],
     [15, /the HPA asked for 5 replicas \(from 2\) and 5 were ready at \d+ s/],
   ];
   for (const [n, re] of expect) if (ran(n)) assert.match(steps[n - 1]!.observed, re, table(r));

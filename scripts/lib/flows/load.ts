@@ -66,7 +66,7 @@ export async function loadTest(ctx: ScriptContext, inputs: LoadInputs): Promise<
       : `load: ${notMet.length} ${notMet.length === 1 ? 'criterion' : 'criteria'} not met (${notMet.map((c) => c.id).join(', ')}) for ${scenario} against ${url} (report: ${result.files.html})`,
     exitCode: v.ok ? ExitCode.ok : ExitCode.failed,
     ...(v.ok ? {} : { hint: `open ${result.files.html}; what to do for each criterion: docs/runbooks.md#load-test` }),
-    result: { reports: result.files, verdict: v },
+    result: { reports: result.files, verdict: v, ...(result.metricsWait ? { metricsWait: result.metricsWait } : {}) },
     markdown,
   };
 }

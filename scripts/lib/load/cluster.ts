@@ -173,6 +173,21 @@ export function blockingConditions(h: HpaSnapshot): HpaCondition[] {
   return h.conditions.filter((c) => (c.type === 'ScalingActive' || c.type === 'AbleToScale') && c.status === 'False');
 }
 
+/**
+ * An HPA that has not yet computed a replica count from its pods' CPU for a reason that passes by
+ * itself: it has no ScalingActive condition at all (the controller has not synced it yet, or has only
+ * moved its target up to minReplicas), or ScalingActive is False with "no metrics returned", which is
+ * what it says of pods a deploy has just started until metrics-server has scraped them. On the
+ * rehearsal cluster, after a first install: no conditions, then AbleToScale only, then "no metrics
+ * returned", then ScalingActive True, within about 40 s. A missing CPU request or a missing metrics
+ * API is not in passing: those stay, and the verdict names them.
+ */
+export function awaitingMetrics(h: HpaSnapshot): boolean {
+  if (!h.conditions.some((c) => c.type === 'ScalingActive')) return !h.conditions.some((c) => c.type === 'AbleToScale' && c.status === 'False');
+  const blocked = blockingConditions(h);
+  return blocked.length > 0 && blocked.every((c) => c.type === 'ScalingActive' && /no metrics returned/i.test(c.message) && !/missing request/i.test(c.message));
+}
+
 /** The CPU utilisation above which the HPA actually scales out: target × (1 + tolerance). */
 export function scaleOutThreshold(cpuTarget: number, tolerance: number): number {
   return cpuTarget * (1 + tolerance);

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { firstLine } from '../runner.ts';
 import type { Runner, RunResult } from '../runner.ts';
-import { parseHpaList, parseNodeList, parsePodList } from './cluster.ts';
+import { awaitingMetrics, parseHpaList, parseNodeList, parsePodList } from './cluster.ts';
 import type { HpaSnapshot, NodeSnapshot, PodSnapshot } from './cluster.ts';
 import type { K6Plan } from './k6.ts';
 
@@ -100,6 +100,41 @@ export async function takeSample(runner: Runner, clock: Clock, target: WatchTarg
     }
   }));
   return sample;
+}
+
+/**
+ * How long load.mts waits, before it sends any load, for HPAs whose pods have no CPU metrics yet (a
+ * load test right after a deploy): metrics-server scrapes every 15 s on AKS and the HPA syncs every
+ * 15 s, so new pods usually have metrics within a minute; three leave room for a slow first scrape.
+ */
+export const METRICS_WAIT_SECONDS = 180;
+
+/**
+ * Before the load: while an HPA of the release only waits for its new pods' metrics, read again
+ * every interval, for up to METRICS_WAIT_SECONDS. A load sent meanwhile would measure the wait, and
+ * the verdict would fail "able to scale" for a reason that is gone a minute later. Any other blocked
+ * HPA is left to the verdict, which names the cause. Returns what it waited for.
+ */
+export async function awaitHpaMetrics(deps: { runner: Runner; clock: Clock; log: Logger }, target: WatchTarget, intervalSeconds: number): Promise<{ waitedSeconds: number; stillWaiting: string[] }> {
+  const { runner, clock, log } = deps;
+  const started = clock.now();
+  let told = false;
+  for (;;) {
+    const s = await takeSample(runner, clock, target, started, 'before', intervalSeconds);
+    const waiting = (s.hpas ?? []).filter(awaitingMetrics).map((h) => h.name);
+    const waitedSeconds = Math.round((clock.now() - started) / 1000);
+    if (!waiting.length) {
+      if (told) log.info(`the HPAs have metrics after ${waitedSeconds} s`);
+      return { waitedSeconds, stillWaiting: [] };
+    }
+    if (waitedSeconds >= METRICS_WAIT_SECONDS) {
+      log.warn(`${waiting.join(', ')} still without CPU metrics after ${waitedSeconds} s; loading anyway (the verdict says why it could not scale)`);
+      return { waitedSeconds, stillWaiting: waiting };
+    }
+    if (!told) log.info(`${waiting.join(', ')}: no CPU metrics yet (pods started by a recent deploy); waiting up to ${METRICS_WAIT_SECONDS} s before sending load`);
+    told = true;
+    await clock.sleep(intervalSeconds * 1000);
+  }
 }
 
 /**

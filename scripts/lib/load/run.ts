@@ -8,7 +8,7 @@ import { formatCommand } from '../runner.ts';
 import { assertChecks, assertKubeContext, checkTool } from '../preflight.ts';
 import { planK6, readK6Points, readK6Summary } from './k6.ts';
 import type { K6Plan, Scenario, StageOverrides } from './k6.ts';
-import { observeLoad, sampleCommands } from './observe.ts';
+import { METRICS_WAIT_SECONDS, awaitHpaMetrics, observeLoad, sampleCommands } from './observe.ts';
 import { REPORT_SCHEMA, renderHtml, terminalLines } from './report.ts';
 import type { LoadReport } from './report.ts';
 import { evaluate } from './verdict.ts';
@@ -29,6 +29,8 @@ export interface LoadResult {
   files: { json: string; html: string } | null;
   verdict: Verdict | null;
   plan: K6Plan;
+  /** The wait for the HPAs' CPU metrics before the load (hpa scenario only). */
+  metricsWait?: { waitedSeconds: number; stillWaiting: string[] };
 }
 
 /** `2026-11-25T09:00:00.000Z` → `20261125-090000`. */
@@ -87,6 +89,7 @@ export async function runLoadTest(ctx: ScriptContext, opts: LoadOptions): Promis
 
   if (runner.dryRun) {
     await runner.run('k6', plan.args, { mutating: true, note: `about ${Math.round(plan.expectedSeconds)} s, up to ${plan.peakVus} VUs` });
+    if (opts.scenario === 'hpa') log.info(`[dry-run] would first wait up to ${METRICS_WAIT_SECONDS} s while an HPA's new pods have no CPU metrics yet, reading the HPAs every ${interval} s (read-only)`);
     log.info(`[dry-run] would sample every ${interval} s while k6 runs and for ${opts.observeAfterSeconds} s after (read-only):`);
     for (const c of sampleCommands(target, interval)) log.info(`[dry-run]   ${formatCommand('kubectl', c.args)}`);
     log.info(`[dry-run] would write ${shown(files.json)} and ${shown(files.html)}`);
@@ -100,6 +103,12 @@ export async function runLoadTest(ctx: ScriptContext, opts: LoadOptions): Promis
   });
   if (opts.scenario === 'hpa') {
     await ctx.confirm(`Send up to ${plan.peakVus} virtual users to ${opts.url} for about ${Math.round(plan.expectedSeconds / 60)} min (it creates tasks titled "k6 load test task N")?`);
+  }
+
+  let metricsWait: LoadResult['metricsWait'];
+  if (opts.scenario === 'hpa') {
+    ctx.setState('waiting for the HPAs\' CPU metrics before the load');
+    metricsWait = await awaitHpaMetrics({ runner, clock, log }, target, interval);
   }
 
   mkdirSync(reportDir, { recursive: true });
@@ -143,5 +152,5 @@ export async function runLoadTest(ctx: ScriptContext, opts: LoadOptions): Promis
   writeFileSync(files.json, `${JSON.stringify(clean, null, 2)}\n`);
   writeFileSync(files.html, renderHtml(clean));
   for (const line of terminalLines(clean, { json: shown(files.json), html: shown(files.html) })) log.info(line);
-  return { report: clean, files, verdict, plan };
+  return { report: clean, files, verdict, plan, ...(metricsWait ? { metricsWait } : {}) };
 }
