@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { assertSameMinor, checkGo, readAksMinor, readVersions } from '../scripts/lib/rehearsal/toolchain.ts';
+import { assertSameMinor, checkGo, readAksMinor, readVersions, requiredGo } from '../scripts/lib/rehearsal/toolchain.ts';
 import { dummySecretValues } from '../scripts/lib/rehearsal/scenarios.ts';
 import { OpsError } from '../scripts/lib/errors.ts';
 import { processesIn, testCluster } from './support/cluster.ts';
@@ -67,11 +67,14 @@ test('the control plane is built at the Kubernetes minor production deploys; a m
 });
 
 test('no Go on PATH: exit 3 with the install hint, not a stack trace', async () => {
-  const err = await checkGo({ PATH: '/nonexistent' }).then(() => undefined, (e: unknown) => e);
+  const err = await checkGo(repoRoot, { PATH: '/nonexistent' }).then(() => undefined, (e: unknown) => e);
   assert.instance(err, OpsError);
   assert.is((err as OpsError).exitCode, 3);
   assert.match((err as OpsError).message, /Go is not installed/);
-  assert.match((err as OpsError).hint ?? '', /go\.dev\/doc\/install/);
+  // The version the modules' go.mod files ask for (the highest go directive), not a number kept here.
+  const need = requiredGo(repoRoot);
+  assert.ok(need.version[0] === 1 && need.version[1] >= 25, JSON.stringify(need));
+  assert.match((err as OpsError).hint ?? '', new RegExp(`install Go ${need.version.join('\\.')} or newer \\(https://go\\.dev/doc/install`));
 });
 
 test('the dummy secrets pass the same format rules as real ones and are random each time', () => {

@@ -20,8 +20,21 @@ export const METRICS_SERVER_MODULE = 'rehearsal/metrics-server';
  * (the CPU and memory each simulated container uses).
  */
 const KWOK_USAGE_CRDS = ['metrics', 'clusterresourceusages', 'resourceusages'].map((n) => `kustomize/crd/bases/kwok.x-k8s.io_${n}.yaml`);
-/** The oldest Go that builds k8s.io/kubernetes 1.34 (its go.mod says go 1.24.0). */
-const MIN_GO: [number, number] = [1, 24];
+/**
+ * The oldest Go that builds all three modules: the highest `go` directive among their go.mod files
+ * (Kubernetes 1.35 asks for 1.25, kwok 0.8 for 1.26), so the check moves with the modules.
+ */
+export function requiredGo(root: string): { version: [number, number]; file: string } {
+  let best: { version: [number, number]; file: string } = { version: [1, 0], file: '' };
+  for (const dir of [CONTROL_PLANE_MODULE, KWOK_MODULE, METRICS_SERVER_MODULE]) {
+    const file = `${dir}/go.mod`;
+    const m = /^go (\d+)\.(\d+)/m.exec(readFileSync(join(root, file), 'utf8'));
+    if (!m) continue;
+    const v: [number, number] = [Number(m[1]), Number(m[2])];
+    if (v[0] > best.version[0] || (v[0] === best.version[0] && v[1] > best.version[1])) best = { version: v, file };
+  }
+  return best;
+}
 
 export interface ControlPlaneVersions {
   /** k8s.io/kubernetes in rehearsal/controlplane/go.mod, e.g. v1.34.4. */
@@ -187,7 +200,7 @@ function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine?: (li
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
         fail(new OpsError('Go is not installed (no "go" on PATH): the rehearsal builds its Kubernetes control plane from Go modules', {
-          hint: `install Go ${MIN_GO.join('.')} or newer (https://go.dev/doc/install, or: apt-get install golang-go), or use an existing cluster: npx zx scripts/rehearse.mts --context NAME`,
+          hint: `install Go (https://go.dev/doc/install, or: apt-get install golang-go), or use an existing cluster: npx zx scripts/rehearse.mts --context NAME`,
           exitCode: ExitCode.preflight,
         }));
       } else fail(e);
@@ -197,15 +210,23 @@ function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine?: (li
 }
 
 /** `go version` → [major, minor]; exit 3 with the fix when Go is missing or too old. */
-export async function checkGo(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const r = await runGo(['version'], process.cwd(), env);
+export async function checkGo(root: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const need = requiredGo(root);
+  let r: CommandResult;
+  try {
+    r = await runGo(['version'], process.cwd(), env);
+  } catch (e) {
+    if (e instanceof OpsError) throw new OpsError(e.message, { exitCode: e.exitCode, hint: (e.hint ?? '').replace('install Go (', `install Go ${need.version.join('.')} or newer (`) });
+    throw e;
+  }
   const m = /go(\d+)\.(\d+)/.exec(r.stdout);
   if (r.code !== 0 || !m) {
     throw new OpsError(`"go version" failed: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`, { hint: 'reinstall Go (https://go.dev/doc/install)', exitCode: ExitCode.preflight });
   }
   const have: [number, number] = [Number(m[1]), Number(m[2])];
-  if (have[0] < MIN_GO[0] || (have[0] === MIN_GO[0] && have[1] < MIN_GO[1])) {
-    throw new OpsError(`Go ${have.join('.')} is too old to build Kubernetes: ${MIN_GO.join('.')} or newer is needed`, {
+  const [major, minor] = need.version;
+  if (have[0] < major || (have[0] === major && have[1] < minor)) {
+    throw new OpsError(`Go ${have.join('.')} is too old to build the rehearsal's modules: ${major}.${minor} or newer is needed (the go directive of ${need.file})`, {
       hint: 'install a newer Go (https://go.dev/doc/install); with GOTOOLCHAIN=auto (the default) Go then fetches the exact toolchain a module asks for',
       exitCode: ExitCode.preflight,
     });
@@ -233,7 +254,7 @@ async function buildCached(o: BuildOptions, dir: string, intro: string, steps: r
   const marker = join(dir, '.complete');
   if (existsSync(marker)) return false;
 
-  const goVersion = await checkGo();
+  const goVersion = await checkGo(o.root);
   const now = o.now ?? Date.now;
   const started = now();
   const tmp = `${dir}.tmp-${process.pid}`;
