@@ -1,5 +1,6 @@
 // `npm test`: installs the test tools, then type-checks, lints and runs every uvu suite (two at a
-// time, one per core), prints the wall and CPU time and ends with the line `N passed, N failed`.
+// time, one per core) on the test Node (support/tools.ts: one that strips TypeScript types itself),
+// prints each suite's wall and CPU time and the totals, and ends with the line `N passed, N failed`.
 // `npm test -- <word>` runs only the suites whose path contains <word> (and skips typecheck and lint).
 // The suites that need a Kubernetes control plane (they call testCluster(), test/support/cluster.ts) share one,
 // started here once and stopped at the end, on failure and on Ctrl-C/SIGTERM; they run beside the two
@@ -157,6 +158,7 @@ async function main(): Promise<void> {
     process.once(signal, () => {
       console.log(`\n${signal}: stopping the running suites and the test cluster`);
       for (const child of running) child.kill('SIGTERM');
+      rmSync(cpuDir, { recursive: true, force: true });
       void stopCluster().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
