@@ -155,7 +155,10 @@ test('right after a deploy, new pods without metrics: load.mts waits on its cloc
   const calls = r.calls.map((c) => `${c.tool} ${c.tool === 'k6' ? c.args[0] : c.args.slice(0, 2).join(' ')}`);
   const k6At = calls.indexOf('k6 run');
   assert.ok(k6At > 0, calls.join('\n'));
-  assert.is(calls.slice(0, k6At).filter((c) => c === 'kubectl get hpa').length, 6, 'five reads while waiting, then the baseline sample');
+  // Five reads while waiting, then the baseline sample, all before k6. (At least: the fake k6 may write
+  // its call down after the first sample taken under load, which starts beside it.)
+  const before = calls.slice(0, k6At).filter((c) => c === 'kubectl get hpa').length;
+  assert.ok(before >= 6, `${before} reads of the HPAs before k6 ran:\n${calls.join('\n')}`);
 });
 
 test('HPAs that never get metrics: after 180 s load.mts loads anyway, and the verdict fails "able to scale" with the cause', async () => {
