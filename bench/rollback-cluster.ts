@@ -9,7 +9,7 @@
 // scheduled + ~2 s, then is marked terminated (exit 1) and waiting in CrashLoopBackOff; an unpullable
 // image shows ErrImagePull ~2 s after scheduling and ImagePullBackOff 5 s later. deploy.mts polls every 3 s.
 // Not a test: it prints a table and writes reports/bench-rollback-cluster.json.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +20,7 @@ import { startLocalCluster } from '../scripts/lib/rehearsal/cluster.ts';
 import { FAILURE_TAGS, ingressHostValues, rehearsalEnvironment, runScript, writeDummyDotenv, writeRehearsalEnvironment } from '../scripts/lib/rehearsal/scenarios.ts';
 import type { RehearsalTarget } from '../scripts/lib/rehearsal/scenarios.ts';
 import { ensureBinaries } from '../scripts/lib/rehearsal/toolchain.ts';
+import { writeBenchReport } from './reports.ts';
 
 const TARGET_DETECTION_S = 15;
 const TARGET_RESTORED_S = 60;
@@ -93,6 +94,4 @@ const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(
 console.log(`\nRollback benchmark on the real control plane (Kubernetes ${binaries.versions.kubernetes}, kwok ${binaries.versions.kwok}, helm 4; wall-clock seconds)\n`);
 console.log([fmt(header), widths.map((n) => '-'.repeat(n)).join('  '), ...body.map(fmt)].join('\n'));
 console.log(`\ntargets: detected within ${TARGET_DETECTION_S}s of the failing status, service restored within ${TARGET_RESTORED_S}s: ${rows.every((r) => r.detectionS <= TARGET_DETECTION_S && r.restoredS <= TARGET_RESTORED_S) ? 'met' : 'NOT met'}`);
-mkdirSync(join(repoRoot, 'reports'), { recursive: true });
-writeFileSync(join(repoRoot, 'reports', 'bench-rollback-cluster.json'), `${JSON.stringify({ kubernetes: binaries.versions.kubernetes, kwok: binaries.versions.kwok, rows }, null, 2)}\n`);
-console.log('written: reports/bench-rollback-cluster.json');
+console.log(`written: ${writeBenchReport('bench-rollback-cluster.json', { kubernetes: binaries.versions.kubernetes, kwok: binaries.versions.kwok, rows })}`);

@@ -13,12 +13,10 @@
 // because the pods never become ready, then rolls back and waits for the old pods again; it never
 // runs HTTP checks, and it rolls back to the previous revision even when that one failed.
 // Not a test: it prints a table and writes reports/bench-rollback.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startAppServer } from '../test/fixtures/app-server.ts';
-import { repoRoot } from '../test/support/tools.ts';
 import { addWatch, HEALTHY_NEW, productionEnvFile, productionWorld, ROLLED_BACK, seedHistory, TAG } from '../test/support/release.ts';
 import type { ReleaseState } from '../test/support/release.ts';
+import { writeBenchReport } from './reports.ts';
 
 /** Real ms per simulated ms: 1 simulated second = 100 real ms. */
 const SCALE = 0.1;
@@ -134,7 +132,5 @@ const report = {
   atomicModel: { timeoutSeconds: ATOMIC_TIMEOUT_S, rollbackReadySeconds: ROLLBACK_READY_S, rollsBackTo: 'current-1', smoke: false },
   cases: rows,
 };
-mkdirSync(join(repoRoot, 'reports'), { recursive: true });
-writeFileSync(join(repoRoot, 'reports', 'bench-rollback.json'), `${JSON.stringify(report, null, 2)}\n`);
-console.log('\nwritten: reports/bench-rollback.json');
+console.log(`\nwritten: ${writeBenchReport('bench-rollback.json', report)}`);
 if (rows.some((r) => !r.detectionTargetMet || !r.restoredTargetMet)) process.exitCode = 1;

@@ -7,11 +7,12 @@
 // Not a test: it prints a table and writes reports/bench-suites.json. Numbers from a busy machine are
 // the machine's, not the suites': read the CPU column, which load barely moves, before the wall column.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SHARED_KUBECONFIG, startTestCluster, usesClusterPattern } from '../test/support/cluster.ts';
 import { cpuOf, cpuOfProcessesNaming } from '../test/support/cpu.ts';
 import { repoRoot, suiteProcess, testNode } from '../test/support/tools.ts';
+import { writeBenchReport } from './reports.ts';
 
 const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = readdirSync(join(repoRoot, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => join(repoRoot, 'test', f))
@@ -53,5 +54,4 @@ const width = Math.max(...rows.map((r) => r.suite.length));
 console.log(`${'suite'.padEnd(width)}  ${'wall s'.padStart(7)}  ${'CPU s'.padStart(7)}`);
 for (const r of rows) console.log(`${r.suite.padEnd(width)}  ${r.wallS.toFixed(1).padStart(7)}  ${r.cpuS.toFixed(1).padStart(7)}${r.ok ? '' : '  FAILED'}`);
 console.log(`${'total'.padEnd(width)}  ${rows.filter((r) => r.suite.startsWith('test/')).reduce((n, r) => n + r.wallS, 0).toFixed(1).padStart(7)}  ${rows.reduce((n, r) => n + r.cpuS, 0).toFixed(1).padStart(7)}`);
-mkdirSync(join(repoRoot, 'reports'), { recursive: true });
-writeFileSync(join(repoRoot, 'reports', 'bench-suites.json'), `${JSON.stringify({ machine: { loadAverage: (await import('node:os')).loadavg() }, rows }, null, 2)}\n`);
+console.log(`written: ${writeBenchReport('bench-suites.json', { machine: { loadAverage: (await import('node:os')).loadavg() }, rows })}`);
