@@ -12,5 +12,5 @@ export function writeBenchReport(name: string, doc: unknown): string {
   const file = join(dir, name);
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   const rel = relative(repoRoot, file);
-  return rel.startsWith('..') ? file : rel;
+  return rel === '..' || rel.startsWith('../') ? file : rel;
 }

@@ -15,7 +15,7 @@ export const spec: ScriptSpec = {
     'install-dapr --components-only, good deploys, crash loop / image pull / config error / never-ready deploys that must',
     'roll back (exit 4), a FAILED revision the rollback must skip, a helm upgrade killed mid-flight, rollback.mts, and',
     'load.mts with a k6 stand-in whose load is kwok\'s simulated CPU: the real HPA (metrics-server built too) scales the backend.',
-    'Ends with a table (step, expected, observed, time) and a JSON report. Needs Go 1.24+ for the first build.',
+    'Ends with a table (step, expected, observed, time) and a JSON report. Needs Go for the first build (the version the go.mod files in rehearsal/ ask for).',
     '--env picks the environment whose chart, values files and names are rehearsed (production: its values files).',
     'Exit codes: 0 every step as expected; 1 a step was not; 2 usage; 3 preflight (no Go, build failed).',
   ].join('\n'),

@@ -55,6 +55,7 @@ const cases: Array<[string, string, RegExp]> = [
   ['aks without azure block', variant('no-azure', (d) => { delete d.azure; }), /azure: is required when platform is aks/],
   ['bad URL', variant('bad-url', (d) => { d.url = 'todo.example.com'; }), /url/],
   ['an image outside the environment\'s registry', variant('image-registry', (d) => { d.release.images.frontend = 'otheracr.azurecr.io/todo-frontend'; }), new RegExp(`release\\.images\\.frontend: is "otheracr\\.azurecr\\.io/todo-frontend", outside azure\\.registry's ${rx(PROD.loginServer)} .*: write ${rx(PROD.loginServer)}/todo-frontend$`)],
+  ['an image in a nested path of another registry', variant('image-nested', (d) => { d.release.images.backend = 'other.example.com:5000/team/todo-backend'; }), new RegExp(`release\\.images\\.backend: .*: write ${rx(PROD.loginServer)}/team/todo-backend$`)],
   ['registry name with dashes', variant('acr', (d) => { d.azure.registry = 'hackathon-todo-acr'; }), /azure\.registry: .*ACR name/],
   ['Dapr older than 1.14', variant('dapr', (d) => { d.dapr.version = '1.13.0'; }), /dapr\.version/],
   ['negative timeout', variant('neg', (d) => { d.timeouts.smokeSeconds = -1; }), /timeouts\.smokeSeconds/],

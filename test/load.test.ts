@@ -16,7 +16,7 @@ import type { HpaState, ReportJson, TimelineEntry } from './support/load-fixture
 import { parseK6Summary, percentile, planK6, readK6Points } from '../scripts/lib/load/k6.ts';
 import { evaluate, DEFAULT_CRITERIA } from '../scripts/lib/load/verdict.ts';
 import type { Sample } from '../scripts/lib/load/observe.ts';
-import { parseHpa } from '../scripts/lib/load/cluster.ts';
+import { awaitingMetrics, parseHpa } from '../scripts/lib/load/cluster.ts';
 import { hpa as hpaObject, hpa, list } from './support/load-fixtures.ts';
 import { PROD, rx } from './support/names.ts';
 
@@ -130,6 +130,8 @@ test('never scales because the CPU request is missing: fail, FailedGetResourceMe
   assert.match(criterion(report, 'scale-out').explanation, /never reported a CPU utilisation/);
   assert.match(r.stdout, /FAIL +HPA able to scale \(ScalingActive, AbleToScale\): .*FailedGetResourceMetric.*missing CPU request/);
   assert.match(r.stdout.trim().split('\n').pop()!, /^load: 2 criteria not met \(scaling-active, scale-out\)/);
+  // A missing request does not pass by itself: no wait for metrics before the load.
+  assert.not.match(r.output, /no CPU metrics yet|waiting up to/);
 });
 
 /** What the HPA controller said of pods with no metrics yet, on the rehearsal cluster (Kubernetes 1.34) after a first install. */
@@ -159,6 +161,16 @@ test('right after a deploy, new pods without metrics: load.mts waits on its cloc
   // its call down after the first sample taken under load, which starts beside it.)
   const before = calls.slice(0, k6At).filter((c) => c === 'kubectl get hpa').length;
   assert.ok(before >= 6, `${before} reads of the HPAs before k6 ran:\n${calls.join('\n')}`);
+});
+
+test('awaitingMetrics: only an HPA not synced yet or whose pods have no metrics yet is waited for', () => {
+  const snap = (s: HpaState) => parseHpa(hpaObject(s) as Record<string, unknown>);
+  assert.ok(awaitingMetrics(snap(be(0, 0, null, { neverSynced: true }))), 'not synced yet');
+  assert.ok(awaitingMetrics(snap(be(2, 2, null, { inactive: NO_METRICS_YET }))), 'no metrics returned');
+  assert.not.ok(awaitingMetrics(snap(be(2, 2, 40))), 'healthy');
+  assert.not.ok(awaitingMetrics(snap(be(2, 2, null, { inactive: { reason: 'FailedGetResourceMetric', message: 'the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container daprd of Pod p' } }))), 'missing request');
+  assert.not.ok(awaitingMetrics(snap(be(2, 2, null, { inactive: { reason: 'FailedGetResourceMetric', message: 'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)' } }))), 'no metrics API');
+  assert.not.ok(awaitingMetrics(snap(be(2, 2, 40, { unable: { reason: 'FailedGetScale', message: 'the HPA controller was unable to get the target\'s current scale: deployments/scale.apps "todo-backend" not found' } }))), 'AbleToScale False');
 });
 
 test('HPAs that never get metrics: after 180 s load.mts loads anyway, and the verdict fails "able to scale" with the cause', async () => {
@@ -263,7 +275,8 @@ test('--dry-run prints the k6 command and the sampling plan and runs nothing', a
   const { r, dir } = await runLoad(w, ['--dry-run']);
   assert.is(r.code, 0, r.output);
   assert.match(r.stdout, /\[dry-run\] would run: k6 run --quiet -e BASE_URL=http:\/\/127\.0\.0\.1:\d+ -e SUMMARY_PATH=\S+-k6-summary\.json -e PEAK_VUS=100 -e RAMP_UP=30s -e HOLD=100s -e RAMP_DOWN=20s --out json=\S+ load\/hpa\.ts/);
-  assert.match(r.stdout, /would first wait up to 180 s while an HPA's new pods have no CPU metrics yet, reading the HPAs every 5 s \(read-only\)/);
+  // The wait comes first, as in a real run, with the exact read it repeats.
+  assert.match(r.stdout, /would first wait up to 180 s while an HPA's new pods have no CPU metrics yet, every 5 s \(read-only\): kubectl get hpa -l app\.kubernetes\.io\/instance=hackathon-todo -n todo -o json --request-timeout=10s\n[^\n]*would run: k6 run/);
   assert.match(r.stdout, /would sample every 5 s while k6 runs and for 40 s after/);
   assert.match(r.stdout, /kubectl get hpa -l app\.kubernetes\.io\/instance=hackathon-todo -n todo -o json --request-timeout=10s/);
   assert.is(w.calls.length, 0);

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { dirname, join, relative } from 'node:path';
 import { cpuOf, cpuOfProcessesNaming } from './support/cpu.ts';
 import { ensureAllTools, repoRoot, suiteProcess, testNode } from './support/tools.ts';
@@ -184,7 +185,7 @@ async function main(): Promise<void> {
       } else {
         // npx and the tool it runs are both Node: the CPU hook goes in through NODE_OPTIONS (only npx writes).
         const cpuFile = join(cpuDir, String(++suiteCount));
-        const r = await runCommand(job.name, job.cmd, job.args, { NODE_OPTIONS: `--import=${cpuHook}`, AKS_TODO_OPS_SUITE_CPU_FILE: cpuFile });
+        const r = await runCommand(job.name, job.cmd, job.args, { NODE_OPTIONS: `--import=${pathToFileURL(cpuHook).href}`, AKS_TODO_OPS_SUITE_CPU_FILE: cpuFile });
         report({ name: job.name, passed: r.code === 0 ? 1 : 0, failed: r.code === 0 ? 0 : 1, skipped: 0, output: r.output, ms: r.ms, cpu: readCpu(cpuFile) });
       }
     }

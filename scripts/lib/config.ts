@@ -4,6 +4,7 @@ import { join, relative, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { usageError } from './errors.ts';
+import { loginServer } from './images.ts';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes');
 const seconds = z.number().int().positive().max(86_400);
@@ -103,14 +104,18 @@ export const environmentSchema = z
     if (env.platform === 'aks' && !env.azure) {
       ctx.addIssue({ code: 'custom', path: ['azure'], message: 'is required when platform is aks' });
     }
-    // The cluster pulls with AcrPull on the environment's own registry only (bicep/modules/acr.bicep):
-    // an image named in another registry would fail with ImagePullBackOff after the deploy started.
+    // On AKS the toolkit builds into, checks tags in and grants the cluster AcrPull on the environment's
+    // own registry only (bicep/modules/role-assignments.bicep): an image named in another (private)
+    // registry would fail with ImagePullBackOff after the deploy had started.
     if (env.platform === 'aks' && env.azure) {
-      const server = `${env.azure.registry.toLowerCase()}.azurecr.io`;
+      const server = loginServer(env.azure.registry);
       for (const part of ['backend', 'frontend'] as const) {
         const image = env.release.images[part];
         if (!image.startsWith(`${server}/`)) {
-          ctx.addIssue({ code: 'custom', path: ['release', 'images', part], message: `is "${image}", outside azure.registry's ${server} (the cluster may pull from that registry only): write ${server}/${image.split('/').pop()}` });
+          // Keep the repository path, drop the other registry's host (a first part with a dot or a port).
+          const path = image.split('/');
+          const repository = path.length > 1 && /[.:]|^localhost$/.test(path[0]!) ? path.slice(1).join('/') : image;
+          ctx.addIssue({ code: 'custom', path: ['release', 'images', part], message: `is "${image}", outside azure.registry's ${server} (this toolkit deploys only from the environment's own registry, which the cluster may pull from): write ${server}/${repository}` });
         }
       }
     }

@@ -40,9 +40,14 @@ export function imageString(i: ImageRef): string {
   return `${i.repository}:${i.tag}`;
 }
 
+/** An ACR's login server: `myregistry` → `myregistry.azurecr.io`. */
+export function loginServer(registry: string): string {
+  return `${registry.toLowerCase()}.azurecr.io`;
+}
+
 /** `myregistry.azurecr.io/todo-backend` → `todo-backend` (the ACR repository name). */
 export function acrRepository(image: string, registry: string): string {
-  const prefix = `${registry.toLowerCase()}.azurecr.io/`;
+  const prefix = `${loginServer(registry)}/`;
   return image.toLowerCase().startsWith(prefix) ? image.slice(prefix.length) : image;
 }
 

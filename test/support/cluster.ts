@@ -2,7 +2,7 @@
 // kube-apiserver, controllers, scheduler and etcd, kwok nodes). `npm test` (test/run.ts) starts one
 // before the first suite that calls testCluster() and stops it after the last, also on failure and on
 // Ctrl-C or SIGTERM; it names its kubeconfig in AKS_TODO_OPS_TEST_KUBECONFIG. A suite run on its own
-// (`node --import tsx test/NAME.test.ts`) starts a cluster of its own instead. Suites never collide on
+// directly (`node test/NAME.test.ts` on Node 22.18+, with `--import tsx` before that) starts a cluster of its own instead. Suites never collide on
 // it: each works in a namespace of its own (suiteNamespace), with the release name of the environment.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -109,19 +109,32 @@ export async function takeSample(runner: Runner, clock: Clock, target: WatchTarg
  */
 export const METRICS_WAIT_SECONDS = 180;
 
+/** The read the wait repeats: the release's HPAs, the same command as in every sample. */
+export function metricsWaitCommand(target: WatchTarget, intervalSeconds: number): string[] {
+  return sampleCommands(target, intervalSeconds).find((c) => c.what === 'hpas')!.args;
+}
+
 /**
- * Before the load: while an HPA of the release only waits for its new pods' metrics, read again
- * every interval, for up to METRICS_WAIT_SECONDS. A load sent meanwhile would measure the wait, and
- * the verdict would fail "able to scale" for a reason that is gone a minute later. Any other blocked
- * HPA is left to the verdict, which names the cause. Returns what it waited for.
+ * Before the load: while an HPA of the release only waits for its new pods' metrics (or the HPAs
+ * cannot be read), read them again every interval, for up to METRICS_WAIT_SECONDS. A load sent
+ * meanwhile would measure the wait, and the verdict would fail "able to scale" for a reason that is
+ * gone a minute later. Any other blocked HPA is left to the verdict, which names the cause.
  */
 export async function awaitHpaMetrics(deps: { runner: Runner; clock: Clock; log: Logger }, target: WatchTarget, intervalSeconds: number): Promise<{ waitedSeconds: number; stillWaiting: string[] }> {
   const { runner, clock, log } = deps;
+  const args = metricsWaitCommand(target, intervalSeconds);
   const started = clock.now();
   let told = false;
   for (;;) {
-    const s = await takeSample(runner, clock, target, started, 'before', intervalSeconds);
-    const waiting = (s.hpas ?? []).filter(awaitingMetrics).map((h) => h.name);
+    let waiting: string[];
+    try {
+      const r = await runner.run('kubectl', args, { allowFailure: true, attempts: 1, mutating: false });
+      if (r.exitCode !== 0) throw new Error(r.timedOut ? 'timed out' : `exit ${r.exitCode}: ${firstLine(r.stderr)}`);
+      waiting = parseHpaList(parseCliJson(r, SampleListSchema)).filter(awaitingMetrics).map((h) => h.name);
+    } catch (e) {
+      // Unread is not "ready": keep reading until the deadline.
+      waiting = [`the HPAs (kubectl get hpa: ${(e as Error).message})`];
+    }
     const waitedSeconds = Math.round((clock.now() - started) / 1000);
     if (!waiting.length) {
       if (told) log.info(`the HPAs have metrics after ${waitedSeconds} s`);

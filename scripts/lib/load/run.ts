@@ -8,7 +8,7 @@ import { formatCommand } from '../runner.ts';
 import { assertChecks, assertKubeContext, checkTool } from '../preflight.ts';
 import { planK6, readK6Points, readK6Summary } from './k6.ts';
 import type { K6Plan, Scenario, StageOverrides } from './k6.ts';
-import { METRICS_WAIT_SECONDS, awaitHpaMetrics, observeLoad, sampleCommands } from './observe.ts';
+import { METRICS_WAIT_SECONDS, awaitHpaMetrics, metricsWaitCommand, observeLoad, sampleCommands } from './observe.ts';
 import { REPORT_SCHEMA, renderHtml, terminalLines } from './report.ts';
 import type { LoadReport } from './report.ts';
 import { evaluate } from './verdict.ts';
@@ -87,9 +87,11 @@ export async function runLoadTest(ctx: ScriptContext, opts: LoadOptions): Promis
   const interval = opts.criteria.sampleIntervalSeconds;
   const shown = (p: string) => (p.startsWith(process.cwd()) ? relative(process.cwd(), p) || '.' : p);
 
+  // Only the hpa scenario judges the HPAs, so only it waits for their metrics first.
+  const waitsForMetrics = opts.scenario === 'hpa';
   if (runner.dryRun) {
+    if (waitsForMetrics) log.info(`[dry-run] would first wait up to ${METRICS_WAIT_SECONDS} s while an HPA's new pods have no CPU metrics yet, every ${interval} s (read-only): ${formatCommand('kubectl', metricsWaitCommand(target, interval))}`);
     await runner.run('k6', plan.args, { mutating: true, note: `about ${Math.round(plan.expectedSeconds)} s, up to ${plan.peakVus} VUs` });
-    if (opts.scenario === 'hpa') log.info(`[dry-run] would first wait up to ${METRICS_WAIT_SECONDS} s while an HPA's new pods have no CPU metrics yet, reading the HPAs every ${interval} s (read-only)`);
     log.info(`[dry-run] would sample every ${interval} s while k6 runs and for ${opts.observeAfterSeconds} s after (read-only):`);
     for (const c of sampleCommands(target, interval)) log.info(`[dry-run]   ${formatCommand('kubectl', c.args)}`);
     log.info(`[dry-run] would write ${shown(files.json)} and ${shown(files.html)}`);
@@ -106,7 +108,7 @@ export async function runLoadTest(ctx: ScriptContext, opts: LoadOptions): Promis
   }
 
   let metricsWait: LoadResult['metricsWait'];
-  if (opts.scenario === 'hpa') {
+  if (waitsForMetrics) {
     ctx.setState('waiting for the HPAs\' CPU metrics before the load');
     metricsWait = await awaitHpaMetrics({ runner, clock, log }, target, interval);
   }

@@ -37,9 +37,9 @@ export function requiredGo(root: string): { version: [number, number]; file: str
 }
 
 export interface ControlPlaneVersions {
-  /** k8s.io/kubernetes in rehearsal/controlplane/go.mod, e.g. v1.34.4. */
+  /** k8s.io/kubernetes in rehearsal/controlplane/go.mod, e.g. v1.35.4. */
   kubernetes: string;
-  /** azure.kubernetesVersion in the environment file, e.g. 1.34: what AKS runs. */
+  /** azure.kubernetesVersion in the environment file, e.g. 1.35: what AKS runs. */
   aksMinor: string;
   etcd: string;
   kwok: string;
