@@ -9,8 +9,8 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { SHARED_KUBECONFIG, startTestCluster, usesClusterPattern } from '../test/support/cluster.ts';
-import { cpuOf, cpuOfProcessesNaming } from '../test/support/cpu.ts';
+import { processesIn, SHARED_KUBECONFIG, startTestCluster, usesClusterPattern } from '../test/support/cluster.ts';
+import { cpuOf, cpuOfProcesses } from '../test/support/cpu.ts';
 import { repoRoot, suiteProcess, testNode } from '../test/support/tools.ts';
 import { writeBenchReport } from './reports.ts';
 
@@ -45,7 +45,7 @@ try {
   }
 } finally {
   if (cluster) {
-    rows.push({ suite: 'test cluster while the suites ran (kube-apiserver, etcd, controllers, scheduler, kwok)', wallS: (Date.now() - clusterStarted) / 1000, cpuS: cpuOfProcessesNaming(cluster.dir), ok: true });
+    rows.push({ suite: 'test cluster while the suites ran (kube-apiserver, etcd, controllers, scheduler, kwok)', wallS: (Date.now() - clusterStarted) / 1000, cpuS: cpuOfProcesses(processesIn(cluster.dir)), ok: true });
     await cluster.stop();
   }
 }

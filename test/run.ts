@@ -11,11 +11,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { dirname, join, relative } from 'node:path';
-import { cpuOf, cpuOfProcessesNaming } from './support/cpu.ts';
+import { cpuOf, cpuOfProcesses } from './support/cpu.ts';
 import { ensureAllTools, repoRoot, suiteProcess, testNode } from './support/tools.ts';
 import type { TestNode } from './support/tools.ts';
-import { SHARED_KUBECONFIG, startTestCluster, usesClusterPattern } from './support/cluster.ts';
+import { processesIn, SHARED_KUBECONFIG, startTestCluster, usesClusterPattern } from './support/cluster.ts';
 import type { TestCluster } from './support/cluster.ts';
+import { typeScriptArgs } from '../scripts/lib/typescript-runtime.ts';
 
 interface Outcome { name: string; passed: number; failed: number; skipped: number; output: string; ms: number; cpu?: number }
 
@@ -59,7 +60,7 @@ const readCpu = (file: string): number | undefined => {
 };
 
 /** The Node that runs the suites (support/tools.ts's testNode), set once the tools are in place. */
-let node: TestNode = { path: process.execPath, version: process.versions.node, tsArgs: ['--import', 'tsx'] };
+let node: TestNode = { path: process.execPath, version: process.versions.node, tsArgs: typeScriptArgs() };
 async function runSuite(file: string): Promise<Outcome> {
   const name = relative(repoRoot, file);
   const cpuFile = join(cpuDir, String(++suiteCount));
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
   const stopCluster = async () => {
     const c = cluster;
     cluster = undefined;
-    if (c) clusterCpu = cpuOfProcessesNaming(c.dir);
+    if (c) clusterCpu = cpuOfProcesses(processesIn(c.dir));
     await c?.stop();
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,7 +1,7 @@
 // CPU time from /proc, for the test runner's per-suite numbers and bench/suites.ts: utime and stime
 // (fields 14-15 of /proc/<pid>/stat), plus cutime and cstime (16-17), which count every child the
 // process has waited for, and their waited-for children in turn. Clock ticks of 1/100 s (USER_HZ).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /** CPU seconds of a process (with its waited-for children when `children`); 0 when unreadable. */
 export function cpuOf(pid: number | 'self', children: boolean): number {
@@ -14,9 +14,7 @@ export function cpuOf(pid: number | 'self', children: boolean): number {
   }
 }
 
-/** CPU seconds of the running processes whose command line contains `text` (a cluster's folder), themselves only. */
-export function cpuOfProcessesNaming(text: string): number {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).reduce((n, p) => {
-    try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text) ? n + cpuOf(Number(p), false) : n; } catch { return n; }
-  }, 0);
+/** CPU seconds of running processes (a cluster's components: support/cluster.ts processesIn), themselves only. */
+export function cpuOfProcesses(pids: ReadonlyArray<string | number>): number {
+  return pids.reduce<number>((n, p) => n + cpuOf(Number(p), false), 0);
 }

@@ -4,6 +4,7 @@
 import { loadEnvironment } from '../../scripts/lib/config.ts';
 import type { LoadedEnvironment } from '../../scripts/lib/config.ts';
 import { repoRoot } from './tools.ts';
+import { loginServer } from '../../scripts/lib/images.ts';
 
 function azureNames(env: LoadedEnvironment) {
   const azure = env.azure;
@@ -13,7 +14,7 @@ function azureNames(env: LoadedEnvironment) {
     cluster: azure.cluster,
     registry: azure.registry,
     /** The registry's login server, <registry>.azurecr.io, where release.images point. */
-    loginServer: `${azure.registry}.azurecr.io`,
+    loginServer: loginServer(azure.registry),
     workspace: azure.logAnalyticsWorkspace,
     context: env.kube.context,
     images: env.release.images,

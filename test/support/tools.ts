@@ -9,6 +9,7 @@ import { brotliDecompressSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withLockSync } from '../../scripts/lib/lock.ts';
+import { typeScriptArgs } from '../../scripts/lib/typescript-runtime.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -167,8 +168,8 @@ export interface TestNode {
 }
 
 export function testNode(): TestNode {
-  if ((process.features as { typescript?: unknown }).typescript) return { path: process.execPath, version: process.versions.node, tsArgs: [] };
-  if (process.platform !== 'linux' || process.arch !== 'x64') return { path: process.execPath, version: process.versions.node, tsArgs: ['--import', 'tsx'] };
+  const here: TestNode = { path: process.execPath, version: process.versions.node, tsArgs: typeScriptArgs() };
+  if (!here.tsArgs.length || process.platform !== 'linux' || process.arch !== 'x64') return here;
   const dir = join(cacheDir, `node-v${TEST_NODE.version}`);
   const node: TestNode = { path: join(dir, 'bin', 'node'), version: TEST_NODE.version, tsArgs: [] };
   if (existsSync(node.path)) return node;

@@ -75,29 +75,34 @@ export function sampleCommands(target: WatchTarget, intervalSeconds: number): Ar
 }
 
 
+/** One read-only `kubectl get … -o json` List: the document, or why there is none (one line). */
+async function readList(runner: Runner, args: string[]): Promise<{ doc: unknown } | { error: string }> {
+  let r: RunResult;
+  try {
+    r = await runner.run('kubectl', args, { allowFailure: true, attempts: 1, mutating: false });
+  } catch (e) {
+    return { error: `kubectl get ${args[1]}: ${(e as Error).message}` };
+  }
+  if (r.exitCode !== 0) return { error: `kubectl get ${args[1]}: ${r.timedOut ? 'timed out' : `exit ${r.exitCode}: ${firstLine(r.stderr)}`}` };
+  try {
+    return { doc: parseCliJson(r, SampleListSchema) };
+  } catch (e) {
+    return { error: `kubectl get ${args[1]}: unreadable output: ${(e as Error).message}` };
+  }
+}
+
 export async function takeSample(runner: Runner, clock: Clock, target: WatchTarget, t0: number, phase: Phase, intervalSeconds: number): Promise<Sample> {
   const at = clock.now();
   const sample: Sample = { t: Number(((at - t0) / 1000).toFixed(1)), at: new Date(at).toISOString(), phase, hpas: null, pods: null, nodes: null, errors: [] };
   await Promise.all(sampleCommands(target, intervalSeconds).map(async ({ what, args }) => {
-    let r: RunResult;
-    try {
-      r = await runner.run('kubectl', args, { allowFailure: true, attempts: 1, mutating: false });
-    } catch (e) {
-      sample.errors.push(`kubectl get ${args[1]}: ${(e as Error).message}`);
+    const read = await readList(runner, args);
+    if ('error' in read) {
+      sample.errors.push(read.error);
       return;
     }
-    if (r.exitCode !== 0) {
-      sample.errors.push(`kubectl get ${args[1]}: ${r.timedOut ? 'timed out' : `exit ${r.exitCode}: ${firstLine(r.stderr)}`}`);
-      return;
-    }
-    try {
-      const doc = parseCliJson(r, SampleListSchema);
-      if (what === 'hpas') sample.hpas = parseHpaList(doc);
-      else if (what === 'pods') sample.pods = parsePodList(doc);
-      else sample.nodes = parseNodeList(doc);
-    } catch (e) {
-      sample.errors.push(`kubectl get ${args[1]}: unreadable output: ${(e as Error).message}`);
-    }
+    if (what === 'hpas') sample.hpas = parseHpaList(read.doc);
+    else if (what === 'pods') sample.pods = parsePodList(read.doc);
+    else sample.nodes = parseNodeList(read.doc);
   }));
   return sample;
 }
@@ -126,15 +131,9 @@ export async function awaitHpaMetrics(deps: { runner: Runner; clock: Clock; log:
   const started = clock.now();
   let told = false;
   for (;;) {
-    let waiting: string[];
-    try {
-      const r = await runner.run('kubectl', args, { allowFailure: true, attempts: 1, mutating: false });
-      if (r.exitCode !== 0) throw new Error(r.timedOut ? 'timed out' : `exit ${r.exitCode}: ${firstLine(r.stderr)}`);
-      waiting = parseHpaList(parseCliJson(r, SampleListSchema)).filter(awaitingMetrics).map((h) => h.name);
-    } catch (e) {
-      // Unread is not "ready": keep reading until the deadline.
-      waiting = [`the HPAs (kubectl get hpa: ${(e as Error).message})`];
-    }
+    const read = await readList(runner, args);
+    // Unread is not "ready": keep reading until the deadline.
+    const waiting = 'error' in read ? [`the HPAs (${read.error})`] : parseHpaList(read.doc).filter(awaitingMetrics).map((h) => h.name);
     const waitedSeconds = Math.round((clock.now() - started) / 1000);
     if (!waiting.length) {
       if (told) log.info(`the HPAs have metrics after ${waitedSeconds} s`);
